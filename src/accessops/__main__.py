@@ -1,0 +1,5 @@
+"""Allow ``python -m accessops``."""
+
+from accessops.cli import main
+
+raise SystemExit(main())

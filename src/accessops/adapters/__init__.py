@@ -1,0 +1,1 @@
+"""Adapters: read the live system into resources, apply single changes."""

@@ -1,0 +1,86 @@
+"""The adapter protocol every target implements, local, SCIM and Directus alike.
+
+An adapter reads the live system into resources and applies one change at a
+time; the planner and applier never touch the live system otherwise. It
+declares the resource types it supports, and validation refuses manifests
+that need more.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from accessops.model.resource import ResourceMap
+from accessops.plan.change import Change
+
+
+@dataclass(frozen=True)
+class Target:
+    """A parsed target URL: ``local:path``, ``scim+https://host/base``, ``directus+http://host``."""
+
+    url: str
+    scheme: str
+    location: str  # the URL without the adapter scheme prefix
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, url: str, **options: Any) -> "Target":
+        """Split ``url`` into its adapter scheme and location."""
+        scheme, sep, rest = url.partition(":")
+        if not sep or not scheme:
+            raise ValueError(f"target {url!r} has no scheme (expected e.g. local:path/to/tenant.db)")
+        if "+" in scheme:
+            adapter, _, transport = scheme.partition("+")
+            return cls(url, adapter, f"{transport}:{rest}", options)
+        return cls(url, scheme, rest, options)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class ItemGoneError(Exception):
+    """The object of one change vanished meanwhile (a 404); unrelated changes may go on."""
+
+
+class Adapter(ABC):
+    """Reads a live system into resources and applies one change at a time."""
+
+    scheme: ClassVar[str]
+    #: resource type -> the attributes it can read and write; validation
+    #: refuses manifests that need a type or attribute not listed here
+    supports: ClassVar[dict[str, frozenset[str]]]
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        #: number of writes made through :meth:`apply`, for ``-v`` and the bench
+        self.writes = 0
+        #: number of requests (or queries) made, for ``-v``
+        self.requests = 0
+
+    @abstractmethod
+    def read(self, orgs: Sequence[str]) -> ResourceMap:
+        """Every live resource of the named organizations, keyed by address."""
+
+    @abstractmethod
+    def apply(self, change: Change) -> None:
+        """Make one change live, atomically. Raise on failure; nothing half-done."""
+
+    def identity(self) -> str | None:
+        """The member email the apply runs as, if the target has one (never removed or demoted)."""
+        return None
+
+    def organizations(self) -> list[str]:
+        """Names of organizations the target holds (for ``export``)."""
+        return []
+
+    def close(self) -> None:
+        """Release connections and files."""
+
+    def __enter__(self) -> "Adapter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,92 @@
+"""The ``accessops`` command line: the one place exceptions become exit codes.
+
+Each command lives in its own module exposing ``register(subparsers)``;
+its handler returns an exit code. Exit codes: 0 success, 1 error, 2 changes
+or drift (``--detailed-exitcode`` / ``drift``), 3 refused by a safety guard
+or a failing policy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from accessops import __version__
+from accessops.errors import AccessOpsError, ManifestError
+
+# Command modules, in the order ``--help`` lists them.
+COMMAND_MODULES = [
+    "accessops.cli.cmd_validate",
+    "accessops.cli.cmd_plan",
+    "accessops.cli.cmd_apply",
+    "accessops.cli.cmd_show",
+    "accessops.cli.cmd_drift",
+    "accessops.cli.cmd_export",
+    "accessops.cli.cmd_explain",
+    "accessops.cli.cmd_audit",
+    "accessops.cli.cmd_tenant",
+    "accessops.cli.cmd_schema",
+    "accessops.cli.cmd_profiles",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every available command."""
+    parser = argparse.ArgumentParser(
+        prog="accessops",
+        description="Permissions as code: plan, apply, drift and explain SaaS workspace access from YAML in git.",
+    )
+    parser.add_argument("--version", action="version", version=f"accessops {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail (e.g. request counts)")
+    parser.add_argument("--no-color", action="store_true", help="never colour output (NO_COLOR is honoured too)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # a command not built yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 1
+    debug = args.debug or os.environ.get("ACCESSOPS_DEBUG") == "1"
+    try:
+        code: int = args.func(args)
+        return code
+    except ManifestError as exc:
+        if getattr(args, "format", None) == "json" and args.command == "validate":
+            raise  # cmd_validate prints JSON itself; never reached
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        if debug:
+            traceback.print_exc()
+        return exc.exit_code
+    except AccessOpsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if debug:
+            traceback.print_exc()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # the one place an unexpected bug becomes a message
+        if debug:
+            traceback.print_exc()
+        print(f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", file=sys.stderr)
+        return 1

@@ -1,0 +1,38 @@
+"""``accessops validate``: check manifests against the schema and their profiles."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from accessops.cli.common import add_paths, print_json
+from accessops.errors import ManifestError
+from accessops.manifest.loader import load
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``validate`` command."""
+    p = sub.add_parser("validate", help="check manifests; every error with file:line:col", description=__doc__)
+    add_paths(p)
+    p.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json error objects")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit 0 when valid, 1 when not."""
+    paths = args.paths or ["."]
+    try:
+        model = load(paths)
+    except ManifestError as exc:
+        if args.format == "json":
+            print_json({"valid": False, "errors": [p.as_dict() for p in exc.problems]})
+        else:
+            for problem in exc.problems:
+                print(f"error: {problem}", file=sys.stderr)
+            print(f"{len(exc.problems)} error(s)", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print_json({"valid": True, "errors": [], "files": len(model.files), "organizations": model.org_names})
+    else:
+        print(f"ok: {len(model.files)} file(s), {len(model.organizations)} organization(s) valid")
+    return 0

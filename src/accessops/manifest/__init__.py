@@ -1,0 +1,1 @@
+"""Loading manifests with file:line positions, profiles, validation, schema."""

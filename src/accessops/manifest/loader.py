@@ -1,0 +1,201 @@
+"""Read folders of manifests into a :class:`DesiredModel`, reporting every problem.
+
+Loading is safe (no arbitrary tags), duplicate keys and alias bombs are
+refused, and each problem reads ``file:line:col: path: message``. All
+problems come out of one run; :func:`load` raises :class:`ManifestError`
+holding them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pydantic import ValidationError
+
+from accessops.errors import ManifestError, Problem
+from accessops.manifest.yamlsrc import LocatedDict, Pos, YamlProblem, load_documents, locate
+from accessops.model.manifest import (
+    API_VERSION,
+    DOCUMENT_ADAPTER,
+    KINDS,
+    Organization,
+    PermissionSet,
+    Policy,
+    Space,
+    SpaceType,
+    Workspace,
+)
+from accessops.model.profile import Profile
+
+D = TypeVar("D")
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[D]):
+    """A validated document and where it came from."""
+
+    doc: D
+    file: str
+    data: Any  # the located raw mapping, for pointing at lines later
+    pos: Pos
+
+    def problem(self, path: tuple[Any, ...], code: str, message: str) -> Problem:
+        """A problem located at ``path`` inside this document."""
+        where = locate(self.data, path, self.pos)
+        return Problem(self.file, where.line, where.column, format_path(path), code, message)
+
+
+@dataclass
+class DesiredModel:
+    """Every document of a manifest set, by kind and name, with resolved profiles."""
+
+    organizations: dict[str, Loaded[Organization]] = field(default_factory=dict)
+    workspaces: dict[str, Loaded[Workspace]] = field(default_factory=dict)  # "org/name"
+    space_types: dict[str, Loaded[SpaceType]] = field(default_factory=dict)  # "org/name"
+    spaces: dict[str, Loaded[Space]] = field(default_factory=dict)  # "org/name"
+    permission_sets: dict[str, Loaded[PermissionSet]] = field(default_factory=dict)  # name
+    policies: dict[str, Loaded[Policy]] = field(default_factory=dict)  # "org/name"
+    profiles: dict[str, Profile] = field(default_factory=dict)  # org name -> profile
+    workspace_profiles: dict[str, Profile] = field(default_factory=dict)  # "org/ws" -> profile
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def org_names(self) -> list[str]:
+        """Names of the declared organizations, sorted."""
+        return sorted(self.organizations)
+
+
+def format_path(path: tuple[Any, ...]) -> str:
+    """``spec.members[3].email`` from ``("spec", "members", 3, "email")``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def manifest_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Every ``*.yaml`` / ``*.yml`` under ``paths``, sorted; hidden entries skipped."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                rel = child.relative_to(path)
+                if child.suffix in (".yaml", ".yml") and child.is_file() and not any(p.startswith(".") for p in rel.parts):
+                    found.append(child)
+        elif path.exists():
+            found.append(path)
+        else:
+            raise ManifestError([Problem(str(path), 0, 0, "", "file.missing", "no such file or directory")])
+    return found
+
+
+def _pydantic_problems(err: ValidationError, file: str, data: Any, start: Pos, kind: str) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        if loc and loc[0] == kind:
+            loc = loc[1:]  # the discriminated union puts the tag first
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = f"unknown field {loc[-1]!r}"
+        elif e["type"] == "missing":
+            msg = f"missing required field {loc[-1]!r}"
+        pos = locate(data, loc, start)
+        problems.append(Problem(file, pos.line, pos.column, format_path(loc), f"schema.{e['type']}", msg))
+    return problems
+
+
+def parse_file(path: Path, display: str) -> tuple[list[Loaded[Any]], list[Problem]]:
+    """Validate every document of one file against the manifest models."""
+    problems: list[Problem] = []
+    loaded: list[Loaded[Any]] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [Problem(display, 0, 0, "", "file.unreadable", str(exc))]
+    try:
+        documents = load_documents(text)
+    except YamlProblem as exc:
+        return [], [Problem(display, exc.pos.line, exc.pos.column, exc.path, exc.code, exc.message)]
+    for data, start in documents:
+        if data is None:
+            continue
+        if not isinstance(data, LocatedDict):
+            problems.append(Problem(display, start.line, start.column, "", "doc.not-mapping", "a manifest document must be a mapping"))
+            continue
+        kind = data.get("kind")
+        if data.get("apiVersion") != API_VERSION:
+            pos = locate(data, ("apiVersion",), start)
+            problems.append(Problem(display, pos.line, pos.column, "apiVersion", "doc.api-version", f"apiVersion must be {API_VERSION!r}, not {data.get('apiVersion')!r}"))
+            continue
+        if kind not in KINDS:
+            pos = locate(data, ("kind",), start)
+            problems.append(Problem(display, pos.line, pos.column, "kind", "doc.kind", f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})"))
+            continue
+        try:
+            doc = DOCUMENT_ADAPTER.validate_python(data)
+        except ValidationError as err:
+            problems.extend(_pydantic_problems(err, display, data, start, kind))
+            continue
+        loaded.append(Loaded(doc, display, data, start))
+    return loaded, problems
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def assemble(loaded: list[Loaded[Any]]) -> tuple[DesiredModel, list[Problem]]:
+    """Index documents by kind and name; duplicates are problems."""
+    model = DesiredModel()
+    problems: list[Problem] = []
+    tables: dict[str, dict[str, Any]] = {
+        "Organization": model.organizations,
+        "Workspace": model.workspaces,
+        "SpaceType": model.space_types,
+        "Space": model.spaces,
+        "PermissionSet": model.permission_sets,
+        "Policy": model.policies,
+    }
+    for item in loaded:
+        doc = item.doc
+        org = getattr(doc.spec, "organization", None)
+        key = f"{org}/{doc.metadata.name}" if org and doc.kind != "PermissionSet" else doc.metadata.name
+        table = tables[doc.kind]
+        if key in table:
+            first = table[key]
+            problems.append(item.problem(("metadata", "name"), "ref.duplicate-document", f"{doc.kind} {doc.metadata.name!r} is already declared at {first.file}:{first.pos.line}"))
+            continue
+        table[key] = item
+    return model, problems
+
+
+def load(paths: Iterable[str | Path], *, check: bool = True) -> DesiredModel:
+    """Load, validate and cross-check manifests; raise ManifestError with every problem."""
+    files = manifest_files(paths)
+    loaded: list[Loaded[Any]] = []
+    problems: list[Problem] = []
+    for path in files:
+        docs, probs = parse_file(path, _display(path))
+        loaded.extend(docs)
+        problems.extend(probs)
+    model, more = assemble(loaded)
+    problems.extend(more)
+    model.files = [_display(p) for p in files]
+    if check:
+        from accessops.manifest.validate import check_model
+
+        problems.extend(check_model(model))
+    if problems:
+        raise ManifestError(problems)
+    return model

@@ -1,0 +1,183 @@
+"""Safe YAML loading that remembers where every mapping and list came from.
+
+Parsing and composing run in libyaml (CSafeLoader) when it is available;
+only construction is Python. Mappings become :class:`LocatedDict` and
+sequences :class:`LocatedList`, which carry the position of themselves and of
+each key or item, so an error however deep points at its manifest line.
+Duplicate keys are errors, and alias expansion is bounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import yaml
+
+try:
+    _BaseLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _BaseLoader = yaml.SafeLoader
+
+# An aliased node counts once per use after expansion; past this many extra
+# nodes a file is refused (a "billion laughs" expands to 10**9).
+MAX_ALIAS_EXPANSION = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """A 1-based line and column."""
+
+    line: int
+    column: int
+
+
+class LocatedDict(dict):  # type: ignore[type-arg]
+    """A dict that knows its position and the position of each key."""
+
+    __slots__ = ("pos", "key_pos")
+
+    def __init__(self, pos: Pos) -> None:
+        super().__init__()
+        self.pos = pos
+        self.key_pos: dict[Any, Pos] = {}
+
+
+class LocatedList(list):  # type: ignore[type-arg]
+    """A list that knows its position and the position of each item."""
+
+    __slots__ = ("pos", "item_pos")
+
+    def __init__(self, pos: Pos) -> None:
+        super().__init__()
+        self.pos = pos
+        self.item_pos: list[Pos] = []
+
+
+class YamlProblem(Exception):
+    """A YAML-level problem at a position (syntax, duplicate key, aliases)."""
+
+    def __init__(self, pos: Pos, code: str, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.pos = pos
+        self.code = code
+        self.message = message
+        self.path = path
+
+
+def _pos(node: yaml.Node) -> Pos:
+    return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _LocatingLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """CSafeLoader whose containers remember positions and refuse duplicate keys."""
+
+    def construct_located_mapping(self, node: yaml.MappingNode) -> Iterator[LocatedDict]:
+        data = LocatedDict(_pos(node))
+        yield data
+        self.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise YamlProblem(_pos(key_node), "yaml.unhashable-key", "mapping key is not a scalar") from None
+            if key in data:
+                first = data.key_pos[key]
+                raise YamlProblem(
+                    _pos(key_node),
+                    "yaml.duplicate-key",
+                    f"duplicate key {key!r} (first at line {first.line})",
+                )
+            data.key_pos[key] = _pos(key_node)
+            data[key] = self.construct_object(value_node, deep=True)
+
+    def construct_located_sequence(self, node: yaml.SequenceNode) -> Iterator[LocatedList]:
+        data = LocatedList(_pos(node))
+        yield data
+        for child in node.value:
+            data.item_pos.append(_pos(child))
+            data.append(self.construct_object(child, deep=True))
+
+
+_LocatingLoader.add_constructor("tag:yaml.org,2002:map", _LocatingLoader.construct_located_mapping)
+_LocatingLoader.add_constructor("tag:yaml.org,2002:seq", _LocatingLoader.construct_located_sequence)
+
+
+def _check_alias_expansion(root: yaml.Node) -> None:
+    """Refuse documents whose aliases expand past MAX_ALIAS_EXPANSION nodes.
+
+    Sizes are memoised per node, so the check is linear in distinct nodes
+    even for an exponential expansion.
+    """
+    sizes: dict[int, int] = {}
+    distinct = 0
+
+    def size(node: yaml.Node) -> int:
+        nonlocal distinct
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        distinct += 1
+        sizes[id(node)] = 1  # a recursive alias counts once, then fails below
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                total += size(k) + size(v)
+        elif isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                total += size(child)
+        sizes[id(node)] = total
+        if total - distinct > MAX_ALIAS_EXPANSION:
+            raise YamlProblem(
+                _pos(node),
+                "yaml.alias-bomb",
+                f"aliases expand to more than {MAX_ALIAS_EXPANSION} extra nodes; refusing to load",
+            )
+        return total
+
+    size(root)
+
+
+def load_documents(text: str) -> list[tuple[Any, Pos]]:
+    """Parse every document of a YAML stream safely; return (data, start) pairs.
+
+    Raises :class:`YamlProblem` for syntax errors, duplicate keys and alias
+    bombs.
+    """
+    loader = _LocatingLoader(text)
+    check_aliases = "&" in text  # no anchor, no alias: skip the walk
+    documents: list[tuple[Any, Pos]] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            if check_aliases:
+                _check_alias_expansion(node)
+            documents.append((loader.construct_document(node), _pos(node)))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = Pos(mark.line + 1, mark.column + 1) if mark else Pos(1, 1)
+        raise YamlProblem(pos, "yaml.syntax", f"{exc.problem or exc.context}".strip()) from None
+    except RecursionError:
+        raise YamlProblem(Pos(1, 1), "yaml.too-deep", "document nests too deeply") from None
+    finally:
+        loader.dispose()
+    return documents
+
+
+def locate(data: Any, path: tuple[Any, ...], default: Pos) -> Pos:
+    """The position of ``path`` inside ``data``: as deep as the path can be followed."""
+    pos = getattr(data, "pos", default)
+    node = data
+    for part in path:
+        if isinstance(node, LocatedDict) and part in node:
+            pos = node.key_pos.get(part, pos)
+            node = node[part]
+        elif isinstance(node, LocatedList) and isinstance(part, int) and 0 <= part < len(node):
+            pos = node.item_pos[part]
+            node = node[part]
+        else:
+            break
+    return pos

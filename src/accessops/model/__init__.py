@@ -1,0 +1,1 @@
+"""Pydantic models of manifests and profiles, and flat resource addresses."""

@@ -1,0 +1,141 @@
+"""Compile a desired model into flat resources and the scopes git manages.
+
+Pure: no I/O. Permission sets are expanded here, so the live system only
+ever sees scopes. Only what a manifest states becomes an attribute; a field
+left out stays unmanaged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from accessops.manifest.loader import DesiredModel
+from accessops.model.resource import Resource, ResourceMap, Scope
+
+
+@dataclass
+class Compiled:
+    """Desired resources by address and the scopes in which git is authoritative."""
+
+    resources: ResourceMap = field(default_factory=dict)
+    scopes: list[Scope] = field(default_factory=list)
+
+    def add(self, type_: str, key: str, **attrs: Any) -> None:
+        """Add a resource, dropping unmanaged (None) attributes."""
+        res = Resource(type_, key, {k: v for k, v in attrs.items() if v is not None})
+        self.resources[res.address] = res
+
+    def manage(self, type_: str, prefix: str) -> None:
+        """Declare git authoritative for ``type_`` under ``prefix``."""
+        self.scopes.append(Scope(type_, prefix))
+
+
+def _sorted(values: list[str] | None) -> list[str] | None:
+    return None if values is None else sorted(set(values))
+
+
+def _scopes(*layers: dict[str, str] | None) -> dict[str, str] | None:
+    """Merge scope mappings, later layers winning; None when no layer manages them."""
+    if all(layer is None for layer in layers):
+        return None
+    merged: dict[str, str] = {}
+    for layer in layers:
+        merged.update(layer or {})
+    return dict(sorted(merged.items()))
+
+
+def compile_model(model: DesiredModel) -> Compiled:
+    """The desired resources of every declared organization."""
+    out = Compiled()
+    sets = {name: item.doc.spec for name, item in model.permission_sets.items()}
+
+    for org_name, loaded in sorted(model.organizations.items()):
+        spec = loaded.doc.spec
+        o = f"{org_name}/"
+        out.add("organization", org_name, profile=spec.profile, seats=spec.seats)
+        for type_ in ("workspace", "space", "space_type"):
+            out.manage(type_, o)
+        if spec.members is not None:
+            out.manage("member", o)
+            for m in spec.members:
+                out.add("member", o + m.email.lower(), role=m.role, global_admin=m.global_admin, name=m.name)
+        if spec.teams is not None:
+            out.manage("team", o)
+            for t in spec.teams:
+                out.add("team", o + t.name, description=t.description)
+                if t.members is not None:
+                    out.manage("team_member", f"{o}{t.name}/")
+                    for email in sorted(set(e.lower() for e in t.members)):
+                        out.add("team_member", f"{o}{t.name}/{email}")
+        if spec.permissions is not None:
+            out.manage("org_permission", o)
+            for perm, role in spec.permissions.items():
+                out.add("org_permission", o + perm, role=role)
+        if spec.custom_roles is not None:
+            out.manage("custom_role", o)
+            for r in spec.custom_roles:
+                out.add("custom_role", o + r.name, description=r.description)
+
+    for key, loaded in sorted(model.workspaces.items()):
+        ws = loaded.doc.spec
+        w = f"{key}/"
+        out.add("workspace", key, profile=ws.profile)
+        if ws.members is not None:
+            out.manage("workspace_member", w)
+            for wm in ws.members:
+                pset = sets.get(wm.permission_set) if wm.permission_set else None
+                out.add(
+                    "workspace_member",
+                    w + wm.email.lower(),
+                    role=wm.role,
+                    custom_roles=_sorted(wm.custom_roles),
+                    sections=_scopes(pset.sections if pset else None, wm.sections),
+                )
+        if ws.apps is not None:
+            out.manage("app_permission", w)
+            for app in ws.apps:
+                out.add("app_permission", w + app.name, allow=_sorted(app.allow))
+        if ws.tables is not None:
+            out.manage("table_permission", w)
+            for table in ws.tables:
+                out.add(
+                    "table_permission",
+                    w + table.name,
+                    read=_sorted(table.read),
+                    create=_sorted(table.create),
+                    edit=_sorted(table.edit),
+                    delete=_sorted(table.delete),
+                )
+                if table.fields is not None:
+                    out.manage("field_permission", f"{w}{table.name}/")
+                    for f in table.fields:
+                        out.add("field_permission", f"{w}{table.name}/{f.name}", read=_sorted(f.read))
+
+    for key, loaded in sorted(model.space_types.items()):
+        st = loaded.doc.spec
+        out.add("space_type", key, kind=st.kind)
+        if st.roles is not None:
+            out.manage("space_type_role", f"{key}/")
+            for role in st.roles:
+                out.add("space_type_role", f"{key}/{role.name}", permissions=sorted(set(role.permissions)))
+
+    for key, loaded in sorted(model.spaces.items()):
+        sp = loaded.doc.spec
+        kind = sp.kind
+        if kind is None and sp.type is not None:
+            st_item = model.space_types.get(f"{sp.organization}/{sp.type}")
+            kind = st_item.doc.spec.kind if st_item else None
+        out.add("space", key, kind=kind, type=sp.type, private=sp.private, auto_join=sp.auto_join)
+        if sp.members is not None:
+            out.manage("space_member", f"{key}/")
+            for sm in sp.members:
+                pset = sets.get(sm.permission_set) if sm.permission_set else None
+                out.add(
+                    "space_member",
+                    f"{key}/{sm.email.lower()}",
+                    role=sm.role,
+                    features=_scopes(pset.features if pset else None, sm.features),
+                    settings=_scopes(pset.settings if pset else None, sm.settings),
+                )
+    return out

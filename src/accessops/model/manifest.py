@@ -1,0 +1,270 @@
+"""Manifest kinds: Kubernetes-style documents that describe access policy.
+
+Every document is ``apiVersion: accessops/v1``, a ``kind``, ``metadata.name``
+and a ``spec``. A field left out (``None``) means *not managed*: the planner
+never empties what a manifest does not mention.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, TypeAdapter
+
+from accessops.model.base import Strict
+
+API_VERSION = "accessops/v1"
+
+Email = Annotated[str, Field(min_length=3, pattern=r"^[^@\s]+@[^@\s]+$", description="A member's email address; the member's identity.")]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^/\"\s][^/\"]*$", description="A name; no slashes or quotes.")]
+RoleName = Annotated[str, Field(min_length=1, description="A role named by the profile, or a custom role.")]
+ScopeLevel = Annotated[str, Field(description="A scope level from the profile: None, View only or Full.")]
+
+
+class Metadata(Strict):
+    """Identity of a document."""
+
+    name: Name
+    description: str | None = None
+    labels: dict[str, str] | None = None
+
+
+# --- Organization -----------------------------------------------------------
+
+
+class OrgMember(Strict):
+    """A person in the organization, identified by email."""
+
+    email: Email
+    role: RoleName | None = Field(None, description="Organization role from the profile (e.g. Admin, Member, Owner).")
+    global_admin: bool | None = Field(None, description="Seed 004 global admin: may archive and delete spaces.")
+    name: str | None = Field(None, description="Display name.")
+
+
+class Team(Strict):
+    """A team and the organization members in it."""
+
+    name: Name
+    description: str | None = None
+    members: list[Email] | None = None
+
+
+class CustomRole(Strict):
+    """An org-level custom role, reusable in every workspace (seed 001)."""
+
+    name: Name
+    description: str | None = None
+
+
+class OrganizationSpec(Strict):
+    """An organization: profile, seats, members, teams, matrix, custom roles."""
+
+    profile: str = Field(description="Built-in profile name (permission-matrix, org-roles, scoped-access, workspace-roles, spaces, union) or a path to a profile file.")
+    seats: int | None = Field(None, ge=0, description="Seat limit: active plus invited members may not exceed it.")
+    members: list[OrgMember] | None = None
+    teams: list[Team] | None = None
+    permissions: dict[str, RoleName] | None = Field(None, description="Seed 000 permission matrix: key -> lowest org role allowed.")
+    custom_roles: list[CustomRole] | None = None
+
+
+class Organization(Strict):
+    """``kind: Organization``."""
+
+    apiVersion: Literal["accessops/v1"]
+    kind: Literal["Organization"]
+    metadata: Metadata
+    spec: OrganizationSpec
+
+
+# --- Workspace ----------------------------------------------------------------
+
+
+class WorkspaceMember(Strict):
+    """A member's access to one workspace."""
+
+    email: Email
+    role: RoleName | None = Field(None, description="Default workspace role (Admin / Editor / Viewer / None).")
+    custom_roles: list[RoleName] | None = None
+    sections: dict[str, ScopeLevel] | None = Field(None, description="Seed 002 section scopes (General, Integrations, Members, Projects, Billing).")
+    permission_set: Name | None = Field(None, description="A PermissionSet whose scopes apply; explicit scopes win.")
+
+
+class App(Strict):
+    """An app and the roles it is limited to ("Allow access to")."""
+
+    name: Name
+    allow: list[RoleName] | None = None
+
+
+class FieldPermission(Strict):
+    """A field whose read is limited to some roles."""
+
+    name: Name
+    read: list[RoleName] | None = None
+
+
+class Table(Strict):
+    """A table and the roles allowed each action; a missing action is unrestricted."""
+
+    name: Name
+    read: list[RoleName] | None = None
+    create: list[RoleName] | None = None
+    edit: list[RoleName] | None = None
+    delete: list[RoleName] | None = None
+    fields: list[FieldPermission] | None = None
+
+
+class WorkspaceSpec(Strict):
+    """A workspace: members with roles and scopes, apps, tables, fields."""
+
+    organization: Name
+    profile: str | None = Field(None, description="Overrides the organization's profile for this workspace.")
+    members: list[WorkspaceMember] | None = None
+    apps: list[App] | None = None
+    tables: list[Table] | None = None
+
+
+class Workspace(Strict):
+    """``kind: Workspace``."""
+
+    apiVersion: Literal["accessops/v1"]
+    kind: Literal["Workspace"]
+    metadata: Metadata
+    spec: WorkspaceSpec
+
+
+# --- Spaces -------------------------------------------------------------------
+
+
+class SpaceTypeRole(Strict):
+    """A role of a space type and its permissions (seed 004)."""
+
+    name: Name
+    permissions: list[str] = Field(default_factory=list, description="update_space, archive_space, forbid_delete_object.")
+
+
+class SpaceTypeSpec(Strict):
+    """A space type: its kind and its roles."""
+
+    organization: Name
+    kind: str = Field(description="project, teamspace or drive.")
+    roles: list[SpaceTypeRole] | None = None
+
+
+class SpaceType(Strict):
+    """``kind: SpaceType``."""
+
+    apiVersion: Literal["accessops/v1"]
+    kind: Literal["SpaceType"]
+    metadata: Metadata
+    spec: SpaceTypeSpec
+
+
+class SpaceMember(Strict):
+    """A member of a space, with a space role and per-feature/settings scopes."""
+
+    email: Email
+    role: Name | None = Field(None, description="A role of the space's type.")
+    features: dict[str, ScopeLevel] | None = None
+    settings: dict[str, ScopeLevel] | None = None
+    permission_set: Name | None = None
+
+
+class SpaceSpec(Strict):
+    """A space (project, teamspace, drive)."""
+
+    organization: Name
+    kind: str | None = Field(None, description="project, teamspace or drive; taken from the type when a type is given.")
+    type: Name | None = Field(None, description="A SpaceType of the same organization.")
+    private: bool | None = None
+    auto_join: bool | None = Field(None, description="New workspace members join automatically.")
+    members: list[SpaceMember] | None = None
+
+
+class Space(Strict):
+    """``kind: Space``."""
+
+    apiVersion: Literal["accessops/v1"]
+    kind: Literal["Space"]
+    metadata: Metadata
+    spec: SpaceSpec
+
+
+# --- Permission sets ------------------------------------------------------------
+
+
+class PermissionSetSpec(Strict):
+    """A named, reusable bundle of scopes (seed 002 client reviewer, operator)."""
+
+    organization: Name | None = Field(None, description="Limit the set to one organization; usable by all when omitted.")
+    sections: dict[str, ScopeLevel] | None = None
+    features: dict[str, ScopeLevel] | None = None
+    settings: dict[str, ScopeLevel] | None = None
+
+
+class PermissionSet(Strict):
+    """``kind: PermissionSet``."""
+
+    apiVersion: Literal["accessops/v1"]
+    kind: Literal["PermissionSet"]
+    metadata: Metadata
+    spec: PermissionSetSpec
+
+
+# --- Policies -------------------------------------------------------------------
+
+
+class GrantSelector(Strict):
+    """A grant a guardrail talks about: a scope at a level, or an action on a resource."""
+
+    section: str | None = None
+    feature: str | None = None
+    setting: str | None = None
+    level: ScopeLevel | None = None
+    action: str | None = None
+    resource: str | None = None
+
+
+class Guardrail(Strict):
+    """One guardrail; exactly one of its rule fields is set."""
+
+    name: Name
+    owner_only: list[str] | None = Field(None, description="Matrix permissions that must stay with the top role.")
+    grant: GrantSelector | None = Field(None, description="With only_team: nobody outside the team may hold this grant.")
+    only_team: Name | None = None
+    min_owners: int | None = Field(None, ge=1)
+    forbidden_domains: list[str] | None = None
+
+
+class Assertion(Strict):
+    """An access check in the spirit of OpenFGA model tests."""
+
+    member: Email
+    action: str
+    resource: str
+    allowed: bool
+
+
+class PolicySpec(Strict):
+    """Guardrails and assertions for one organization."""
+
+    organization: Name
+    guardrails: list[Guardrail] | None = None
+    assertions: list[Assertion] | None = None
+
+
+class Policy(Strict):
+    """``kind: Policy``."""
+
+    apiVersion: Literal["accessops/v1"]
+    kind: Literal["Policy"]
+    metadata: Metadata
+    spec: PolicySpec
+
+
+AnyDocument = Annotated[
+    Union[Organization, Workspace, SpaceType, Space, PermissionSet, Policy],
+    Field(discriminator="kind"),
+]
+DOCUMENT_ADAPTER: TypeAdapter[AnyDocument] = TypeAdapter(AnyDocument)
+KINDS = ("Organization", "Workspace", "SpaceType", "Space", "PermissionSet", "Policy")

@@ -1,0 +1,1 @@
+"""Actions, changes, the plan, the pure planner and safety guards."""
