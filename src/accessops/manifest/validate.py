@@ -8,6 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from accessops.errors import ConfigError, Problem
+from accessops.manifest.checks_common import build_context
+from accessops.manifest.checks_org import check_organization
+from accessops.manifest.checks_policy import check_policy
+from accessops.manifest.checks_sets import check_permission_set
+from accessops.manifest.checks_spaces import check_space, check_space_type
+from accessops.manifest.checks_workspace import check_workspace
 from accessops.manifest.loader import DesiredModel
 from accessops.manifest.profiles import load_profile
 
@@ -41,5 +47,29 @@ def resolve_profiles(model: DesiredModel) -> list[Problem]:
 
 
 def check_model(model: DesiredModel) -> list[Problem]:
-    """Every cross-document problem of ``model``."""
-    return resolve_profiles(model)
+    """Every cross-document problem of ``model``, all at once.
+
+    Documents whose organization or profile cannot be resolved are reported
+    once by :func:`resolve_profiles` and not checked further.
+    """
+    problems = resolve_profiles(model)
+    ctx = build_context(model)
+    for name, org in model.organizations.items():
+        if name in model.profiles:
+            check_organization(ctx, org, model.profiles[name])
+    for key, ws in model.workspaces.items():
+        if key in model.workspace_profiles:
+            check_workspace(ctx, ws, model.workspace_profiles[key])
+    for st in model.space_types.values():
+        if st.doc.spec.organization in model.profiles:
+            check_space_type(ctx, st, model.profiles[st.doc.spec.organization])
+    for sp in model.spaces.values():
+        if sp.doc.spec.organization in model.profiles:
+            check_space(ctx, sp, model.profiles[sp.doc.spec.organization])
+    for pset in model.permission_sets.values():
+        check_permission_set(ctx, pset)
+    for policy in model.policies.values():
+        if policy.doc.spec.organization in model.profiles:
+            check_policy(ctx, policy, model.profiles[policy.doc.spec.organization])
+    # an unbound permission set is checked once per use; report each problem once
+    return problems + list(dict.fromkeys(ctx.problems))
