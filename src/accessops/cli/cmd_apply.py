@@ -1,0 +1,153 @@
+"""``accessops apply``: make live access match the manifests, or apply a saved plan exactly.
+
+On a terminal it asks for ``yes``; without one it refuses unless
+``--auto-approve``. A saved plan whose live objects changed since it was
+made is refused and nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from accessops.cli.common import add_paths, add_target, use_color
+from accessops.engine import (
+    ApplyResult,
+    Context,
+    acquire_lock,
+    apply_changes,
+    build_plan,
+    ensure_target_matches,
+    is_plan_file,
+    open_context,
+    open_state,
+    open_target,
+    read_plan,
+    refresh_and_check,
+    release_lock,
+    settings_for,
+)
+from accessops.errors import AccessOpsError
+from accessops.plan.change import Change, Plan
+from accessops.plan.checks import raise_if_refused
+from accessops.render.text import render_text
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``apply`` command."""
+    p = sub.add_parser("apply", help="make the changes (from manifests, or exactly those of a saved plan)", description=__doc__)
+    add_paths(p)
+    add_target(p)
+    p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation (needed without a terminal)")
+    p.set_defaults(func=run)
+
+
+def _git_commit(paths: list[str]) -> str | None:
+    try:
+        from accessops.apply.state import git_commit
+    except ImportError:
+        return None
+    return git_commit(Path(paths[0]) if paths else Path.cwd())
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit 0 when applied (or nothing to do), 1 on failure, 3 when refused."""
+    paths = args.paths or ["."]
+    if len(paths) == 1 and is_plan_file(Path(paths[0])):
+        return _apply_saved(Path(paths[0]), args)
+    settings = settings_for(args)
+    ctx = open_context(paths, settings, read_live=False)
+    try:
+        acquire_lock(ctx)
+        try:
+            assert ctx.model is not None
+            ctx.live = ctx.adapter.read(ctx.model.org_names)
+            plan = build_plan(ctx, paths)
+            print(render_text(plan.to_json(), color=use_color(args)))
+            raise_if_refused(plan)
+            if not plan.pending:
+                return 0
+            _confirm(args)
+            result = apply_changes(ctx, plan, commit=_git_commit(paths), on_change=_reporter(args, plan))
+        finally:
+            release_lock(ctx)
+    finally:
+        ctx.close()
+    return _report(result, plan)
+
+
+def _apply_saved(path: Path, args: argparse.Namespace) -> int:
+    plan = read_plan(path)
+    settings = settings_for(args)
+    ensure_target_matches(plan, settings, args.target)
+    target, adapter = open_target(settings)
+    ctx = Context(settings, target, adapter)
+    try:
+        ctx.state = open_state(settings, target)
+        acquire_lock(ctx)
+        try:
+            refresh_and_check(ctx, plan)
+            print(render_text(plan.to_json(), color=use_color(args)))
+            if not plan.pending:
+                return 0
+            _confirm(args)
+            result = apply_changes(ctx, plan, commit=plan.meta.get("commit"), on_change=_reporter(args, plan))
+        finally:
+            release_lock(ctx)
+    finally:
+        ctx.close()
+    return _report(result, plan)
+
+
+def _confirm(args: argparse.Namespace) -> None:
+    if args.auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise AccessOpsError("refusing to apply without a terminal to confirm; review the plan and pass --auto-approve")
+    answer = input("\nDo you want to apply these changes? Only 'yes' will be accepted: ")
+    if answer.strip() != "yes":
+        raise AccessOpsError("apply cancelled")
+
+
+_VERB = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced"}
+
+
+def _reporter(args: argparse.Namespace, plan: Plan):  # type: ignore[no-untyped-def]
+    total = len(plan.pending)
+
+    def report(i: int, change: Change, result: str) -> None:
+        if result == "ok":
+            if args.verbose or total <= 200:
+                print(f"{change.address}: {_VERB[change.action.value]}")
+        else:
+            print(f"{change.address}: {result}", file=sys.stderr)
+
+    return report
+
+
+def _report(result: ApplyResult, plan: Plan) -> int:
+    c = {"add": 0, "change": 0, "destroy": 0}
+    for ch in result.done:
+        a = ch.action.value
+        if a in ("create", "replace"):
+            c["add"] += 1
+        if a == "update":
+            c["change"] += 1
+        if a in ("delete", "replace"):
+            c["destroy"] += 1
+    for change, why in result.gone:
+        print(f"warning: {change.address}: gone before it could be changed ({why}); skipped", file=sys.stderr)
+    if result.ok:
+        print(f"\nApply complete! Resources: {c['add']} added, {c['change']} changed, {c['destroy']} destroyed.")
+        return 0
+    total = len(plan.pending)
+    change, why = result.failed[0]
+    k = plan.pending.index(change) + 1
+    print(
+        f"error: apply failed at change {k} of {total}: {change.address}: {why}\n"
+        f"  done: {len(result.done)} change(s) applied and recorded; not done: {len(result.not_done) + 1} "
+        f"(the failed one and {len(result.not_done)} after it). Run plan again to see what remains.",
+        file=sys.stderr,
+    )
+    return 1

@@ -1,0 +1,55 @@
+"""``accessops plan``: show what would change to make live access match the manifests."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from accessops.cli.common import add_format, add_paths, add_target
+from accessops.engine import build_plan, open_context, save_plan, settings_for
+from accessops.plan.change import Plan
+from accessops.render.output import emit_plan
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``plan`` command."""
+    p = sub.add_parser("plan", help="show the changes that would make live access match the manifests", description=__doc__)
+    add_paths(p)
+    add_target(p)
+    add_format(p)
+    p.add_argument("--out", metavar="FILE", help="save the plan (with checksum and live fingerprints) for `apply FILE`")
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
+    _add_template(p)
+    p.set_defaults(func=run)
+
+
+def _add_template(p: argparse.ArgumentParser) -> None:
+    try:
+        from accessops.render.markdown import add_template_option
+    except ImportError:  # markdown renderer not built yet
+        return
+    add_template_option(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit 0 (or 2 with --detailed-exitcode when there are changes)."""
+    paths = args.paths or ["."]
+    ctx = open_context(paths, settings_for(args))
+    try:
+        plan = build_plan(ctx, paths)
+    finally:
+        ctx.close()
+    finish_plan(plan, args)
+    if args.out:
+        save_plan(plan, Path(args.out))
+        print(f"\nSaved the plan to {args.out}. To apply exactly these changes: accessops apply {args.out}", file=sys.stderr)
+    return 2 if args.detailed_exitcode and plan.pending else 0
+
+
+def finish_plan(plan: Plan, args: argparse.Namespace) -> None:
+    """Print the plan in the chosen format; raise if a policy or guard refuses it."""
+    emit_plan(plan.to_json(), args)
+    from accessops.plan.checks import raise_if_refused
+
+    raise_if_refused(plan)

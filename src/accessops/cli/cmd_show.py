@@ -1,0 +1,30 @@
+"""``accessops show PLANFILE``: render a saved plan."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from accessops.cli.common import add_format
+from accessops.engine import read_plan
+from accessops.render.output import emit_plan
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``show`` command."""
+    p = sub.add_parser("show", help="render a saved plan file", description=__doc__)
+    p.add_argument("planfile", metavar="PLANFILE")
+    add_format(p)
+    try:
+        from accessops.render.markdown import add_template_option
+
+        add_template_option(p)
+    except ImportError:
+        pass
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit 0."""
+    emit_plan(read_plan(Path(args.planfile)).to_json(), args)
+    return 0

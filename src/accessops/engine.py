@@ -1,0 +1,346 @@
+"""The pipeline, one fixed sequence with named steps (octoDNS style).
+
+load manifests -> compile -> open target -> read live -> plan -> classify
+drift -> add extras (access delta, policies) -> render / save / apply.
+Adapters override their own hooks; they never rewrite this sequence.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import re
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from accessops.adapters.base import Adapter, ItemGoneError, Target
+from accessops.adapters.registry import open_adapter
+from accessops.errors import AccessOpsError, ConfigError, StalePlanError
+from accessops.manifest.loader import DesiredModel, load
+from accessops.model.compile import Compiled, compile_model
+from accessops.model.resource import ResourceMap
+from accessops.plan.change import Action, Change, Plan, fingerprint
+from accessops.plan.drift import changed_outside
+from accessops.plan.planner import PlanOptions, make_plan
+from accessops.settings import Settings, load_settings
+
+PLAN_FILE_KIND = "accessops-plan"
+
+
+def redact(url: str) -> str:
+    """A target URL without user info or query secrets, safe for output and logs."""
+    url = re.sub(r"//[^/@]*@", "//", url)
+    return re.sub(r"([?&](?:token|access_token|key|secret|password)=)[^&]*", r"\1REDACTED", url, flags=re.I)
+
+
+class Progress:
+    """``label n/total`` on stderr, only when it is a terminal and the work takes a moment."""
+
+    def __init__(self, label: str, total: int, stream: Any = None) -> None:
+        self.label, self.total = label, total
+        self.stream = stream or sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)()) and total > 0
+        self.started = time.monotonic()
+        self.shown = False
+
+    def step(self, done: int) -> None:
+        """Report ``done`` of ``total``."""
+        if self.enabled and time.monotonic() - self.started > 0.5:
+            self.stream.write(f"\r{self.label} {done}/{self.total}")
+            self.stream.flush()
+            self.shown = True
+
+    def close(self) -> None:
+        """Finish the progress line."""
+        if self.shown:
+            self.stream.write("\n")
+
+
+@dataclass
+class Context:
+    """Everything one command run works with."""
+
+    settings: Settings
+    target: Target
+    adapter: Adapter
+    model: DesiredModel | None = None
+    compiled: Compiled | None = None
+    live: ResourceMap = field(default_factory=dict)
+    last_applied: ResourceMap = field(default_factory=dict)
+    state: Any = None  # apply.state.StateStore
+
+    def close(self) -> None:
+        """Close the adapter and the state store."""
+        self.adapter.close()
+        if self.state is not None:
+            self.state.close()
+
+
+def settings_for(args: Any) -> Settings:
+    """Settings for a parsed command line (paths, --target, --state)."""
+    return load_settings(getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
+
+
+def open_target(settings: Settings) -> tuple[Target, Adapter]:
+    """Parse the target URL and open its adapter."""
+    try:
+        target = Target.parse(settings.target)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return target, open_adapter(target)
+
+
+def open_state(settings: Settings, target: Target) -> Any:
+    """The state store beside the target (or where settings say)."""
+    from accessops.apply.state import StateStore, default_state_path
+
+    path = settings.state or default_state_path(target, Path.cwd())
+    return StateStore(path)
+
+
+def unsupported(compiled: Compiled, adapter: Adapter) -> list[str]:
+    """What the manifests need that the target cannot express, one line per kind of gap."""
+    gaps: dict[str, int] = {}
+    example: dict[str, str] = {}
+    for res in compiled.resources.values():
+        allowed = adapter.supports.get(res.type)
+        if allowed is None:
+            what = f"{res.type} resources"
+        else:
+            extra = sorted(set(res.attrs) - allowed)
+            if not extra:
+                continue
+            what = f"{res.type}.{extra[0]}"
+        gaps[what] = gaps.get(what, 0) + 1
+        example.setdefault(what, res.address)
+    return [f"target {adapter.scheme} cannot express {what} (e.g. {example[what]}; {n} in all)" for what, n in sorted(gaps.items())]
+
+
+def open_context(paths: list[str], settings: Settings, *, need_state: bool = True, read_live: bool = True) -> Context:
+    """Load and compile manifests, open the target, read live state and last applied.
+
+    ``read_live=False`` leaves the read to the caller (apply reads after it
+    holds the lock).
+    """
+    model = load(paths or ["."])
+    compiled = compile_model(model)
+    target, adapter = open_target(settings)
+    ctx = Context(settings, target, adapter, model, compiled)
+    try:
+        gaps = unsupported(compiled, adapter)
+        if gaps:
+            raise ConfigError("; ".join(gaps))
+        if read_live:
+            ctx.live = adapter.read(model.org_names)
+        if need_state:
+            ctx.state = open_state(settings, target)
+            ctx.last_applied = ctx.state.last_applied(redact(target.url))
+    except BaseException:
+        ctx.close()
+        raise
+    return ctx
+
+
+def plan_options(ctx: Context, paths: list[str]) -> PlanOptions:
+    """Planner options from settings: management modes and metadata."""
+    modes = ctx.settings.section("modes")
+    additive = frozenset(t for t, m in modes.items() if m == "additive")
+    ignore = tuple(ctx.settings.section("ignore").get("patterns", []))
+    meta = {
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "paths": [str(p) for p in paths],
+        "organizations": ctx.model.org_names if ctx.model else [],
+    }
+    return PlanOptions(additive=additive, ignore=ignore, target=redact(ctx.target.url), meta=meta)
+
+
+def build_plan(ctx: Context, paths: list[str]) -> Plan:
+    """The plan for ``ctx``: changes, drift since the last apply, and extras."""
+    assert ctx.compiled is not None
+    plan = make_plan(ctx.compiled, ctx.live, plan_options(ctx, paths))
+    managed = set(ctx.last_applied)
+    plan.drift = changed_outside(ctx.live, ctx.last_applied, managed)
+    for hook in PLAN_HOOKS:
+        hook(ctx, plan)
+    return plan
+
+
+#: Steps that add sections to a plan after the changes are known (access
+#: delta, policy results, lint warnings). Each takes (ctx, plan).
+PLAN_HOOKS: list[Callable[[Context, Plan], None]] = []
+
+
+# --- saved plans ---------------------------------------------------------------
+
+
+def _checksum(plan_json: dict[str, Any]) -> str:
+    raw = json.dumps(plan_json, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def save_plan(plan: Plan, path: Path) -> None:
+    """Write a plan file: the plan JSON and its checksum."""
+    data = plan.to_json()
+    path.write_text(json.dumps({"kind": PLAN_FILE_KIND, "checksum": _checksum(data), "plan": data}, indent=1))
+
+
+def is_plan_file(path: Path) -> bool:
+    """Whether ``path`` is a saved plan (rather than a manifest)."""
+    if not path.is_file() or path.suffix in (".yaml", ".yml"):
+        return False
+    try:
+        with path.open("rb") as fh:
+            return b'"kind": "accessops-plan"' in fh.read(200)
+    except OSError:
+        return False
+
+
+def read_plan(path: Path) -> Plan:
+    """Load a plan file, refusing one whose checksum does not match."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise AccessOpsError(f"{path}: not a readable plan file ({exc})") from None
+    if data.get("kind") != PLAN_FILE_KIND or "plan" not in data:
+        raise AccessOpsError(f"{path}: not an accessops plan file")
+    if _checksum(data["plan"]) != data.get("checksum"):
+        raise AccessOpsError(f"{path}: checksum mismatch; the plan file was edited or damaged")
+    return Plan.from_json(data["plan"])
+
+
+def stale_addresses(plan: Plan, live: ResourceMap) -> list[str]:
+    """Addresses whose live object no longer matches the plan's fingerprint."""
+    stale = []
+    for addr, fp in plan.fingerprints.items():
+        now = live.get(addr)
+        if fingerprint(now.attrs if now else None) != fp:
+            stale.append(addr)
+    return stale
+
+
+# --- apply ------------------------------------------------------------------------
+
+
+@dataclass
+class ApplyResult:
+    """What an apply did: per change, ok / failed / skipped / gone."""
+
+    done: list[Change] = field(default_factory=list)
+    failed: list[tuple[Change, str]] = field(default_factory=list)
+    gone: list[tuple[Change, str]] = field(default_factory=list)
+    not_done: list[Change] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every change was made."""
+        return not self.failed and not self.not_done
+
+
+def actor() -> str:
+    """Who runs the apply, for the log: user@host."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def apply_changes(
+    ctx: Context,
+    plan: Plan,
+    *,
+    commit: str | None = None,
+    on_change: Callable[[int, Change, str], None] | None = None,
+) -> ApplyResult:
+    """Apply the plan's changes in order under the target's lock, logging each.
+
+    A failure stops the run (what was done is recorded, the rest is not
+    attempted) except an object that vanished meanwhile, which is reported
+    and skipped. The next plan shows exactly what remains.
+    """
+    state = ctx.state
+    target_url = redact(ctx.target.url)
+    result = ApplyResult()
+    changes = plan.pending
+    run_id = state.begin_run(target_url, actor(), commit, len(changes))
+    progress = Progress("applying", len(changes))
+    try:
+        for i, change in enumerate(changes):
+            progress.step(i)
+            try:
+                ctx.adapter.apply(change)
+            except ItemGoneError as exc:
+                result.gone.append((change, str(exc)))
+                state.record_change(run_id, i, change, "gone", str(exc))
+                state.forget_applied(target_url, change)
+                if on_change:
+                    on_change(i, change, "gone")
+                continue
+            except Exception as exc:
+                message = str(exc) if isinstance(exc, AccessOpsError) else f"{type(exc).__name__}: {exc}"
+                result.failed.append((change, message))
+                state.record_change(run_id, i, change, "failed", message)
+                result.not_done = changes[i + 1 :]
+                for j, rest in enumerate(result.not_done, start=i + 1):
+                    state.record_change(run_id, j, rest, "not attempted", None)
+                if on_change:
+                    on_change(i, change, "failed")
+                break
+            state.record_applied(target_url, change)
+            state.record_change(run_id, i, change, "ok", None)
+            result.done.append(change)
+            if on_change:
+                on_change(i, change, "ok")
+    finally:
+        progress.close()
+        state.finish_run(run_id, "ok" if result.ok else "failed")
+    return result
+
+
+def acquire_lock(ctx: Context) -> None:
+    """Take the target's lock or refuse, naming who holds it."""
+    ctx.state.acquire(redact(ctx.target.url), actor())
+
+
+def release_lock(ctx: Context) -> None:
+    """Release the target's lock."""
+    ctx.state.release(redact(ctx.target.url))
+
+
+def ensure_target_matches(plan: Plan, settings: Settings, explicit: str | None) -> None:
+    """A saved plan applies to its own target; an explicit different --target is an error."""
+    if explicit and redact(explicit) != plan.target:
+        raise ConfigError(f"plan was made for {plan.target}, not {redact(explicit)}")
+    settings.target = plan.target
+
+
+def refresh_and_check(ctx: Context, plan: Plan) -> None:
+    """Re-read live and refuse a stale plan (nothing is written)."""
+    orgs = sorted(set(plan.meta.get("organizations", [])))
+    ctx.live = ctx.adapter.read(orgs)
+    stale = stale_addresses(plan, ctx.live)
+    if stale:
+        raise StalePlanError(stale)
+
+
+__all__ = [
+    "ApplyResult",
+    "Context",
+    "PLAN_HOOKS",
+    "acquire_lock",
+    "apply_changes",
+    "build_plan",
+    "open_context",
+    "read_plan",
+    "redact",
+    "release_lock",
+    "save_plan",
+    "settings_for",
+]

@@ -1,0 +1,1 @@
+"""Renderers: text, JSON and Markdown, all from the plan's JSON data."""

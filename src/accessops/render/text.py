@@ -1,0 +1,103 @@
+"""Human text for a plan, rendered only from its JSON form (never from internals).
+
+Each change gets its symbol (``+ ~ - -/+``) and attribute lines; drift
+("changed outside accessops") comes first; the text ends with ``Plan: N to
+add, N to change, N to destroy.`` or ``No changes.``
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
+_COLOR = {"+": "32", "~": "33", "-": "31", "-/+": "35", "!": "1;33"}
+
+
+def _action(actions: list[str]) -> str:
+    return "replace" if actions == ["delete", "create"] else actions[0]
+
+
+def _val(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+class _Out:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+        self.lines: list[str] = []
+
+    def paint(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+    def add(self, line: str = "") -> None:
+        self.lines.append(line)
+
+
+def attribute_lines(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(symbol, text) per attribute: what a create sets, an update changes, a delete removes."""
+    before, after = before or {}, after or {}
+    rows: list[tuple[str, str]] = []
+    if action == "create":
+        rows = [("+", f"{k} = {_val(v)}") for k, v in sorted(after.items())]
+    elif action == "delete":
+        rows = [("-", f"{k} = {_val(v)}") for k, v in sorted(before.items())]
+    else:
+        for k in sorted(set(before) | set(after)):
+            old, new = before.get(k), after.get(k)
+            if old == new:
+                continue
+            if k not in before:
+                rows.append(("+", f"{k} = {_val(new)}"))
+            elif k not in after:
+                rows.append(("-", f"{k} = {_val(old)}"))
+            else:
+                rows.append(("~", f"{k}: {_val(old)} -> {_val(new)}"))
+    return rows
+
+
+def render_change(out: _Out, rc: dict[str, Any], suffix: str = "") -> None:
+    """One resource change: its header line and attribute lines."""
+    action = _action(rc["change"]["actions"])
+    sym = _SYMBOL[action]
+    notes = rc.get("notes") or []
+    tail = f"  ({'; '.join(notes)})" if notes else ""
+    out.add(f"  {out.paint(sym, _COLOR[sym])} {rc['address']}{suffix}{tail}")
+    for s, text in attribute_lines(action, rc["change"]["before"], rc["change"]["after"]):
+        out.add(f"      {out.paint(s, _COLOR[s])} {text}")
+
+
+def summary_line(plan: dict[str, Any]) -> str:
+    """``Plan: N to add, N to change, N to destroy.`` or ``No changes.``"""
+    s = plan.get("summary") or {"add": 0, "change": 0, "destroy": 0}
+    if not plan.get("resource_changes"):
+        return "No changes. Live access matches the manifests."
+    return f"Plan: {s['add']} to add, {s['change']} to change, {s['destroy']} to destroy."
+
+
+def render_text(plan: dict[str, Any], *, color: bool = False) -> str:
+    """The whole plan as text."""
+    out = _Out(color)
+    drift = plan.get("resource_drift") or []
+    if drift:
+        out.add(out.paint("Objects changed outside accessops since the last apply:", "1"))
+        out.add()
+        for d in drift:
+            render_change(out, d, f"  [{d.get('origin', 'changed live')}]")
+        out.add()
+    changes = plan.get("resource_changes") or []
+    if changes:
+        out.add(out.paint("accessops will perform the following actions:", "1"))
+        out.add()
+        for rc in changes:
+            render_change(out, rc)
+        out.add()
+    for section, title in (("access_delta_text", "Access changes:"), ("warnings_text", "Warnings:")):
+        lines = plan.get(section) or []
+        if lines:
+            out.add(out.paint(title, "1"))
+            for line in lines:
+                out.add(f"  {line}")
+            out.add()
+    out.add(out.paint(summary_line(plan), "1"))
+    return "\n".join(out.lines)
