@@ -1,0 +1,193 @@
+"""The effective-access engine: every member's capabilities, with reasons, from resources.
+
+Pure: it reads a ResourceMap (desired from compile_model, or live from an
+adapter) and the profile of each organization, and answers ``check``,
+``explain`` and ``who_can``. explain and who-can ask the same ``check``, so
+they cannot disagree; the vocabulary decides which questions exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import partial
+
+from accessops.access import rules_org, rules_space, rules_workspace
+from accessops.access.capability import (
+    ADMIN_ACTION,
+    APP_ACTION,
+    FULL,
+    OWNER_ACTIONS,
+    SPACE_ACTIONS,
+    TABLE_ACTIONS,
+    VIEW,
+    Capability,
+    full_name,
+    local_name,
+    scope_action,
+    short_member,
+)
+from accessops.access.index import OrgView, Person, build_index
+from accessops.model.profile import Profile
+from accessops.model.resource import ResourceMap
+
+Rule = Callable[[OrgView, Person], tuple[bool, list[str]]]
+
+
+class UnknownCapability(ValueError):
+    """An action and resource that name no capability of any organization."""
+
+
+def administers_spaces(profile: Profile) -> bool:
+    """Whether the profile has seed 004 owners and maintainers (some role states denies)."""
+    return any(role.denies for role in profile.org_roles)
+
+
+def _scopes(key: str) -> tuple[str, str] | None:
+    """``("Billing", "View")`` from ``Billing:View``."""
+    name, sep, grant = key.rpartition(":")
+    return (name, grant) if sep and grant in (VIEW, FULL) else None
+
+
+class AccessEngine:
+    """Effective access for every member of every organization in ``resources``."""
+
+    def __init__(self, resources: ResourceMap, profiles: Mapping[str, Profile]) -> None:
+        self.views: dict[str, OrgView] = build_index(resources, profiles)
+        self._emails: dict[str, list[str]] = {org: view.emails() for org, view in self.views.items()}
+        self._known: dict[str, frozenset[str]] = {org: frozenset(e) for org, e in self._emails.items()}
+        self._vocab: dict[str, list[tuple[str, str]]] = {}
+
+    # --- who and what ----------------------------------------------------------
+
+    def members(self, org: str) -> list[str]:
+        """Emails of everyone in ``org``, sorted."""
+        return self._emails.get(org, [])
+
+    def find_members(self, query: str) -> list[tuple[str, str]]:
+        """``(org, email)`` for an email, a unique email prefix, or a local part (``bo``)."""
+        q = query.lower()
+        exact = [(o, e) for o, es in self._emails.items() for e in es if e == q]
+        if exact:
+            return exact
+        local = [(o, e) for o, es in self._emails.items() for e in es if e.split("@", 1)[0] == q]
+        if local:
+            return local
+        return [(o, e) for o, es in self._emails.items() for e in es if e.startswith(q)]
+
+    def vocabulary(self, org: str) -> list[tuple[str, str]]:
+        """Every ``(action, resource)`` question one can ask in ``org``, in a stable order."""
+        if org not in self._vocab:
+            self._vocab[org] = self._build_vocabulary(self.views[org]) if org in self.views else []
+        return self._vocab[org]
+
+    def _build_vocabulary(self, view: OrgView) -> list[tuple[str, str]]:
+        o, profile = view.name, view.profile
+        vocab = [(ADMIN_ACTION, o)]
+        vocab += [(key, o) for group in profile.matrix.values() for key in group]
+        if administers_spaces(profile):
+            vocab += [(action, o) for action in OWNER_ACTIONS]
+        for ws in sorted(set(view.workspaces) | set(view.ws_members)):
+            w = f"{o}/{ws}"
+            vocab.append((ADMIN_ACTION, w))
+            vocab += [(scope_action(s, g), w) for s in view.ws_profile(ws).sections for g in (VIEW, FULL)]
+            vocab += [(APP_ACTION, f"{w}/{app}") for app in sorted(view.apps.get(ws, {}))]
+            for table in sorted(view.tables.get(ws, {})):
+                vocab += [(action, f"{w}/{table}") for action in TABLE_ACTIONS]
+                vocab += [("read", f"{w}/{table}/{f}") for f in sorted(view.fields.get(ws, {}).get(table, {}))]
+        for space in sorted(view.spaces):
+            s = f"{o}/{space}"
+            vocab += [(action, s) for action in SPACE_ACTIONS]
+            if view.spaces[space].get("kind") in (None, "project"):
+                vocab += [(scope_action(k, g), s) for k in (*profile.features, *profile.settings) for g in (VIEW, FULL)]
+        return vocab
+
+    # --- the one question --------------------------------------------------------
+
+    def rule_for(self, org: str, action: str, resource: str) -> Rule | None:
+        """The rule that answers ``action`` on ``resource`` (full key) in ``org``, if it is a capability."""
+        view = self.views.get(org)
+        if view is None:
+            return None
+        profile = view.profile
+        if resource == org:
+            if action == ADMIN_ACTION:
+                return rules_org.admin_rule
+            if action in profile.permission_keys:
+                return partial(rules_org.matrix_rule, key=action)
+            if action in OWNER_ACTIONS and administers_spaces(profile):
+                return partial(rules_org.owner_action_rule, action=action)
+            return None
+        parts = local_name(org, resource).split("/")
+        scope = _scopes(action)
+        if len(parts) == 1:
+            name = parts[0]
+            if name in view.workspaces or name in view.ws_members:
+                if action == ADMIN_ACTION:
+                    return partial(rules_workspace.ws_admin_rule, ws=name)
+                if scope and scope[0] in view.ws_profile(name).sections:
+                    return partial(rules_workspace.section_rule, ws=name, section=scope[0], grant=scope[1])
+            if name in view.spaces:
+                if action == "view_space":
+                    return partial(rules_space.view_rule, space=name)
+                if action in ("update_space", "archive_space", "delete_space"):
+                    return partial(rules_space.manage_rule, space=name, action=action)
+                if action == "delete_objects":
+                    return partial(rules_space.delete_objects_rule, space=name)
+                if scope and view.spaces[name].get("kind") in (None, "project"):
+                    kind = "features" if scope[0] in profile.features else "settings" if scope[0] in profile.settings else None
+                    if kind:
+                        return partial(rules_space.scope_rule, space=name, kind=kind, key=scope[0], grant=scope[1])
+            return None
+        if len(parts) == 2:
+            ws, item = parts
+            if action == APP_ACTION and item in view.apps.get(ws, {}):
+                return partial(rules_workspace.app_rule, ws=ws, app=item)
+            if action in TABLE_ACTIONS and item in view.tables.get(ws, {}):
+                return partial(rules_workspace.table_rule, ws=ws, table=item, action=action)
+            return None
+        if len(parts) == 3 and action == "read":
+            ws, table, field = parts
+            if field in view.fields.get(ws, {}).get(table, {}):
+                return partial(rules_workspace.field_rule, ws=ws, table=table, field=field)
+        return None
+
+    def check(self, org: str, email: str, action: str, resource: str) -> Capability:
+        """May ``email`` do ``action`` to ``resource`` (local or full key) in ``org``, and why."""
+        full = full_name(org, resource)
+        rule = self.rule_for(org, action, full)
+        if rule is None:
+            return Capability(email, org, action, full, False, (f"{action} {local_name(org, full)} is not a capability in {org}",))
+        view = self.views[org]
+        if email not in self._known.get(org, frozenset()):
+            return Capability(email, org, action, full, False, (f"{short_member(email)} is not a member of {org}",))
+        who = view.person(email)
+        if who.invited:
+            reasons = (f"{short_member(email)} is invited and has not accepted yet", "invited members have no access until they accept")
+            return Capability(email, org, action, full, False, reasons)
+        allowed, why = rule(view, who)
+        return Capability(email, org, action, full, allowed, tuple(why))
+
+    def capabilities(self, org: str, email: str) -> list[Capability]:
+        """Every capability of one member in ``org``, allowed and denied."""
+        return [self.check(org, email, action, resource) for action, resource in self.vocabulary(org)]
+
+    def explain(self, email: str) -> list[Capability]:
+        """Every capability of ``email`` in every organization they belong to."""
+        return [cap for org in sorted(self.views) if email in self._known[org] for cap in self.capabilities(org, email)]
+
+    def who_can(self, action: str, resource: str) -> list[Capability]:
+        """The answer for every member of every organization where ``action resource`` is a capability.
+
+        Raises UnknownCapability when no organization has it.
+        """
+        answers: list[Capability] = []
+        found = False
+        for org in sorted(self.views):
+            full = full_name(org, resource)
+            if self.rule_for(org, action, full) is None:
+                continue
+            found = True
+            answers += [self.check(org, email, action, full) for email in self.members(org)]
+        if not found:
+            raise UnknownCapability(f"{action} {resource} is not a capability of any organization")
+        return answers

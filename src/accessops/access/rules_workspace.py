@@ -1,0 +1,127 @@
+"""Workspace rules: default roles, custom roles, app / table / field permissions, section scopes.
+
+Seeds 001, 002 and 003. Workspace access is separate from organization access
+(seed 001): only a workspace membership gives any, and only the workspace
+role Admin lifts the restrictions inside it (seed 003 "Admin always full").
+"""
+
+from __future__ import annotations
+
+from accessops.access.capability import FULL, LEVEL_GRANTS
+from accessops.access.index import Attrs, OrgView, Person
+from accessops.access.rules_org import Verdict, short
+
+
+def _membership(view: OrgView, who: Person, ws: str) -> tuple[Attrs | None, list[str]]:
+    """The member's workspace membership, or why there is none."""
+    wm = view.ws_members.get(ws, {}).get(who.email)
+    if wm is not None:
+        return wm, []
+    why = [f"{short(who)} is not a member of workspace {ws}"]
+    if who.bypass:
+        why.append(f"org role {who.role_name} does not by itself grant workspace access")
+    return None, why
+
+
+def _ws_admin(view: OrgView, ws: str, wm: Attrs) -> bool:
+    role = view.ws_role(ws, wm.get("role"))
+    return role is not None and role.bypass
+
+
+def _describe(wm: Attrs) -> str:
+    role = wm.get("role") or "None"
+    customs = wm.get("custom_roles") or []
+    return f"{role} with {', '.join(customs)}" if customs else str(role)
+
+
+def _roles(wm: Attrs) -> set[str]:
+    """Every role a member holds in a workspace: the default role and custom roles."""
+    roles = set(wm.get("custom_roles") or [])
+    if wm.get("role") and wm.get("role") != "None":
+        roles.add(str(wm["role"]))
+    return roles
+
+
+def ws_admin_rule(view: OrgView, who: Person, ws: str) -> Verdict:
+    """Seed 003: workspace Admin always keeps full access."""
+    wm, why = _membership(view, who, ws)
+    if wm is None:
+        return False, why
+    if _ws_admin(view, ws, wm):
+        return True, [f"{short(who)} is workspace Admin, which always keeps full access"]
+    return False, [f"{short(who)} is {_describe(wm)} in {ws}, not Admin"]
+
+
+def section_rule(view: OrgView, who: Person, ws: str, section: str, grant: str) -> Verdict:
+    """Seed 002: None / View only / Full on a workspace section; View = read and export, Full = every write."""
+    wm, why = _membership(view, who, ws)
+    if wm is None:
+        return False, why
+    if _ws_admin(view, ws, wm):
+        return True, [f"{short(who)} is workspace Admin, which bypasses section scopes"]
+    level = (wm.get("sections") or {}).get(section, "None")
+    meaning = "read and export" if grant != FULL else "every write"
+    if grant in LEVEL_GRANTS.get(level, frozenset()):
+        return True, [f"{short(who)} has {section}: {level} in {ws}", f"{level} allows {meaning}"]
+    return False, [f"{short(who)} has {section}: {level} in {ws}", f"{level} does not allow {meaning}"]
+
+
+def app_rule(view: OrgView, who: Person, ws: str, app: str) -> Verdict:
+    """Seed 003: an app's "Allow access to" roles; unrestricted apps follow the default role."""
+    wm, why = _membership(view, who, ws)
+    if wm is None:
+        return False, why
+    if _ws_admin(view, ws, wm):
+        return True, [f"{short(who)} is workspace Admin, which always keeps full access"]
+    allow = view.apps.get(ws, {}).get(app, {}).get("allow")
+    if allow is None:
+        role = view.ws_role(ws, wm.get("role"))
+        if role is not None and "read" in role.actions:
+            return True, [f"app {app} is open to every role", f"{short(who)} is {role.name}"]
+        return False, [f"app {app} is open to every role", f"{short(who)} has no default role that reads"]
+    held = sorted(_roles(wm) & set(allow))
+    reason = f"app access is limited to [{', '.join(allow)}]"
+    if held:
+        return True, [reason, f"{short(who)} has {', '.join(held)}"]
+    return False, [reason, f"{short(who)} is {_describe(wm)} without {' or '.join(allow) or 'any of them'}"]
+
+
+def table_rule(view: OrgView, who: Person, ws: str, table: str, action: str) -> Verdict:
+    """Seed 003: table actions by role; a restricted action needs a listed role (custom roles add or narrow)."""
+    wm, why = _membership(view, who, ws)
+    if wm is None:
+        return False, why
+    if _ws_admin(view, ws, wm):
+        return True, [f"{short(who)} is workspace Admin, which always keeps full access"]
+    restricted = view.tables.get(ws, {}).get(table, {}).get(action)
+    if restricted is None:
+        role = view.ws_role(ws, wm.get("role"))
+        reason = f"table {action} is unrestricted"
+        if role is not None and action in role.actions:
+            return True, [reason, f"{short(who)} is {role.name}, which may {action}"]
+        if role is None or not role.actions:
+            return False, [reason, f"{short(who)} has no default workspace role, and custom roles grant only where permissions name them"]
+        return False, [reason, f"{short(who)} is {role.name}, which cannot {action}"]
+    held = sorted(_roles(wm) & set(restricted))
+    reason = f"table {action} is restricted to [{', '.join(restricted)}]"
+    if held:
+        return True, [reason, f"{short(who)} has {', '.join(held)}"]
+    return False, [reason, f"{short(who)} is {_describe(wm)} without {' or '.join(restricted) or 'any of them'}"]
+
+
+def field_rule(view: OrgView, who: Person, ws: str, table: str, field: str) -> Verdict:
+    """Seed 003: reading a field needs reading its table, then one of the field's read roles."""
+    allowed, reasons = table_rule(view, who, ws, table, "read")
+    if not allowed:
+        return False, [f"reading {field} needs reading table {table}", *reasons]
+    wm = view.ws_members[ws][who.email]
+    if _ws_admin(view, ws, wm):
+        return True, reasons
+    restricted = view.fields.get(ws, {}).get(table, {}).get(field, {}).get("read")
+    if restricted is None:
+        return True, [f"field {field} read is unrestricted", *reasons]
+    held = sorted(_roles(wm) & set(restricted))
+    reason = f"field {field} read is restricted to [{', '.join(restricted)}]"
+    if held:
+        return True, [reason, f"{short(who)} has {', '.join(held)}"]
+    return False, [reason, f"{short(who)} is {_describe(wm)} without {' or '.join(restricted) or 'any of them'}"]
