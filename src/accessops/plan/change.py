@@ -45,8 +45,8 @@ class Action(str, Enum):
         return cls.REPLACE if actions == ["delete", "create"] else cls(actions[0])
 
 
-# Within one resource type: deletes first (reverse order), then updates, then creates.
-_PHASE = {Action.DELETE: 0, Action.REPLACE: 1, Action.UPDATE: 2, Action.CREATE: 3, Action.NOOP: 4}
+# Within one resource type: replaces, then updates, then creates.
+_PHASE = {Action.REPLACE: 0, Action.UPDATE: 1, Action.CREATE: 2, Action.NOOP: 3, Action.DELETE: 4}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +66,14 @@ class Change:
         """``type["key"]``."""
         return f'{self.type}["{self.key}"]'
 
-    def sort_key(self) -> tuple[int, int, str]:
-        """Deletes and replaces run in reverse dependency order before any create."""
+    def sort_key(self) -> tuple[int, int, int, str]:
+        """Creates and updates first, parents before children (a role exists before it
+        is granted); then deletes, children before parents (grants are revoked
+        before their role goes)."""
         order = RESOURCE_TYPES[self.type].order
-        if self.action in (Action.DELETE,):
-            return (0, -order, self.key)
-        return (1, order, f"{_PHASE[self.action]}{self.key}")
+        if self.action is Action.DELETE:
+            return (1, -order, 0, self.key)
+        return (0, order, _PHASE[self.action], self.key)
 
     def changed_attrs(self) -> list[str]:
         """Attribute names whose value differs between before and after."""
