@@ -92,12 +92,27 @@ def render_text(plan: dict[str, Any], *, color: bool = False) -> str:
         for rc in changes:
             render_change(out, rc)
         out.add()
-    for section, title in (("access_delta_text", "Access changes:"), ("warnings_text", "Warnings:")):
-        lines = plan.get(section) or []
-        if lines:
-            out.add(out.paint(title, "1"))
-            for line in lines:
-                out.add(f"  {line}")
-            out.add()
+    delta = plan.get("access_delta") or []
+    if delta:
+        from accessops.access.delta import render_access_delta_text
+
+        out.add(out.paint("Access changes (who gains and loses what):", "1"))
+        for line in render_access_delta_text(delta):
+            out.add(f"  {line}")
+        out.add()
+    for item in plan.get("warnings") or []:
+        out.add(out.paint("Warning:", _COLOR["!"]) + f" {item.get('code', '')} {item.get('message', item)}".rstrip())
+    for item in plan.get("refusals") or []:
+        out.add(out.paint("Refused:", "1;31") + f" {item['message']}" + (f" (override: {item['override']})" if item.get("override") else ""))
+    if plan.get("warnings") or plan.get("refusals"):
+        out.add()
+    report = plan.get("drift_report")
+    if report is not None:
+        if not report["differences"]:
+            out.add(out.paint("No drift: live access matches the manifests.", "1"))
+        else:
+            parts = ", ".join(f"{n} {origin}" for origin, n in report["by_origin"].items())
+            out.add(out.paint(f"Drift: {report['differences']} difference(s): {parts}.", "1"))
+        return "\n".join(out.lines)
     out.add(out.paint(summary_line(plan), "1"))
     return "\n".join(out.lines)
