@@ -33,25 +33,50 @@ class Pos:
 
 
 class LocatedDict(dict):  # type: ignore[type-arg]
-    """A dict that knows its position and the position of each key."""
+    """A dict that knows its position and the position of each key.
 
-    __slots__ = ("pos", "key_pos")
+    Only the YAML node is kept; positions are worked out when an error asks
+    for them, so loading a valid manifest pays almost nothing for them.
+    """
 
-    def __init__(self, pos: Pos) -> None:
+    __slots__ = ("node",)
+
+    def __init__(self, node: yaml.Node) -> None:
         super().__init__()
-        self.pos = pos
-        self.key_pos: dict[Any, Pos] = {}
+        self.node = node
+
+    @property
+    def pos(self) -> Pos:
+        """Where the mapping starts."""
+        return _pos(self.node)
+
+    @property
+    def key_pos(self) -> dict[Any, Pos]:
+        """Position of each key (first occurrence wins, as in the loaded data)."""
+        out: dict[Any, Pos] = {}
+        for key_node, _ in self.node.value:
+            out.setdefault(getattr(key_node, "value", None), _pos(key_node))
+        return out
 
 
 class LocatedList(list):  # type: ignore[type-arg]
     """A list that knows its position and the position of each item."""
 
-    __slots__ = ("pos", "item_pos")
+    __slots__ = ("node",)
 
-    def __init__(self, pos: Pos) -> None:
+    def __init__(self, node: yaml.Node) -> None:
         super().__init__()
-        self.pos = pos
-        self.item_pos: list[Pos] = []
+        self.node = node
+
+    @property
+    def pos(self) -> Pos:
+        """Where the sequence starts."""
+        return _pos(self.node)
+
+    @property
+    def item_pos(self) -> list[Pos]:
+        """Position of each item."""
+        return [_pos(child) for child in self.node.value]
 
 
 class YamlProblem(Exception):
@@ -73,31 +98,29 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """CSafeLoader whose containers remember positions and refuse duplicate keys."""
 
     def construct_located_mapping(self, node: yaml.MappingNode) -> Iterator[LocatedDict]:
-        data = LocatedDict(_pos(node))
+        data = LocatedDict(node)
         yield data
-        self.flatten_mapping(node)
+        if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+            self.flatten_mapping(node)
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             try:
-                hash(key)
+                duplicate = key in data
             except TypeError:
                 raise YamlProblem(_pos(key_node), "yaml.unhashable-key", "mapping key is not a scalar") from None
-            if key in data:
-                first = data.key_pos[key]
+            if duplicate:
+                first = next(_pos(k) for k, _ in node.value if self.construct_object(k, deep=True) == key)
                 raise YamlProblem(
                     _pos(key_node),
                     "yaml.duplicate-key",
                     f"duplicate key {key!r} (first at line {first.line})",
                 )
-            data.key_pos[key] = _pos(key_node)
             data[key] = self.construct_object(value_node, deep=True)
 
     def construct_located_sequence(self, node: yaml.SequenceNode) -> Iterator[LocatedList]:
-        data = LocatedList(_pos(node))
+        data = LocatedList(node)
         yield data
-        for child in node.value:
-            data.item_pos.append(_pos(child))
-            data.append(self.construct_object(child, deep=True))
+        data.extend(self.construct_object(child, deep=True) for child in node.value)
 
 
 _LocatingLoader.add_constructor("tag:yaml.org,2002:map", _LocatingLoader.construct_located_mapping)
@@ -169,14 +192,14 @@ def load_documents(text: str) -> list[tuple[Any, Pos]]:
 
 def locate(data: Any, path: tuple[Any, ...], default: Pos) -> Pos:
     """The position of ``path`` inside ``data``: as deep as the path can be followed."""
-    pos = getattr(data, "pos", default)
+    pos = data.pos if isinstance(data, (LocatedDict, LocatedList)) else default
     node = data
     for part in path:
         if isinstance(node, LocatedDict) and part in node:
             pos = node.key_pos.get(part, pos)
             node = node[part]
         elif isinstance(node, LocatedList) and isinstance(part, int) and 0 <= part < len(node):
-            pos = node.item_pos[part]
+            pos = _pos(node.node.value[part])
             node = node[part]
         else:
             break
