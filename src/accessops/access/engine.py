@@ -42,6 +42,11 @@ def administers_spaces(profile: Profile) -> bool:
     return any(role.denies for role in profile.org_roles)
 
 
+# Plain verbs on a scope key read naturally in assertions ("edit seo/GOOGLE_SEARCH");
+# they mean the scope capability: View = read and export, Full = every write.
+VERB_GRANTS = {"read": VIEW, "export": VIEW, "view": VIEW, "create": FULL, "edit": FULL, "delete": FULL, "run": FULL, "write": FULL}
+
+
 def _scopes(key: str) -> tuple[str, str] | None:
     """``("Billing", "View")`` from ``Billing:View``."""
     name, sep, grant = key.rpartition(":")
@@ -103,6 +108,10 @@ class AccessEngine:
 
     # --- the one question --------------------------------------------------------
 
+    def known(self, org: str, action: str, resource: str) -> bool:
+        """Whether ``action resource`` (any accepted spelling) is a capability in ``org``."""
+        return self.rule_for(org, *self.canonical(org, action, resource)) is not None
+
     def rule_for(self, org: str, action: str, resource: str) -> Rule | None:
         """The rule that answers ``action`` on ``resource`` (full key) in ``org``, if it is a capability."""
         view = self.views.get(org)
@@ -151,9 +160,23 @@ class AccessEngine:
                 return partial(rules_workspace.field_rule, ws=ws, table=table, field=field)
         return None
 
+    def canonical(self, org: str, action: str, resource: str) -> tuple[str, str]:
+        """The vocabulary's spelling: full key, and ``edit seo/GOOGLE_SEARCH`` as ``GOOGLE_SEARCH:Full seo``."""
+        full = full_name(org, resource)
+        view = self.views.get(org)
+        parts = local_name(org, full).split("/")
+        if view is not None and len(parts) == 2 and action in VERB_GRANTS:
+            place, key = parts
+            is_scope = (place in view.spaces and (key in view.profile.features or key in view.profile.settings)) or (
+                (place in view.workspaces or place in view.ws_members) and key in view.ws_profile(place).sections
+            )
+            if is_scope:
+                return scope_action(key, VERB_GRANTS[action]), f"{org}/{place}"
+        return action, full
+
     def check(self, org: str, email: str, action: str, resource: str) -> Capability:
         """May ``email`` do ``action`` to ``resource`` (local or full key) in ``org``, and why."""
-        full = full_name(org, resource)
+        action, full = self.canonical(org, action, resource)
         rule = self.rule_for(org, action, full)
         if rule is None:
             return Capability(email, org, action, full, False, (f"{action} {local_name(org, full)} is not a capability in {org}",))
@@ -183,11 +206,11 @@ class AccessEngine:
         answers: list[Capability] = []
         found = False
         for org in sorted(self.views):
-            full = full_name(org, resource)
-            if self.rule_for(org, action, full) is None:
+            act, full = self.canonical(org, action, resource)
+            if self.rule_for(org, act, full) is None:
                 continue
             found = True
-            answers += [self.check(org, email, action, full) for email in self.members(org)]
+            answers += [self.check(org, email, act, full) for email in self.members(org)]
         if not found:
             raise UnknownCapability(f"{action} {resource} is not a capability of any organization")
         return answers

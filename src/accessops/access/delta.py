@@ -1,0 +1,155 @@
+"""The access delta: who gains and who loses which capability when a plan is applied.
+
+JSON shape (``Plan.extras["access_delta"]``), one entry per member whose
+access changes, sorted by organization then member::
+
+    [{"member": "ada@acme.test", "organization": "acme", "pending_acceptance": false,
+      "gained": [{"capability": "delete crm/customers", "highlight": "delete"}],
+      "lost":   [{"capability": "Billing:View crm", "highlight": "billing"}]}]
+
+``highlight`` is ``owner``, ``admin``, ``billing``, ``delete`` or null.
+A plan with no resource changes has no delta (an empty list).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from accessops.access.capability import highlight
+from accessops.access.engine import AccessEngine
+from accessops.model.profile import Profile
+from accessops.model.resource import RESOURCE_TYPES, Resource, ResourceMap
+from accessops.plan.change import Action, Change
+
+# Resource types whose key ends in one member's email: a change to one of
+# them can only change that member's access.
+_PER_MEMBER = frozenset(t for t, rt in RESOURCE_TYPES.items() if rt.key_parts[-1] == "email")
+
+
+def _allowed(engine: AccessEngine, org: str, email: str) -> set[str]:
+    return {cap.name for cap in engine.capabilities(org, email) if cap.allowed}
+
+
+def _entries(names: Iterable[str], billing: frozenset[str]) -> list[dict[str, Any]]:
+    return [{"capability": n, "highlight": highlight(n.split(" ", 1)[0], billing)} for n in sorted(names)]
+
+
+def access_delta(
+    before: ResourceMap,
+    after: ResourceMap,
+    profiles: Mapping[str, Profile],
+    only: Mapping[str, set[str] | None] | None = None,
+    pending: frozenset[tuple[str, str]] = frozenset(),
+) -> list[dict[str, Any]]:
+    """Capabilities gained and lost per member between two states.
+
+    ``only`` limits the work: org -> emails to compare (None: everyone in
+    that org); organizations not in it are skipped. ``pending`` names
+    ``(org, email)`` whose new access waits for them to accept an invitation.
+    """
+    old, new = AccessEngine(before, profiles), AccessEngine(after, profiles)
+    out: list[dict[str, Any]] = []
+    for org in sorted(set(old.views) | set(new.views)):
+        if only is not None and org not in only:
+            continue
+        wanted = only.get(org) if only is not None else None
+        emails = sorted(set(old.members(org)) | set(new.members(org))) if wanted is None else sorted(wanted)
+        profile = (new.views.get(org) or old.views[org]).profile
+        billing = frozenset(profile.matrix.get("billing", []))
+        for email in emails:
+            was = _allowed(old, org, email) if org in old.views else set()
+            now = _allowed(new, org, email) if org in new.views else set()
+            if was == now:
+                continue
+            out.append(
+                {
+                    "member": email,
+                    "organization": org,
+                    "pending_acceptance": (org, email) in pending,
+                    "gained": _entries(now - was, billing),
+                    "lost": _entries(was - now, billing),
+                }
+            )
+    return out
+
+
+def apply_changes(live: ResourceMap, changes: Iterable[Change]) -> ResourceMap:
+    """The state the changes leave behind; live-only attributes (status, times) survive updates."""
+    after = dict(live)
+    for change in changes:
+        if change.action is Action.NOOP:
+            continue
+        if change.action is Action.DELETE:
+            after.pop(change.address, None)
+            continue
+        kept = live[change.address].attrs if change.address in live and change.action is Action.UPDATE else {}
+        after[change.address] = Resource(change.type, change.key, {**kept, **(change.after or {})})
+    return after
+
+
+def _builtin_profiles(*states: ResourceMap) -> dict[str, Profile]:
+    # Built-in profiles are package data, read once and cached; a profile file
+    # can only be resolved by the caller, who knows the manifest folder.
+    from accessops.errors import ConfigError
+    from accessops.manifest.profiles import load_profile
+
+    found: dict[str, Profile] = {}
+    for state in states:
+        for res in state.values():
+            if res.type in ("organization", "workspace") and res.attrs.get("profile") and res.key not in found:
+                try:
+                    found[res.key] = load_profile(str(res.attrs["profile"]))
+                except ConfigError:
+                    continue
+    return found
+
+
+def plan_access_delta(
+    desired: ResourceMap,
+    live: ResourceMap,
+    changes: Iterable[Change],
+    profiles: Mapping[str, Profile] | None = None,
+) -> list[dict[str, Any]]:
+    """The access delta of a plan: live before, live with ``changes`` applied after.
+
+    Only organizations the changes touch are compared, and when every change
+    there belongs to one member, only those members. ``profiles`` defaults to
+    the built-in profiles the organizations name (desired first).
+    """
+    pending_changes = [c for c in changes if c.action is not Action.NOOP]
+    if not pending_changes:
+        return []
+    if profiles is None:
+        profiles = {**_builtin_profiles(live), **_builtin_profiles(desired)}
+    only: dict[str, set[str] | None] = {}
+    pending: set[tuple[str, str]] = set()
+    for c in pending_changes:
+        org = c.key.split("/", 1)[0]
+        if c.type in _PER_MEMBER:
+            email = c.key.rsplit("/", 1)[1]
+            if org not in only or only[org] is not None:
+                only.setdefault(org, set()).add(email)  # type: ignore[union-attr]
+            if c.type == "member" and (c.action is Action.CREATE or "pending_acceptance" in c.flags):
+                pending.add((org, email))
+        else:
+            only[org] = None
+    return access_delta(live, apply_changes(live, pending_changes), profiles, only, frozenset(pending))
+
+
+def render_access_delta_text(delta: list[dict[str, Any]]) -> list[str]:
+    """Lines for the text plan: ``+`` gained, ``-`` lost, highlights in brackets."""
+    if not delta:
+        return []
+    lines = ["Access delta:"]
+    for entry in delta:
+        note = " (pending acceptance)" if entry.get("pending_acceptance") else ""
+        lines.append(f"  {entry['member']} [{entry['organization']}]{note}")
+        for sign, key in (("+", "gained"), ("-", "lost")):
+            for item in entry[key]:
+                mark = f"  <- {item['highlight']}" if item.get("highlight") else ""
+                lines.append(f"    {sign} {item['capability']}{mark}")
+    gained = sum(len(e["gained"]) for e in delta)
+    lost = sum(len(e["lost"]) for e in delta)
+    lines.append(f"Access: {len(delta)} member(s) affected, {gained} capability(ies) gained, {lost} lost.")
+    return lines
