@@ -25,7 +25,7 @@ from accessops.adapters.registry import open_adapter
 from accessops.errors import AccessOpsError, ConfigError, StalePlanError
 from accessops.manifest.loader import DesiredModel, load
 from accessops.model.compile import Compiled, compile_model
-from accessops.model.resource import ResourceMap
+from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change, Plan, fingerprint
 from accessops.plan.drift import changed_outside
 from accessops.plan.planner import PlanOptions, make_plan
@@ -105,6 +105,20 @@ def open_state(settings: Settings, target: Target) -> Any:
     return StateStore(path)
 
 
+#: Attributes that name the manifest's vocabulary rather than live state: a
+#: target that cannot store them (a SCIM server has no organization profile)
+#: is not refused; they are left out of the comparison instead.
+VOCABULARY_ATTRS: dict[str, frozenset[str]] = {"organization": frozenset({"profile"})}
+
+
+def drop_vocabulary(compiled: Compiled, adapter: Adapter) -> None:
+    """Remove vocabulary-only attributes the target cannot store from the desired resources."""
+    for addr, res in list(compiled.resources.items()):
+        drop = VOCABULARY_ATTRS.get(res.type, frozenset()) - adapter.supports.get(res.type, frozenset())
+        if drop & res.attrs.keys():
+            compiled.resources[addr] = Resource(res.type, res.key, {k: v for k, v in res.attrs.items() if k not in drop})
+
+
 def unsupported(compiled: Compiled, adapter: Adapter) -> list[str]:
     """What the manifests need that the target cannot express, one line per kind of gap."""
     gaps: dict[str, int] = {}
@@ -134,6 +148,7 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
     target, adapter = open_target(settings)
     ctx = Context(settings, target, adapter, model, compiled)
     try:
+        drop_vocabulary(compiled, adapter)
         gaps = unsupported(compiled, adapter)
         if gaps:
             raise ConfigError("; ".join(gaps))
