@@ -1,0 +1,36 @@
+"""The plan step that adds access insight: the delta, lint warnings and policy results.
+
+Registered by the engine in ``PLAN_HOOKS``; it reads only what the context
+already holds (desired model, live resources) and calls the pure functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from accessops.access.delta import apply_changes, plan_access_delta
+from accessops.access.lint import lint
+from accessops.access.policies import evaluate_policies, model_profiles
+from accessops.errors import Refusal, RefusedError
+from accessops.plan.change import Plan
+
+
+def access_plan_hook(ctx: Any, plan: Plan, lint_errors: Collection[str] | None = None) -> None:
+    """Put ``access_delta`` and ``warnings`` in the plan; refuse (exit 3) when a policy fails.
+
+    Policies are checked on what the plan leaves behind: live with the changes applied.
+    """
+    model = ctx.model
+    if model is None or ctx.compiled is None:
+        return
+    profiles = model_profiles(model)
+    plan.extras["access_delta"] = plan_access_delta(ctx.compiled.resources, ctx.live, plan.changes, profiles)
+    if lint_errors is None:
+        lint_errors = ctx.settings.section("lint").get("errors", []) if getattr(ctx, "settings", None) else []
+    after = apply_changes(ctx.live, plan.pending)
+    plan.extras["warnings"] = [w.to_json() for w in lint(after, profiles, lint_errors)]
+    failures = evaluate_policies(model, after)
+    plan.extras["policy_failures"] = [f.to_json() for f in failures]
+    if failures:
+        raise RefusedError([Refusal("policy", str(f)) for f in failures])

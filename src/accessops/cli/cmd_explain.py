@@ -1,0 +1,133 @@
+"""``accessops explain`` and ``accessops who-can``: effective access with its reasons.
+
+Both read the manifests (desired state) by default, or the live system with
+``--live``, and ask the same access engine, so they always agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from accessops.access.engine import AccessEngine, UnknownCapability
+from accessops.access.policies import model_profiles
+from accessops.cli.common import add_format, add_paths, add_target, print_json
+from accessops.errors import ConfigError
+from accessops.manifest.loader import load
+from accessops.manifest.profiles import load_profile
+from accessops.model.compile import compile_model
+from accessops.model.profile import Profile
+from accessops.model.resource import ResourceMap
+
+FALLBACK_PROFILE = "union"  # a live organization that does not name its profile
+
+
+def _add_source(p: argparse.ArgumentParser) -> None:
+    add_paths(p)
+    p.add_argument("--live", action="store_true", help="read the live system (the target) instead of the manifests")
+    add_target(p)
+    add_format(p, ("text", "json"))
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``explain`` and ``who-can`` commands."""
+    p = sub.add_parser("explain", help="every capability of a member, with its chain of reasons", description=__doc__)
+    p.add_argument("member", metavar="MEMBER", help="an email, a unique email prefix, or a local part (bo)")
+    _add_source(p)
+    p.add_argument("--allowed", action="store_true", help="show only what the member can do")
+    p.set_defaults(func=run_explain)
+    w = sub.add_parser("who-can", help="the members who can do ACTION on RESOURCE, and why", description=__doc__)
+    w.add_argument("action", metavar="ACTION", help="e.g. edit, read, delete_organization, Billing:View, archive_space")
+    w.add_argument("resource", metavar="RESOURCE", help="e.g. crm/customers, crm/customers/address, acme, roadmap")
+    _add_source(w)
+    w.add_argument("--all", action="store_true", help="list the members who cannot too")
+    w.set_defaults(func=run_who_can)
+
+
+def live_profiles(resources: ResourceMap, base_dir: Path | None = None) -> dict[str, Profile]:
+    """Profiles of live organizations (and workspace overrides) by the names they carry."""
+    profiles: dict[str, Profile] = {}
+    for res in resources.values():
+        if res.type == "organization":
+            profiles[res.key] = load_profile(str(res.attrs.get("profile") or FALLBACK_PROFILE), base_dir)
+        elif res.type == "workspace" and res.attrs.get("profile"):
+            profiles[res.key] = load_profile(str(res.attrs["profile"]), base_dir)
+    return profiles
+
+
+def read_live(args: argparse.Namespace, orgs: list[str] | None = None) -> tuple[ResourceMap, dict[str, Profile]]:
+    """Live resources of the target and their profiles; organizations from the manifests when paths are given."""
+    from accessops.engine import open_target, settings_for
+
+    settings = settings_for(args)
+    _target, adapter = open_target(settings)
+    with adapter:
+        if orgs is None:
+            orgs = load(args.paths).org_names if args.paths else adapter.organizations()
+        resources = adapter.read(orgs)
+    return resources, live_profiles(resources, Path.cwd())
+
+
+def access_state(args: argparse.Namespace) -> tuple[ResourceMap, dict[str, Profile]]:
+    """Resources and profiles: the compiled manifests, or the live system with ``--live``."""
+    if getattr(args, "live", False):
+        return read_live(args)
+    model = load(args.paths or ["."])
+    return compile_model(model).resources, model_profiles(model)
+
+
+def resolve_member(engine: AccessEngine, query: str) -> str:
+    """One member's email from an email, unique prefix or local part."""
+    matches = engine.find_members(query)
+    emails = sorted({email for _org, email in matches})
+    if not emails:
+        raise ConfigError(f"no member matches {query!r}")
+    if len(emails) > 1:
+        shown = ", ".join(emails[:5]) + (" ..." if len(emails) > 5 else "")
+        raise ConfigError(f"{query!r} matches {len(emails)} members ({shown}); give more of the email")
+    return emails[0]
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """Print every capability of one member; exit 0."""
+    resources, profiles = access_state(args)
+    engine = AccessEngine(resources, profiles)
+    email = resolve_member(engine, args.member)
+    caps = [c for c in engine.explain(email) if c.allowed or not args.allowed]
+    if args.format == "json":
+        print_json({"member": email, "capabilities": [c.to_json() for c in caps]})
+        return 0
+    for org in sorted({c.org for c in caps}):
+        who = engine.views[org].person(email)
+        flags = [who.role_name] + (["global admin"] if who.global_admin else []) + (["invited"] if who.invited else [])
+        print(f"{email} in {org} ({', '.join(flags)})")
+        for cap in caps:
+            if cap.org == org:
+                print(f"  {cap.line()}")
+        allowed = sum(c.allowed for c in caps if c.org == org)
+        print(f"  {allowed} of {sum(c.org == org for c in caps)} capabilities allowed")
+    return 0
+
+
+def run_who_can(args: argparse.Namespace) -> int:
+    """Print the members who can do ACTION on RESOURCE; exit 0."""
+    resources, profiles = access_state(args)
+    engine = AccessEngine(resources, profiles)
+    try:
+        answers = engine.who_can(args.action, args.resource)
+    except UnknownCapability as exc:
+        raise ConfigError(str(exc)) from None
+    can = [a for a in answers if a.allowed]
+    shown = answers if args.all else can
+    if args.format == "json":
+        print_json({"action": args.action, "resource": args.resource, "members": [a.to_json() for a in shown]})
+        return 0
+    for org in sorted({a.org for a in answers}):
+        in_org = [a for a in answers if a.org == org]
+        name = in_org[0].name
+        print(f"{name} in {org}: {sum(a.allowed for a in in_org)} of {len(in_org)} member(s)")
+        for a in shown:
+            if a.org == org:
+                verdict = "" if not args.all else f"{a.verdict}: "
+                print(f"  {a.member}: {verdict}{'; '.join(a.reasons)}")
+    return 0
