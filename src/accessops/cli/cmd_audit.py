@@ -82,3 +82,37 @@ def run(args: argparse.Namespace) -> int:
     else:
         print("\n".join(render_markdown(report) if args.format == "markdown" else render_text(report)))
     return 0
+
+
+def access_checks(model: Any, paths: list[str], fmt: str = "text") -> int | None:
+    """For ``validate``: policy failures (exit 3) and lint findings (errors exit 1); None when clean.
+
+    Lint warnings are printed on stderr and do not change the exit code;
+    codes listed in the settings' ``[lint] errors`` do.
+    """
+    import sys
+
+    from accessops.access.lint import lint, unknown_codes
+    from accessops.access.policies import evaluate_policies, model_profiles
+    from accessops.errors import ConfigError
+    from accessops.model.compile import compile_model
+    from accessops.settings import load_settings
+
+    raised = load_settings(paths).section("lint").get("errors", [])
+    if unknown_codes(raised):
+        raise ConfigError(f"[lint] errors: unknown code(s) {', '.join(unknown_codes(raised))}")
+    resources = compile_model(model).resources
+    failures = evaluate_policies(model, resources)
+    findings = lint(resources, model_profiles(model), raised)
+    errors = [f for f in findings if f.level == "error"]
+    if fmt == "json":
+        if failures or errors:
+            print_json({"valid": False, "errors": [], "policy_failures": [f.to_json() for f in failures], "lint": [f.to_json() for f in findings]})
+    else:
+        for failure in failures:
+            print(f"error: {failure}", file=sys.stderr)
+        for finding in findings:
+            print(finding, file=sys.stderr)
+    if failures:
+        return 3
+    return 1 if errors else None

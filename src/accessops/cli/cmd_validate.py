@@ -31,6 +31,11 @@ def run(args: argparse.Namespace) -> int:
                 print(f"error: {problem}", file=sys.stderr)
             print(f"{len(exc.problems)} error(s)", file=sys.stderr)
         return 1
+    from accessops.cli.cmd_audit import access_checks  # policies (exit 3) and lint (issue 5)
+
+    refused = access_checks(model, paths, args.format)
+    if refused is not None:
+        return refused
     if args.format == "json":
         print_json({"valid": True, "errors": [], "files": len(model.files), "organizations": model.org_names})
     else:
