@@ -217,3 +217,4 @@ def test_add_template_option() -> None:
     add_template_option(parser)
     assert parser.parse_args(["--template", "t.j2"]).template == "t.j2"
     assert parser.parse_args([]).template is None
+    assert "--template FILE" in parser.format_help()  # help text must survive argparse's %-formatting

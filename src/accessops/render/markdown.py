@@ -47,7 +47,7 @@ def add_template_option(parser: argparse.ArgumentParser) -> None:
         "--template",
         metavar="FILE",
         help="Jinja2 template for --format markdown (default: the shipped plan.md.j2; "
-        "may {% extends 'plan.md.j2' %}); the output is always capped under 60,000 characters",
+        "may extend plan.md.j2); the output is always capped under 60,000 characters",
     )
 
 
@@ -296,7 +296,7 @@ def policy_results(policy: Any) -> list[dict[str, Any]]:
     for item in items:
         if isinstance(item, dict):
             ok = bool(item.get("ok", item.get("passed", item.get("status") in ("ok", "pass", "passed"))))
-            out.append({"name": str(item.get("name", "")), "ok": ok, "message": _message(item)})
+            out.append({"name": str(item.get("name") or item.get("policy") or ""), "ok": ok, "message": _message(item)})
         else:
             out.append({"name": "", "ok": False, "message": str(item)})
     return out
