@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from conftest import AdapterUnderTest
+from harness import AdapterUnderTest
 from servers import fault_proxy
 
 pytestmark = pytest.mark.server
