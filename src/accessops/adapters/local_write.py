@@ -69,7 +69,7 @@ def member_id(db: sqlite3.Connection, org: str, email: str, *, invite: bool = Fa
 def _child_id(db: sqlite3.Connection, table: str, parent_col: str, parent: int, name: str) -> int:
     found = _one(db, f"SELECT id FROM {table} WHERE {parent_col} = ? AND name = ?", parent, name)
     if found is None:
-        raise Missing(f"{table} {name!r}")
+        raise Missing(f"{table[:-1]} {name!r}")  # "workspaces" -> "workspace 'crm'"
     return found
 
 
@@ -285,8 +285,9 @@ TABLES: dict[str, Table] = {
         "members",
         _find_member,
         _insert_member,
-        {"role": "role", "global_admin": "global_admin", "name": "name"},
-        readonly=frozenset({"status", "invited_at", "joined_at"}),
+        # invited_at is writable so a plan can re-send an expired invitation
+        {"role": "role", "global_admin": "global_admin", "name": "name", "invited_at": "invited_at"},
+        readonly=frozenset({"status", "joined_at"}),
     ),
     "team": Table("teams", *_by_org("teams"), {"description": "description"}),
     "team_member": Table("team_members", *_membership("team_members", "team_id", "teams")),

@@ -1,0 +1,145 @@
+"""The state store: last applied per target, the append-only apply log, one lock per target."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from accessops.adapters.base import Target
+from accessops.apply.state import LockedError, StateStore, default_state_path, git_commit
+from accessops.plan.change import Action, Change
+
+TARGET = "local:.accessops/tenant.db"
+ADA = Change(Action.CREATE, "member", "acme/ada@acme.test", None, {"role": "Admin", "name": "Ada"})
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> StateStore:
+    s = StateStore(tmp_path / "state" / "state.db")
+    yield s
+    s.close()
+
+
+def test_last_applied_follows_each_successful_change(store: StateStore) -> None:
+    store.record_applied(TARGET, ADA)
+    store.record_applied(TARGET, Change(Action.CREATE, "team", "acme/platform", None, {}))
+    store.record_applied(TARGET, Change(Action.UPDATE, "member", ADA.key, None, {"role": "Owner", "status": "active", "invited_at": "x"}))
+    store.record_applied(TARGET, Change(Action.DELETE, "team", "acme/platform", {}, None))
+    store.record_applied("local:elsewhere.db", Change(Action.CREATE, "team", "acme/other", None, {}))
+    applied = store.last_applied(TARGET)
+    assert list(applied) == [ADA.address]
+    assert applied[ADA.address].attrs == {"role": "Owner", "name": "Ada"}  # merged, live-only attrs dropped
+    store.forget_applied(TARGET, ADA)
+    assert store.last_applied(TARGET) == {}
+
+
+def test_last_applied_survives_reopening(tmp_path: Path) -> None:
+    with_path = tmp_path / "s.db"
+    first = StateStore(with_path)
+    first.record_applied(Target.parse(TARGET), ADA)
+    first.close()
+    again = StateStore(with_path)
+    assert again.last_applied(TARGET)[ADA.address].attrs == ADA.after
+    again.close()
+
+
+def test_apply_log_records_runs_and_changes_newest_first(store: StateStore) -> None:
+    first = store.begin_run(TARGET, "ada@host", "abc123", 2)
+    store.record_change(first, 0, ADA, "ok")
+    store.record_change(first, 1, Change(Action.DELETE, "team", "acme/x", {}, None), "failed", "boom")
+    store.finish_run(first, "failed")
+    second = store.begin_run(TARGET, "bo@host", None, 0)
+    runs = store.runs(TARGET)
+    assert [r.id for r in runs] == [second, first]
+    assert runs[0].status == "running" and runs[0].finished_at is None
+    done = runs[1]
+    assert (done.actor, done.git_commit, done.planned, done.status) == ("ada@host", "abc123", 2, "failed")
+    assert [(c.seq, c.address, c.action, c.result, c.error) for c in done.changes] == [
+        (0, ADA.address, "create", "ok", None),
+        (1, 'team["acme/x"]', "delete", "failed", "boom"),
+    ]
+    assert done.to_json()["changes"][1]["error"] == "boom"
+    assert store.runs("local:other.db") == []
+
+
+def test_the_apply_log_is_append_only(store: StateStore) -> None:
+    run = store.begin_run(TARGET, "ada@host", None, 1)
+    store.record_change(run, 0, ADA, "ok")
+    store.finish_run(run, "ok")
+    for sql in (
+        "UPDATE run_changes SET result = 'failed'",
+        "DELETE FROM run_changes",
+        "DELETE FROM runs",
+        "UPDATE runs SET status = 'failed'",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store.db.execute(sql)
+    with pytest.raises(sqlite3.IntegrityError):  # a result outside the closed set
+        store.record_change(run, 1, ADA, "maybe")
+    assert store.runs()[0].changes[0].result == "ok"
+
+
+def test_a_second_apply_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    one, two = StateStore(tmp_path / "s.db"), StateStore(tmp_path / "s.db")
+    lock = one.acquire(TARGET, "ada@ci-runner")
+    with pytest.raises(LockedError, match=rf"locked by ada@ci-runner pid {lock.pid} since {lock.since}"):
+        two.acquire(TARGET, "bo@laptop")
+    with pytest.raises(LockedError):  # force never breaks a live holder
+        two.acquire(TARGET, "bo@laptop", force=True)
+    two.acquire("local:other.db", "bo@laptop")  # one lock per target
+    one.release(TARGET)
+    assert two.acquire(TARGET, "bo@laptop").holder == "bo@laptop"
+    one.close()
+    two.close()
+
+
+def test_a_lock_left_by_a_dead_process_is_broken_only_with_force(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    code = f"from accessops.apply.state import StateStore; StateStore({str(path)!r}).acquire({TARGET!r}, 'crashed@here')"
+    subprocess.run([sys.executable, "-c", code], check=True)  # exits holding the lock
+    store = StateStore(path)
+    with pytest.raises(LockedError, match="crashed@here .*that process is gone: break the stale lock with --force-unlock"):
+        store.acquire(TARGET, "ada@here")
+    assert store.acquire(TARGET, "ada@here", force=True).holder == "ada@here"
+    store.close()
+
+
+def test_release_leaves_another_process_lock_alone(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    subprocess.run([sys.executable, "-c", f"from accessops.apply.state import StateStore; StateStore({str(path)!r}).acquire({TARGET!r}, 'other')"], check=True)
+    store = StateStore(path)
+    store.release(TARGET)
+    held = store.holder(TARGET)
+    assert held is not None and held.holder == "other"
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("local:.accessops/tenant.db", "/root/.accessops/state.db"),
+        ("local:/abs/t/tenant.db", "/abs/t/state.db"),
+        ("local:t/state.db", "/root/t/state.state.db"),
+        ("scim+https://api.example.com:8443/scim/v2", "/root/.accessops/state-api.example.com-8443.db"),
+        ("directus+http://localhost/", "/root/.accessops/state-localhost.db"),
+    ],
+)
+def test_default_state_path_sits_beside_the_target(url: str, expected: str) -> None:
+    assert default_state_path(Target.parse(url), Path("/root")) == Path(expected)
+
+
+def test_git_commit_inside_and_outside_a_work_tree(tmp_path: Path) -> None:
+    assert git_commit(tmp_path) is None
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t", "HOME": str(tmp_path)}
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "org.yaml").write_text("x: 1\n")
+    assert git_commit(tmp_path / "org.yaml") is None  # no commit yet
+    subprocess.run(["git", "-C", str(tmp_path), "add", "org.yaml"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "commit", "-qm", "first"], check=True, env=env)
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+    assert git_commit(tmp_path / "org.yaml") == head == git_commit(tmp_path)
