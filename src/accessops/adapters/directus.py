@@ -1,0 +1,442 @@
+"""The ``directus`` adapter: seed 003's model on a real Directus 11.
+
+Target ``directus+http(s)://host[/base][?page_size=N]``; the token (a static
+admin token) comes from ``ACCESSOPS_DIRECTUS_TOKEN``. One Directus instance
+holds one organization and one workspace. The mapping (see
+docs/adapters-directus.md and :mod:`accessops.adapters.directus_live`):
+
+* workspace default roles (Admin, Editor, Viewer, None) and custom roles are
+  Directus roles of the same name, each with one policy (Admin: admin access;
+  every other: app access);
+* members are users (status ``invited`` on creation); the org role Admin is
+  the org Admin policy attached to the user; the workspace role is the user's
+  Directus role, custom roles are their policies attached to the user;
+* a table's read/create/edit/delete roles are permission rows of those roles'
+  policies; a field's read roles are the ``fields`` lists of the read rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from accessops.adapters.base import Adapter, ItemGoneError, Target
+from accessops.adapters.directus_live import ACTIONS, Access, Permission, Policy, Role, Snapshot, User, marker_text
+from accessops.adapters.http import HttpClient
+from accessops.errors import Refusal, RefusedError, TargetError
+from accessops.model.resource import ResourceMap
+from accessops.plan.change import Action, Change
+
+TOKEN_ENV = "ACCESSOPS_DIRECTUS_TOKEN"
+# Seed 003's default workspace roles; the bypass role gets admin access.
+WORKSPACE_ROLES = ("Admin", "Editor", "Viewer", "None")
+BYPASS_ROLE = "Admin"
+ORG_ROLES = ("Admin", "Member")
+
+
+class DirectusAdapter(Adapter):
+    """Reads and writes seed-003 access on one Directus 11 instance."""
+
+    scheme = "directus"
+    supports: ClassVar[dict[str, frozenset[str]]] = {
+        "organization": frozenset({"profile"}),
+        "member": frozenset({"role", "name", "status"}),
+        "custom_role": frozenset({"description"}),
+        "workspace": frozenset({"profile"}),
+        "workspace_member": frozenset({"role", "custom_roles"}),
+        "table_permission": frozenset({"read", "create", "edit", "delete"}),
+        "field_permission": frozenset({"read"}),
+    }
+
+    def __init__(self, target: Target) -> None:
+        super().__init__(target)
+        parts = urlsplit(target.location)
+        query = dict(parse_qsl(parts.query))
+        options = {**query, **target.options}
+        self.page_size = int(options.get("page_size", 100))
+        base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+        token = os.environ.get(TOKEN_ENV)
+        if not token:
+            raise TargetError(f"directus: {TOKEN_ENV} is not set (a static token of an admin user)")
+        self.client = HttpClient(base, token, name="directus")
+        self._snap: Snapshot | None = None
+        self._org: str | None = None
+        self._identity: str | None = None
+        self._fields: dict[str, list[str]] = {}
+
+    @property
+    def requests(self) -> int:  # type: ignore[override]
+        """HTTP requests sent so far, retries included."""
+        return self.client.requests
+
+    @requests.setter
+    def requests(self, value: int) -> None:
+        pass  # the base class initialises a counter; ours lives in the client
+
+    # --- reading ---------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """The live index, read once and kept current by every write."""
+        if self._snap is None:
+            self._snap = Snapshot.fetch(self.client, self.page_size)
+        return self._snap
+
+    def read(self, orgs: Sequence[str]) -> ResourceMap:
+        """The live resources of the one organization this Directus holds."""
+        self._snap = Snapshot.fetch(self.client, self.page_size)
+        org = self._org_name(orgs)
+        return self._snap.resources(org) if org in orgs else {}
+
+    def _org_name(self, orgs: Sequence[str]) -> str:
+        org_policy = self.snapshot().org_policy()
+        if org_policy is not None and org_policy.marker:
+            return org_policy.marker["org"]
+        if len(set(orgs)) > 1:
+            raise TargetError(f"directus: one Directus holds one organization; the manifests declare {len(set(orgs))}: {', '.join(sorted(set(orgs)))}")
+        return orgs[0] if orgs else ""
+
+    def organizations(self) -> list[str]:
+        """The organization recorded in this Directus, if any."""
+        org_policy = self.snapshot().org_policy()
+        return [org_policy.marker["org"]] if org_policy and org_policy.marker else []
+
+    def identity(self) -> str | None:
+        """The email of the token's user; accessops never removes or demotes it."""
+        if self._identity is None:
+            resp = self.client.request("GET", "/users/me", params={"fields": "email"})
+            self._identity = (resp.json().get("data") or {}).get("email", "").lower() or None
+        return self._identity
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.client.close()
+
+    # --- writing ---------------------------------------------------------------
+
+    def apply(self, change: Change) -> None:
+        """Make one change live."""
+        if change.action is Action.NOOP:
+            return
+        handler = getattr(self, f"_apply_{change.type}", None)
+        if handler is None:
+            raise TargetError(f"directus: cannot express {change.type} resources ({change.address})")
+        handler(change, change.after if change.action is not Action.DELETE else None)
+        self.writes += 1
+
+    def _call(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
+        resp = self.client.request(method, path, **kwargs)
+        if resp.status_code in (404, 412):
+            raise ItemGoneError(f"directus: {what} is gone ({method} {path})")
+        return resp.json().get("data") if resp.content else None
+
+    def _new_policy(self, name: str, kind: str, admin: bool, app: bool, **marker: str) -> Policy:
+        data = self._call(
+            "POST", "/policies", f"policy {name}",
+            json={"name": name, "description": marker_text(kind, **marker), "admin_access": admin, "app_access": app},
+        )
+        policy = Policy(data["id"], name, admin, {"kind": kind, **marker})
+        self.snapshot().policies[policy.id] = policy
+        return policy
+
+    def _new_role(self, name: str, description: str | None, policy: Policy) -> None:
+        data = self._call("POST", "/roles", f"role {name}", json={"name": name, "description": description, "policies": [{"policy": policy.id}]})
+        snap = self.snapshot()
+        snap.roles[data["id"]] = Role(data["id"], name, description)
+        for access_id in data.get("policies") or []:
+            snap.access[access_id] = Access(access_id, data["id"], None, policy.id)
+
+    def _drop_role(self, name: str) -> None:
+        """Delete an accessops role and its policy (Directus drops their rows with them)."""
+        snap = self.snapshot()
+        policy = snap.role_policies().get(name)
+        if policy is None:
+            raise ItemGoneError(f"directus: role {name!r} is gone")
+        role = snap.role_of(policy)
+        if role is not None:
+            for user in snap.users.values():
+                if user.role == role.id:
+                    self._call("PATCH", f"/users/{user.id}", f"user {user.email}", json={"role": None})
+                    user.role = None
+            self._call("DELETE", f"/roles/{role.id}", f"role {name}")
+            del snap.roles[role.id]
+        self._drop_policy(policy)
+
+    def _drop_policy(self, policy: Policy) -> None:
+        snap = self.snapshot()
+        self._call("DELETE", f"/policies/{policy.id}", f"policy {policy.name}")
+        del snap.policies[policy.id]
+        snap.access = {k: a for k, a in snap.access.items() if a.policy != policy.id}
+        snap.permissions = {k: p for k, p in snap.permissions.items() if p.policy != policy.id}
+
+    # organization ------------------------------------------------------------
+
+    def _apply_organization(self, change: Change, after: dict[str, Any] | None) -> None:
+        snap = self.snapshot()
+        current = snap.org_policy()
+        org = change.key
+        if after is None:
+            if current is not None:
+                self._drop_policy(current)
+            return
+        if after.get("seats") is not None:
+            raise TargetError(f"directus: organization {org!r}: Directus has no seat limit to set")
+        marker = {"org": org, "profile": after.get("profile") or ""}
+        if current is None:
+            if snap.workspace_policy() is not None and (snap.workspace_policy().marker or {}).get("org") not in (None, org):
+                raise TargetError(f"directus: this Directus already holds another organization's workspace; cannot add organization {org!r}")
+            self._new_policy("accessops: organization Admin", "organization", True, True, **marker)
+            return
+        self._call("PATCH", f"/policies/{current.id}", f"organization {org}", json={"description": marker_text("organization", **marker)})
+        current.marker = {"kind": "organization", **marker}
+
+    # custom roles --------------------------------------------------------------
+
+    def _apply_custom_role(self, change: Change, after: dict[str, Any] | None) -> None:
+        name = change.key.split("/")[1]
+        snap = self.snapshot()
+        if after is None:
+            self._drop_role(name)
+            return
+        policy = snap.role_policies().get(name)
+        if policy is None:
+            self._new_role(name, after.get("description"), self._new_policy(name, "custom-role", False, True))
+            return
+        role = snap.role_of(policy)
+        if role is None:
+            raise ItemGoneError(f"directus: role {name!r} is gone")
+        self._call("PATCH", f"/roles/{role.id}", f"role {name}", json={"description": after.get("description")})
+        role.description = after.get("description")
+
+    # members -------------------------------------------------------------------
+
+    def _user(self, email: str) -> User:
+        user = self.snapshot().users.get(email)
+        if user is None:
+            raise ItemGoneError(f"directus: user {email} is gone")
+        return user
+
+    def _apply_member(self, change: Change, after: dict[str, Any] | None) -> None:
+        email = change.key.split("/")[1]
+        snap = self.snapshot()
+        if after is None:
+            if email == self.identity():
+                raise RefusedError([Refusal("identity", f"will not remove {email}: it is the identity running the apply")])
+            user = self._user(email)
+            self._call("DELETE", f"/users/{user.id}", f"user {email}")
+            del snap.users[email]
+            snap.access = {k: a for k, a in snap.access.items() if a.user != user.id}
+            return
+        role = after.get("role", "Member")
+        if role not in ORG_ROLES:
+            raise TargetError(f"directus: member {email}: org role {role!r} cannot be expressed (Admin or Member)")
+        if change.action is Action.CREATE and email not in snap.users:
+            data = self._call("POST", "/users", f"user {email}", json={"email": email, "status": "invited", "first_name": after.get("name")})
+            snap.users[email] = User(data["id"], email, data["status"], None, after.get("name"))
+        user = self._user(email)
+        if "name" in after and after["name"] != user.name:
+            self._call("PATCH", f"/users/{user.id}", f"user {email}", json={"first_name": after["name"], "last_name": None})
+            user.name = after["name"]
+        self._set_org_role(user, role)
+
+    def _set_org_role(self, user: User, role: str) -> None:
+        snap = self.snapshot()
+        org_policy = snap.org_policy()
+        if org_policy is None:
+            raise TargetError(f"directus: member {user.email}: the organization does not exist yet")
+        attached = [a for a in snap.user_access(user) if a.policy == org_policy.id]
+        if role == "Admin" and not attached:
+            self._attach(user, org_policy)
+        elif role == "Member":
+            if user.email == self.identity():
+                raise RefusedError([Refusal("identity", f"will not demote {user.email}: it is the identity running the apply")])
+            for access in attached:
+                self._detach(access.id)
+
+    def _attach(self, user: User, policy: Policy) -> None:
+        data = self._call("POST", "/access", f"user {user.email}", json={"user": user.id, "policy": policy.id})
+        self.snapshot().access[data["id"]] = Access(data["id"], None, user.id, policy.id)
+
+    def _detach(self, access_id: str) -> None:
+        self._call("DELETE", f"/access/{access_id}", "policy attachment")
+        self.snapshot().access.pop(access_id, None)
+
+    # workspace and its members ---------------------------------------------------
+
+    def _apply_workspace(self, change: Change, after: dict[str, Any] | None) -> None:
+        org, name = change.key.split("/")
+        snap = self.snapshot()
+        current = snap.workspace_policy()
+        if after is None:
+            for role in WORKSPACE_ROLES:
+                if role in snap.role_policies():
+                    self._drop_role(role)
+            if current is not None:
+                self._drop_policy(current)
+            return
+        marker = {"org": org, "workspace": name, "profile": after.get("profile") or ""}
+        if current is not None and current.marker and current.marker.get("workspace") != name:
+            raise TargetError(
+                f"directus: one Directus holds one workspace; it holds {current.marker.get('workspace')!r}, cannot add {name!r}"
+            )
+        if current is None:
+            self._new_policy(f"accessops: workspace {name}", "workspace", False, False, **marker)
+        else:
+            self._call("PATCH", f"/policies/{current.id}", f"workspace {name}", json={"description": marker_text("workspace", **marker)})
+            current.marker = {"kind": "workspace", **marker}
+        for role in WORKSPACE_ROLES:
+            if role not in snap.role_policies():
+                policy = self._new_policy(role, "workspace-role", role == BYPASS_ROLE, True)
+                self._new_role(role, "accessops workspace role", policy)
+
+    def _apply_workspace_member(self, change: Change, after: dict[str, Any] | None) -> None:
+        email = change.key.split("/")[2]
+        snap = self.snapshot()
+        user = self._user(email)
+        roles = snap.role_policies()
+        custom = {n: p for n, p in roles.items() if p.marker and p.marker["kind"] == "custom-role"}
+        want_custom = set(after.get("custom_roles", [])) if after is not None else set()
+        role_name = after.get("role") if after is not None else None
+        if after is not None and "role" in after:
+            policy = roles.get(role_name or "")
+            role = snap.role_of(policy) if policy else None
+            if role is None:
+                raise TargetError(f"directus: {change.address}: workspace role {role_name!r} does not exist in Directus")
+            self._guard_identity(user, role_name == BYPASS_ROLE)
+            if user.role != role.id:
+                self._call("PATCH", f"/users/{user.id}", f"user {email}", json={"role": role.id})
+                user.role = role.id
+        elif after is None:
+            self._guard_identity(user, False)
+            self._call("PATCH", f"/users/{user.id}", f"user {email}", json={"role": None})
+            user.role = None
+        if after is None or "custom_roles" in after:
+            missing = want_custom - set(custom)
+            if missing:
+                raise TargetError(f"directus: {change.address}: custom role(s) {', '.join(sorted(missing))} do not exist in Directus")
+            attached = {a.policy: a for a in snap.user_access(user)}
+            for name, policy in custom.items():
+                if name in want_custom and policy.id not in attached:
+                    self._attach(user, policy)
+                elif name not in want_custom and policy.id in attached:
+                    self._detach(attached[policy.id].id)
+
+    def _guard_identity(self, user: User, stays_admin: bool) -> None:
+        """Never take admin access away from the user the token belongs to."""
+        if user.email != self.identity() or stays_admin:
+            return
+        org_policy = self.snapshot().org_policy()
+        if org_policy is None or org_policy.id not in {a.policy for a in self.snapshot().user_access(user)}:
+            raise RefusedError([Refusal("identity", f"will not change the role of {user.email}: it is the identity running the apply and would lose admin access")])
+
+    # tables and fields -----------------------------------------------------------
+
+    def _collection_fields(self, collection: str) -> list[str]:
+        if collection not in self._fields:
+            data = self._call("GET", f"/fields/{collection}", f"collection {collection}") or []
+            self._fields[collection] = sorted(f["field"] for f in data if (f.get("type") or "alias") != "alias")
+        return self._fields[collection]
+
+    def _bookkeeping(self, collection: str, managed: list[str] | None) -> None:
+        """Record (or with ``managed`` None, forget) that git manages this collection and these fields."""
+        snap = self.snapshot()
+        ws = snap.workspace_policy()
+        if ws is None:
+            raise TargetError(f"directus: table {collection}: the workspace does not exist yet")
+        row = snap.bookkeeping_row(collection)
+        if managed is None:
+            if row is not None:
+                self._drop_rows([row])
+            return
+        fields = sorted(managed) or None
+        if row is None:
+            self._add_row(ws.id, collection, "read", fields)
+        elif row.fields != fields:
+            self._call("PATCH", f"/permissions/{row.id}", f"permission {row.id}", json={"fields": fields})
+            row.fields = fields
+
+    def _add_row(self, policy_id: str, collection: str, action: str, fields: list[str] | None) -> None:
+        body = {"policy": policy_id, "collection": collection, "action": action, "fields": fields, "permissions": {}}
+        data = self._call("POST", "/permissions", f"permission on {collection}", json=body)
+        self.snapshot().permissions[data["id"]] = Permission(data["id"], policy_id, collection, action, fields)
+
+    def _drop_rows(self, rows: list[Permission]) -> None:
+        if not rows:
+            return
+        self._call("DELETE", "/permissions", "permissions", json=[r.id for r in rows])
+        for r in rows:
+            self.snapshot().permissions.pop(r.id, None)
+
+    def _read_fields(self, collection: str, role: str, allowed: dict[str, set[str]]) -> list[str]:
+        """The read row's field list: everything but the managed fields this role may not read."""
+        denied = {f for f, roles in allowed.items() if role not in roles}
+        if not denied:
+            return ["*"]
+        return [f for f in self._collection_fields(collection) if f not in denied]
+
+    def _field_access(self, collection: str) -> dict[str, set[str]]:
+        """Managed field -> roles that may read it now, from the live read rows."""
+        snap = self.snapshot()
+        names = {p.id: n for n, p in snap.role_policies().items()}
+        readers = [p for p in snap.rows(collection, "read") if p.policy in names]
+        return {
+            f: {names[p.policy] for p in readers if p.fields and ("*" in p.fields or f in p.fields)}
+            for f in snap.managed_fields(collection)
+        }
+
+    def _sync_table(self, collection: str, wanted: dict[str, list[str]], allowed: dict[str, set[str]]) -> None:
+        """Make each action's rows match ``wanted`` and each read row's fields match ``allowed``."""
+        snap = self.snapshot()
+        roles = snap.role_policies()
+        names = {p.id: n for n, p in roles.items()}
+        for ours, theirs in ACTIONS.items():
+            rows = [p for p in snap.rows(collection, theirs) if p.policy in names]
+            if ours in wanted:
+                want = set(wanted[ours])
+                unknown = want - set(roles)
+                if unknown:
+                    raise TargetError(f"directus: table {collection} {ours}: role(s) {', '.join(sorted(unknown))} do not exist in Directus")
+                self._drop_rows([r for r in rows if names[r.policy] not in want])
+                have = {names[r.policy] for r in rows}
+                for role in sorted(want - have):
+                    fields = self._read_fields(collection, role, allowed) if theirs == "read" else ["*"]
+                    self._add_row(roles[role].id, collection, theirs, fields)
+            if theirs == "read":
+                for row in [p for p in snap.rows(collection, "read") if p.policy in names]:
+                    fields = self._read_fields(collection, names[row.policy], allowed)
+                    if row.fields != fields:
+                        self._call("PATCH", f"/permissions/{row.id}", f"permission {row.id}", json={"fields": fields})
+                        row.fields = fields
+
+    def _apply_table_permission(self, change: Change, after: dict[str, Any] | None) -> None:
+        collection = change.key.split("/")[2]
+        snap = self.snapshot()
+        if after is None:
+            names = {p.id for p in snap.role_policies().values()}
+            self._drop_rows([r for r in snap.rows(collection) if r.policy in names])
+            self._bookkeeping(collection, None)
+            return
+        self._bookkeeping(collection, snap.managed_fields(collection))
+        wanted = {a: after[a] for a in ACTIONS if a in after}
+        self._sync_table(collection, wanted, self._field_access(collection))
+
+    def _apply_field_permission(self, change: Change, after: dict[str, Any] | None) -> None:
+        _, _, collection, fld = change.key.split("/")
+        snap = self.snapshot()
+        allowed = self._field_access(collection)
+        if after is None:
+            allowed.pop(fld, None)
+        else:
+            if fld not in self._collection_fields(collection):
+                raise TargetError(f"directus: {change.address}: collection {collection!r} has no field {fld!r}")
+            want = set(after.get("read", []))
+            names = {p.id: n for n, p in snap.role_policies().items()}
+            readers = {names[p.policy] for p in snap.rows(collection, "read") if p.policy in names}
+            if want - readers:
+                raise TargetError(
+                    f"directus: {change.address}: role(s) {', '.join(sorted(want - readers))} cannot read table {collection}; add them to its read roles"
+                )
+            allowed[fld] = want
+        self._bookkeeping(collection, sorted(allowed))
+        self._sync_table(collection, {}, allowed)
