@@ -92,17 +92,6 @@ def generate(members: int, seed: int = 0, org: str = "bench") -> dict[str, str]:
     )
     picker = ["Editor", "Viewer", *CUSTOM_ROLES]
     for w in range(max(1, members // 500)):
-        chosen = sorted(rng.sample(range(members), min(members, 600)))
-        ws_members: list[dict[str, Any]] = []
-        for i in chosen:
-            entry: dict[str, Any] = {"email": emails[i], "role": rng.choices(["Admin", "Editor", "Viewer", "None"], weights=[2, 30, 55, 13])[0]}
-            if entry["role"] != "Admin" and rng.random() < 0.4:
-                entry["custom_roles"] = sorted(rng.sample(CUSTOM_ROLES, rng.randint(1, 2)))
-            if rng.random() < 0.2:
-                entry["sections"] = _scopes(rng, SECTIONS, rng.randint(1, 3))
-            elif rng.random() < 0.05:
-                entry["permission_set"] = f"{org}-client-reviewer"
-            ws_members.append(entry)
         tables = [
             {
                 "name": table,
@@ -112,6 +101,18 @@ def generate(members: int, seed: int = 0, org: str = "bench") -> dict[str, str]:
             for table in TABLES
         ]
         apps = [{"name": f"app-{a}", "allow": sorted(rng.sample(picker, 3))} for a in range(3)]
+        # custom roles only matter once a permission uses them; members hold used ones
+        used = sorted({r for t in tables for a in ("read", "create", "edit", "delete") for r in t[a]} & set(CUSTOM_ROLES))
+        ws_members: list[dict[str, Any]] = []
+        for i in sorted(rng.sample(range(members), min(members, 600))):
+            entry: dict[str, Any] = {"email": emails[i], "role": rng.choices(["Admin", "Editor", "Viewer", "None"], weights=[2, 30, 55, 13])[0]}
+            if entry["role"] == "None" or (entry["role"] != "Admin" and rng.random() < 0.3):
+                entry["custom_roles"] = sorted(rng.sample(used, min(len(used), rng.randint(1, 2))))
+            if rng.random() < 0.2:
+                entry["sections"] = _scopes(rng, SECTIONS, rng.randint(1, 2))
+            elif rng.random() < 0.05:
+                entry["permission_set"] = f"{org}-client-reviewer"
+            ws_members.append(entry)
         files[f"workspaces/ws-{w:03d}.yaml"] = _dump(_doc("Workspace", f"ws-{w:03d}", {"organization": org, "members": ws_members, "apps": apps, "tables": tables}))
     space_types = [
         _doc("SpaceType", "client-project", {"organization": org, "kind": "project", "roles": [{"name": "lead", "permissions": ["update_space", "archive_space"]}, {"name": "operator", "permissions": ["update_space"]}, {"name": "reviewer", "permissions": ["forbid_delete_object"]}]}),
