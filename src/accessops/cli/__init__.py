@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "accessops.cli.cmd_explain",
     "accessops.cli.cmd_audit",
     "accessops.cli.cmd_tenant",
+    "accessops.cli.cmd_log",
     "accessops.cli.cmd_schema",
     "accessops.cli.cmd_profiles",
 ]
