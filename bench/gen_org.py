@@ -67,7 +67,7 @@ def generate(members: int, seed: int = 0, org: str = "bench") -> dict[str, str]:
     """The files of one organization with ``members`` people: relative path -> YAML text."""
     rng = random.Random(seed)
     emails = [f"{FIRST[i % 20]}.{LAST[(i // 20) % 20]}{i}@{org}.test" for i in range(members)]
-    people = [{"email": e, "role": _org_role(i, rng)} for i, e in enumerate(emails)]
+    people: list[dict[str, Any]] = [{"email": e, "role": _org_role(i, rng)} for i, e in enumerate(emails)]
     for person in rng.sample(people, max(1, members // 200)):
         person["global_admin"] = True
     teams = [{"name": f"team-{t:03d}", "members": emails[t * 10 : t * 10 + 10]} for t in range(max(1, members // 10))]
@@ -92,7 +92,7 @@ def generate(members: int, seed: int = 0, org: str = "bench") -> dict[str, str]:
     )
     picker = ["Editor", "Viewer", *CUSTOM_ROLES]
     for w in range(max(1, members // 500)):
-        tables = [
+        tables: list[dict[str, Any]] = [
             {
                 "name": table,
                 **{action: sorted(rng.sample(picker, rng.randint(1, 3))) for action in ("read", "create", "edit", "delete")},
