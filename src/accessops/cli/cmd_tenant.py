@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ops = p.add_subparsers(dest="tenant_command", metavar="SUBCOMMAND", required=True)
 
     def op(name: str, help_: str, *, email: bool = True, org: bool = True) -> argparse.ArgumentParser:
-        q = ops.add_parser(name, help=help_, description=help_)
+        q: argparse.ArgumentParser = ops.add_parser(name, help=help_, description=help_)
         if email:
             q.add_argument("email", metavar="EMAIL")
         if org:
