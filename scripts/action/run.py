@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""The accessops GitHub Action's run step: run one command and hand its results to the workflow.
+
+Inputs come from the environment, as action.yml passes them (never
+interpolated into shell code, so a crafted branch name cannot inject
+commands): INPUT_COMMAND (validate | plan | apply | drift), INPUT_PATH,
+INPUT_TARGET, INPUT_FORMAT, INPUT_PLAN_FILE, INPUT_TEMPLATE, INPUT_EXTRA_ARGS.
+
+Outputs, written to $GITHUB_OUTPUT: ``exitcode`` (accessops' own: 0 ok,
+1 error, 2 changes or drift, 3 refused), ``plan-file`` (absolute path),
+``markdown-file`` (absolute path) and ``markdown`` (the text, as a multi-line
+heredoc output). The Markdown is also added to the job summary.
+
+The step itself fails only on 1 and 3: "there are changes" and "there is
+drift" are results for the workflow to act on, not failures.
+Stdlib only: it runs before anything but accessops is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+COMMANDS = ("validate", "plan", "apply", "drift")
+OUTPUT_CAP = 60_000  # stay under GitHub's 65,535-character comment limit with room for the marker
+RESULT = {0: "✅ success", 1: "❌ error", 2: "📝 changes found", 3: "⛔ refused by a safety guard or a policy"}
+
+
+@dataclass
+class Run:
+    """One accessops invocation's result."""
+
+    code: int
+    stdout: str = ""
+    stderr: str = ""
+
+    @property
+    def output(self) -> str:
+        """stdout then stderr, as a reviewer would read them in the log."""
+        return (self.stdout + ("\n" if self.stdout and self.stderr else "") + self.stderr).strip("\n")
+
+
+def execute(argv: list[str]) -> Run:
+    """Run one command, echoing it and its output to the job log."""
+    print("+ " + shlex.join(argv), flush=True)
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    sys.stdout.write(done.stdout)
+    sys.stdout.flush()
+    sys.stderr.write(done.stderr)
+    sys.stderr.flush()
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def main() -> int:
+    """Run the command named by INPUT_COMMAND; return the step's exit status."""
+    env = os.environ
+    command = env.get("INPUT_COMMAND", "").strip()
+    if command not in COMMANDS:
+        print(f"::error title=accessops::input 'command' must be one of {', '.join(COMMANDS)}, not {command!r}")
+        return 1
+    work = Path(env.get("RUNNER_TEMP") or tempfile.gettempdir()) / "accessops"
+    work.mkdir(parents=True, exist_ok=True)
+    paths = shlex.split(env.get("INPUT_PATH", "")) or ["."]
+    target = ["--target", env["INPUT_TARGET"]] if env.get("INPUT_TARGET") else []
+    template = ["--template", env["INPUT_TEMPLATE"]] if env.get("INPUT_TEMPLATE") else []
+    fmt = env.get("INPUT_FORMAT") or "text"
+    extra = shlex.split(env.get("INPUT_EXTRA_ARGS", ""))
+    plan_file = Path(env.get("INPUT_PLAN_FILE") or work / "plan.out").resolve()
+    exe = shlex.split(env.get("ACCESSOPS", "accessops"))
+
+    if command == "validate":
+        run = execute([*exe, "validate", *paths, *(["--format", fmt] if fmt in ("text", "json") else []), *extra])
+        markdown = report("accessops validate", run)
+    elif command == "plan":
+        plan_file.parent.mkdir(parents=True, exist_ok=True)
+        plan_file.unlink(missing_ok=True)  # never leave an older plan to be mistaken for this one
+        run = execute([*exe, "plan", *paths, *target, "--out", str(plan_file), "--detailed-exitcode",
+                   "--format", fmt, *extra])
+        if run.code in (0, 2) and plan_file.is_file():
+            markdown = execute([*exe, "show", str(plan_file), "--format", "markdown", *template]).stdout
+        else:
+            markdown = report("accessops plan", run)
+    elif command == "apply":
+        run = apply(exe, paths, target, extra, env.get("INPUT_PLAN_FILE"), plan_file)
+        markdown = report("accessops apply", run)
+    else:
+        run = execute([*exe, "drift", *paths, *target, "--format", "markdown", *template, *extra])
+        markdown = run.stdout if run.code in (0, 2) else report("accessops drift", run)
+
+    markdown_file = work / f"{command}.md"
+    markdown_file.write_text(markdown, encoding="utf-8")
+    set_output("exitcode", str(run.code))
+    set_output("plan-file", str(plan_file) if command == "plan" and plan_file.is_file() else env.get("INPUT_PLAN_FILE", ""))
+    set_output("markdown-file", str(markdown_file))
+    set_output("markdown", markdown)
+    if env.get("GITHUB_STEP_SUMMARY"):
+        with open(env["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
+            summary.write(markdown + "\n")
+    return 0 if run.code in (0, 2) else run.code
+
+
+def apply(exe: list[str], paths: list[str], target: list[str], extra: list[str], given: str | None, plan_file: Path) -> Run:
+    """Apply the reviewed plan file when one is given, else the manifests; explain a stale plan."""
+    if not given:
+        return execute([*exe, "apply", *paths, *target, "--auto-approve", *extra])
+    if not plan_file.is_file():
+        message = f"plan file {given} not found: download the reviewed plan first; nothing was applied"
+        print(f"::error title=accessops apply::{message}")
+        return Run(1, stderr=f"error: {message}")
+    run = execute([*exe, "apply", str(plan_file), *target, "--auto-approve", *extra])
+    if run.code != 0 and "stale" in run.output.lower():
+        print("::error title=Stale plan, nothing applied::Live access changed after this plan was reviewed, so "
+              "accessops refused to apply it. Re-plan: re-run the pull request's plan workflow (or open a new "
+              "pull request), review the new plan, and merge again.")
+    return run
+
+
+def report(title: str, run: Run) -> str:
+    """A Markdown report of a command's outcome and its output, capped to fit a comment."""
+    body = run.output or "(no output)"
+    if len(body) > OUTPUT_CAP - 500:
+        cut = len(body) - (OUTPUT_CAP - 500)
+        body = body[: OUTPUT_CAP - 500] + f"\n… {cut:,} more characters in the job log"
+    ticks = "`" * max(3, longest_backtick_run(body) + 1)
+    status = RESULT.get(run.code, f"exit {run.code}")
+    return f"### {title}\n\n**{status}** (exit {run.code})\n\n{ticks}text\n{body}\n{ticks}\n"
+
+
+def longest_backtick_run(text: str) -> int:
+    """The longest run of backticks, so a fence can be longer."""
+    best = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        best = max(best, run)
+    return best
+
+
+def set_output(name: str, value: str) -> None:
+    """Append one step output to $GITHUB_OUTPUT; multi-line values as a heredoc with a fresh delimiter."""
+    path = os.environ.get("GITHUB_OUTPUT")
+    if not path:
+        return  # run outside Actions: the files and exit code are the result
+    with open(path, "a", encoding="utf-8") as out:
+        if "\n" in value or "\r" in value:
+            delimiter = f"ghadelimiter_{uuid.uuid4()}"  # a value cannot contain a delimiter it never saw
+            out.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+        else:
+            out.write(f"{name}={value}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
