@@ -93,19 +93,20 @@ def run_explain(args: argparse.Namespace) -> int:
     resources, profiles = access_state(args)
     engine = AccessEngine(resources, profiles)
     email = resolve_member(engine, args.member)
-    caps = [c for c in engine.explain(email) if c.allowed or not args.allowed]
+    every = engine.explain(email)
+    caps = [c for c in every if c.allowed or not args.allowed]
     if args.format == "json":
         print_json({"member": email, "capabilities": [c.to_json() for c in caps]})
         return 0
-    for org in sorted({c.org for c in caps}):
+    for org in sorted({c.org for c in every}):
         who = engine.views[org].person(email)
         flags = [who.role_name] + (["global admin"] if who.global_admin else []) + (["invited"] if who.invited else [])
         print(f"{email} in {org} ({', '.join(flags)})")
         for cap in caps:
             if cap.org == org:
                 print(f"  {cap.line()}")
-        allowed = sum(c.allowed for c in caps if c.org == org)
-        print(f"  {allowed} of {sum(c.org == org for c in caps)} capabilities allowed")
+        allowed = sum(c.allowed for c in every if c.org == org)
+        print(f"  {allowed} of {sum(c.org == org for c in every)} capabilities allowed")
     return 0
 
 
