@@ -27,8 +27,11 @@ from accessops.manifest.loader import DesiredModel, load
 from accessops.model.compile import Compiled, compile_model
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change, Plan, fingerprint
+from accessops.plan import invitations, safety
 from accessops.plan.drift import changed_outside
+from accessops.plan.guards_config import apply_guard_flags, management_modes
 from accessops.plan.planner import PlanOptions, make_plan
+from accessops.secrets import redact_text, register_token_files, token_files_from_settings
 from accessops.settings import Settings, load_settings
 
 PLAN_FILE_KIND = "accessops-plan"
@@ -84,8 +87,11 @@ class Context:
 
 
 def settings_for(args: Any) -> Settings:
-    """Settings for a parsed command line (paths, --target, --state)."""
-    return load_settings(getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
+    """Settings for a parsed command line (paths, --target, --state, guard override flags)."""
+    settings = load_settings(getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
+    apply_guard_flags(settings, args)
+    register_token_files(token_files_from_settings(settings.raw, settings.config_file.parent if settings.config_file else Path.cwd()))
+    return settings
 
 
 def open_target(settings: Settings) -> tuple[Target, Adapter]:
@@ -165,9 +171,7 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
 
 def plan_options(ctx: Context, paths: list[str]) -> PlanOptions:
     """Planner options from settings: management modes and metadata."""
-    modes = ctx.settings.section("modes")
-    additive = frozenset(t for t, m in modes.items() if m == "additive")
-    ignore = tuple(ctx.settings.section("ignore").get("patterns", []))
+    additive, ignore = management_modes(ctx.settings)
     meta = {
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "paths": [str(p) for p in paths],
@@ -189,7 +193,7 @@ def build_plan(ctx: Context, paths: list[str]) -> Plan:
 
 #: Steps that add sections to a plan after the changes are known (access
 #: delta, policy results, lint warnings). Each takes (ctx, plan).
-PLAN_HOOKS: list[Callable[[Context, Plan], None]] = []
+PLAN_HOOKS: list[Callable[[Context, Plan], None]] = [invitations.plan_hook, safety.plan_hook]
 
 
 # --- saved plans ---------------------------------------------------------------
@@ -203,6 +207,7 @@ def _checksum(plan_json: dict[str, Any]) -> str:
 def save_plan(plan: Plan, path: Path) -> None:
     """Write a plan file: the plan JSON and its checksum."""
     data = plan.to_json()
+    data = json.loads(redact_text(json.dumps(data)))  # a credential never reaches a plan file
     path.write_text(json.dumps({"kind": PLAN_FILE_KIND, "checksum": _checksum(data), "plan": data}, indent=1))
 
 

@@ -39,6 +39,7 @@ from accessops.adapters.local_write import utc_now
 from accessops.errors import AccessOpsError
 from accessops.model.resource import RESOURCE_TYPES, Resource, ResourceMap
 from accessops.plan.change import Action, Change
+from accessops.secrets import redact_text
 
 _V1 = """
 CREATE TABLE applied (
@@ -263,7 +264,7 @@ class StateStore:
         """Log one change's result (ok, failed, gone, skipped or not attempted)."""
         self._write(
             "INSERT INTO run_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (run_id, seq, change.address, change.action.value, result, error, utc_now()),
+            (run_id, seq, change.address, change.action.value, result, None if error is None else redact_text(error), utc_now()),
         )
 
     def finish_run(self, run_id: int, status: str) -> None:

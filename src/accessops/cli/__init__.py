@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from accessops import __version__
 from accessops.errors import AccessOpsError, ManifestError
+from accessops.secrets import guard_streams, restore_streams
 
 # Command modules, in the order ``--help`` lists them.
 COMMAND_MODULES = [
@@ -58,7 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit code."""
+    """Run the CLI; return the exit code. Nothing it prints carries a credential."""
+    originals = guard_streams()
+    try:
+        return _main(argv)
+    finally:
+        restore_streams(originals)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -31,6 +31,7 @@ from accessops.engine import (
 from accessops.errors import AccessOpsError
 from accessops.plan.change import Change, Plan
 from accessops.plan.checks import raise_if_refused
+from accessops.plan.guards_config import add_guard_flags
 from accessops.render.text import render_text
 
 
@@ -39,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("apply", help="make the changes (from manifests, or exactly those of a saved plan)", description=__doc__)
     add_paths(p)
     add_target(p)
+    add_guard_flags(p)
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation (needed without a terminal)")
     p.set_defaults(func=run)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from accessops.cli.common import add_format, add_paths, add_target
 from accessops.engine import build_plan, open_context, save_plan, settings_for
 from accessops.plan.change import Plan
+from accessops.plan.guards_config import add_guard_flags
 from accessops.render.output import emit_plan
 
 
@@ -17,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("plan", help="show the changes that would make live access match the manifests", description=__doc__)
     add_paths(p)
     add_target(p)
+    add_guard_flags(p)
     add_format(p)
     p.add_argument("--out", metavar="FILE", help="save the plan (with checksum and live fingerprints) for `apply FILE`")
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")

@@ -1,0 +1,348 @@
+"""Safety guards: judge a plan before anything is written, and say why with numbers.
+
+Each guard reads a :class:`PlanView` (live before, the state the plan leaves
+after) and records a :class:`~accessops.errors.Refusal` in the plan; the plan
+is still shown, then ``raise_if_refused`` exits 3. Guards never change the
+live system and never decide from a change's display notes.
+
+Guards, their defaults and overrides (docs/safety.md has the user's view):
+
+* seats: active plus invited members may not exceed ``seats`` when the plan
+  invites or lowers seats; raise ``seats`` or remove members.
+* removal budgets per kind: 25% once at least 10 exist; acknowledge an exact
+  number with ``--allow-removals KIND=N``.
+* last Owner/Admin: an organization or workspace keeps ``min_admins`` (1)
+  active bypass-role members; ``[guards] min_admins`` changes the minimum.
+* the apply's own identity is never removed or demoted; no override.
+* custom-role deletion cascades are irreversible and refused while uses
+  remain; ``--allow-cascade``.
+* no manifest value carries a credential; no override.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from accessops.errors import Refusal
+from accessops.model.profile import Profile
+from accessops.model.resource import Resource, ResourceMap
+from accessops.plan.change import Action, Change, Plan
+from accessops.plan.checks import add_refusal
+from accessops.plan.guards_config import BUDGET_KINDS, GuardConfig, guard_config
+from accessops.plan.invitations import member_address, warn
+from accessops.secrets import contains_secret
+
+if TYPE_CHECKING:
+    from accessops.engine import Context
+
+_GRANT_TYPES = ("workspace_member", "space_member")
+_ROLE_LISTS = {"app_permission": ("allow",), "table_permission": ("read", "create", "edit", "delete"), "field_permission": ("read",)}
+
+
+@dataclass
+class PlanView:
+    """The live state before a plan, the state it leaves after, and the profiles to judge by."""
+
+    before: ResourceMap
+    after: ResourceMap
+    changes: list[Change]
+    profiles: dict[str, Profile]
+    workspace_profiles: dict[str, Profile]
+
+    @classmethod
+    def of(cls, live: ResourceMap, plan: Plan, profiles: dict[str, Profile] | None = None, workspace_profiles: dict[str, Profile] | None = None) -> "PlanView":
+        """Simulate the plan's pending changes on ``live``."""
+        after = dict(live)
+        for c in plan.pending:
+            if c.action is Action.DELETE:
+                after.pop(c.address, None)
+                continue
+            attrs = dict(c.after or {})
+            if c.type == "member" and c.address not in live:
+                attrs.setdefault("status", "invited")
+            after[c.address] = Resource(c.type, c.key, attrs)
+            who = member_address(c.type, c.key)
+            if c.type != "member" and c.type in ("team_member", *_GRANT_TYPES) and who not in after:
+                org, email = c.key.split("/")[0], c.key.split("/")[-1]  # adapters invite them as Member
+                after[who] = Resource("member", f"{org}/{email}", {"role": "Member", "status": "invited"})
+        return cls(live, after, plan.pending, dict(profiles or {}), dict(workspace_profiles or {}))
+
+    def active(self, state: ResourceMap, type_: str, key: str) -> bool:
+        """Whether the person a member or membership is about has joined (is not only invited)."""
+        person = state.get(member_address(type_, key)) or self.before.get(member_address(type_, key))
+        return person is not None and person.attrs.get("status", "active") != "invited"
+
+    def org_admin_roles(self, org: str) -> frozenset[str]:
+        """Organization roles that bypass restrictions (Owner, Admin)."""
+        profile = self.profiles.get(org)
+        return frozenset(r.name for r in profile.org_roles if r.bypass) if profile else frozenset({"Owner", "Admin"})
+
+    def workspace_admin_roles(self, workspace: str) -> frozenset[str]:
+        """Workspace roles that keep full access (Admin)."""
+        profile = self.workspace_profiles.get(workspace) or self.profiles.get(workspace.split("/")[0])
+        return frozenset(r.name for r in profile.workspace_roles if r.bypass) if profile and profile.workspace_roles else frozenset({"Admin"})
+
+    def is_admin_grant(self, res: Resource) -> bool:
+        """A member with a bypass org role, or a workspace member with a bypass workspace role."""
+        role = res.attrs.get("role")
+        if res.type == "member":
+            return role in self.org_admin_roles(res.org)
+        if res.type == "workspace_member":
+            return role in self.workspace_admin_roles(res.key.rsplit("/", 1)[0])
+        return False
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.0f}%"
+
+
+# --- seats -----------------------------------------------------------------------------
+
+
+def check_seats(view: PlanView, config: GuardConfig, plan: Plan) -> None:
+    """Active plus invited members may not exceed the seats once the plan invites or lowers seats."""
+    for addr, org in sorted(view.after.items()):
+        if org.type != "organization" or org.attrs.get("seats") is None:
+            continue
+        seats = int(org.attrs["seats"])
+        def members(state: ResourceMap) -> dict[str, Resource]:
+            return {a: r for a, r in state.items() if r.type == "member" and r.org == org.key}
+        now, then = members(view.after), members(view.before)
+        invites = sorted(set(now) - set(then))
+        old_seats = view.before[addr].attrs.get("seats") if addr in view.before else None
+        if len(now) <= seats or not (invites or old_seats != seats):
+            continue
+        invited = sum(1 for r in now.values() if r.attrs.get("status") == "invited")
+        what = f"the plan invites {len(invites)}" if invites else f"the plan lowers seats from {old_seats}"
+        add_refusal(plan, Refusal(
+            "seats",
+            f"organization {org.key}: {len(now)} members ({len(now) - invited} active, {invited} invited) would exceed its {seats} seats; {what}",
+            "raise spec.seats of the Organization or remove members",
+        ))
+
+
+# --- removal budgets ----------------------------------------------------------------------
+
+
+def removal_counts(view: PlanView) -> dict[str, tuple[int, int]]:
+    """Per budget kind: (existing, removed), counting only people who have joined.
+
+    Cancelling an invitation, or the memberships of someone only invited,
+    is never a removal.
+    """
+    existing = dict.fromkeys(BUDGET_KINDS, 0)
+    removed = dict.fromkeys(BUDGET_KINDS, 0)
+
+    def kinds(res: Resource) -> list[str]:
+        out = []
+        if res.type == "member":
+            out.append("members")
+        elif res.type == "team_member":
+            out.append("memberships")
+        elif res.type in _GRANT_TYPES:
+            out.append("grants")
+        if view.is_admin_grant(res):
+            out.append("admins")
+        return out
+
+    for addr, res in view.before.items():
+        if res.type not in ("member", "team_member", *_GRANT_TYPES) or not view.active(view.before, res.type, res.key):
+            continue
+        gone = view.after.get(addr)
+        for kind in kinds(res):
+            existing[kind] += 1
+            if gone is None or (kind == "admins" and not view.is_admin_grant(gone)):
+                removed[kind] += 1
+    return {k: (existing[k], removed[k]) for k in BUDGET_KINDS}
+
+
+def check_budgets(view: PlanView, config: GuardConfig, plan: Plan) -> None:
+    """Refuse removals over a kind's budget unless exactly that number is acknowledged."""
+    for kind, (existing, removed) in removal_counts(view).items():
+        if removed == 0:
+            continue
+        budget = config.budget(kind)
+        label = BUDGET_KINDS[kind]
+        share = removed / existing if existing else 1.0
+        if budget.max_count is not None and removed > budget.max_count:
+            why = f"cannot remove {removed} of {existing} {label} (limit {budget.max_count})"
+        elif existing >= budget.min_existing and share > budget.max_share:
+            why = f"cannot remove {removed} of {existing} {label} ({_pct(share)}, limit {_pct(budget.max_share)})"
+        else:
+            continue
+        acked = config.allow_removals.get(kind)
+        if acked == removed:
+            warn(plan, f"removals.{kind}", f"{why.replace('cannot remove', 'removing')}: acknowledged")
+            continue
+        if acked is not None:
+            why += f"; --allow-removals {kind}={acked} acknowledges {acked}, not {removed}"
+        add_refusal(plan, Refusal(f"removals.{kind}", why, f"--allow-removals {kind}={removed}"))
+
+
+# --- who must stay ---------------------------------------------------------------------------
+
+
+def _admins(view: PlanView, state: ResourceMap, type_: str, parent: str) -> set[str]:
+    """Addresses of active bypass-role holders of one organization or workspace in ``state``."""
+    out = set()
+    for addr, res in state.items():
+        if res.type != type_ or not view.is_admin_grant(res) or not view.active(state, res.type, res.key):
+            continue
+        owner = res.org if type_ == "member" else res.key.rsplit("/", 1)[0]
+        if owner == parent:
+            out.add(addr)
+    return out
+
+
+def check_last_admins(view: PlanView, config: GuardConfig, plan: Plan) -> None:
+    """An organization or workspace never drops below ``min_admins`` active Owner/Admin members."""
+    for addr, res in sorted(view.before.items()):
+        if res.type not in ("organization", "workspace") or addr not in view.after:
+            continue  # a workspace deleted whole takes its admins with it
+        grant_type = "member" if res.type == "organization" else "workspace_member"
+        before = _admins(view, view.before, grant_type, res.key)
+        after = _admins(view, view.after, grant_type, res.key)
+        if len(after) >= config.min_admins or len(after) >= len(before):
+            continue
+        roles = view.org_admin_roles(res.key) if res.type == "organization" else view.workspace_admin_roles(res.key)
+        lost = ", ".join(a.split("/")[-1].rstrip('"]') for a in sorted(before - after))
+        add_refusal(plan, Refusal(
+            "last_admin",
+            f"{res.type} {res.key} would keep {len(after)} active {'/'.join(sorted(roles))} member(s), minimum {config.min_admins}; the plan removes or demotes {lost}",
+            "[guards] min_admins in accessops.toml",
+        ))
+
+
+def _demotion(view: PlanView, change: Change) -> str | None:
+    """How a change removes or lowers someone's access, or None."""
+    if change.action is Action.DELETE and change.type in ("member", *_GRANT_TYPES):
+        return "remove"
+    before, after = change.before or {}, change.after or {}
+    if change.type == "member":
+        profile = view.profiles.get(change.key.split("/")[0])
+        rank = profile.org_role_rank if profile else {}
+        old, new = before.get("role"), after.get("role")
+        if old != new and rank.get(new, len(rank)) > rank.get(old, len(rank)):
+            return f"demote ({old} -> {new})"
+        if before.get("global_admin") and not after.get("global_admin"):
+            return "take global admin from"
+    if change.type == "workspace_member":
+        ws = change.key.rsplit("/", 1)[0]
+        profile = view.workspace_profiles.get(ws) or view.profiles.get(ws.split("/")[0])
+        order = [r.name for r in profile.workspace_roles] if profile else []
+        old, new = before.get("role"), after.get("role")
+        if old != new and (order.index(new) if new in order else len(order)) > (order.index(old) if old in order else len(order)):
+            return f"demote ({old} -> {new})"
+    return None
+
+
+def check_identity(view: PlanView, identity: str | None, plan: Plan) -> None:
+    """The apply never removes or demotes the member it runs as."""
+    if not identity:
+        return
+    me = identity.lower()
+    harms = []
+    for change in view.changes:
+        if change.type in ("member", *_GRANT_TYPES) and change.key.split("/")[-1] == me:
+            what = _demotion(view, change)
+            if what:
+                harms.append(f"{what} {change.address}")
+    if harms:
+        add_refusal(plan, Refusal(
+            "identity",
+            f"the apply runs as {me} and would lose its own access: " + "; ".join(harms),
+            "none: run the apply as another identity",
+        ))
+
+
+# --- custom-role deletion cascade ---------------------------------------------------------------
+
+
+def role_uses(state: ResourceMap, org: str, role: str) -> list[str]:
+    """Where ``role`` is still assigned or named in app/table/field permissions, as ``address attr``."""
+    uses = []
+    for addr, res in sorted(state.items()):
+        if res.org != org:
+            continue
+        if res.type == "workspace_member" and role in (res.attrs.get("custom_roles") or []):
+            uses.append(f"{addr} custom_roles")
+        for attr in _ROLE_LISTS.get(res.type, ()):
+            if role in (res.attrs.get(attr) or []):
+                uses.append(f"{addr} {attr}")
+    return uses
+
+
+def check_role_cascades(view: PlanView, config: GuardConfig, plan: Plan) -> None:
+    """Show what deleting a custom role takes with it; refuse while uses remain unless allowed."""
+    for i, change in enumerate(plan.changes):
+        if change.type != "custom_role" or change.action is not Action.DELETE:
+            continue
+        org, role = change.key.split("/", 1)
+        uses = role_uses(view.after, org, role)
+        notes = ["irreversible: deleting a custom role also removes its assignments and app/table/field permission links"]
+        if uses:
+            notes.append(f"still used in {len(uses)} place(s): " + ", ".join(uses))
+        flags = ("irreversible", "cascade") if uses else ("irreversible",)
+        plan.changes[i] = replace(change, notes=change.notes + tuple(notes), flags=change.flags + flags)
+        if not uses:
+            continue
+        warn(plan, "cascade", f"deleting custom role {change.key} also removes it from: " + ", ".join(uses))
+        if not config.allow_cascade:
+            add_refusal(plan, Refusal(
+                "cascade",
+                f"deleting custom role {change.key} would also remove {len(uses)} use(s) the manifests keep ({', '.join(uses[:3])}{' ...' if len(uses) > 3 else ''}); this cannot be undone",
+                "--allow-cascade, or drop those uses from the manifests too",
+            ))
+
+
+# --- credentials -------------------------------------------------------------------------------
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def check_manifest_secrets(desired: ResourceMap, plan: Plan) -> None:
+    """No manifest value may carry a credential (they come from the environment only)."""
+    for addr, res in sorted(desired.items()):
+        if any(contains_secret(s) for s in (res.key, *_strings(res.attrs))):
+            add_refusal(plan, Refusal(
+                "credentials",
+                f"{addr}: a manifest value contains a credential (a value of an ACCESSOPS_*_TOKEN); credentials come from the environment or token files only",
+                "none: remove the credential from the manifests",
+            ))
+
+
+# --- the pipeline step --------------------------------------------------------------------------
+
+
+def judge(ctx: "Context", plan: Plan) -> PlanView:
+    """Run every guard on ``plan``; refusals and cascade notes are recorded in it."""
+    config = guard_config(ctx.settings)
+    model = ctx.model
+    view = PlanView.of(ctx.live, plan, model.profiles if model else None, model.workspace_profiles if model else None)
+    check_seats(view, config, plan)
+    check_budgets(view, config, plan)
+    check_last_admins(view, config, plan)
+    check_identity(view, ctx.adapter.identity(), plan)
+    check_role_cascades(view, config, plan)
+    if ctx.compiled is not None:
+        check_manifest_secrets(ctx.compiled.resources, plan)
+    existing_removed = removal_counts(view)
+    plan.extras["safety"] = {
+        "removals": {k: {"existing": e, "removed": r} for k, (e, r) in existing_removed.items()},
+        "min_admins": config.min_admins,
+    }
+    return view
+
+
+def plan_hook(ctx: "Context", plan: Plan) -> None:
+    """The engine's plan hook: judge the plan (see :func:`judge`)."""
+    judge(ctx, plan)
