@@ -62,8 +62,8 @@ class OrgView:
         for table in (self.ws_members, self.space_members):
             for people in table.values():
                 found.update(people)
-        for people in self.teams.values():
-            found.update(people)
+        for team in self.teams.values():
+            found.update(team)
         return sorted(found)
 
     def person(self, email: str) -> Person:

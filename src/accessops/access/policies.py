@@ -128,12 +128,12 @@ def _evaluate(engine: AccessEngine, loaded: Loaded[Policy]) -> list[PolicyFailur
         out.append(PolicyFailure(name, p.file, p.line, p.column, message))
 
     for i, rail in enumerate(spec.guardrails or []):
-        for message in _guardrail(engine, spec.organization, rail):
-            fail(("spec", "guardrails", i), message)
+        for why in _guardrail(engine, spec.organization, rail):
+            fail(("spec", "guardrails", i), why)
     for i, assertion in enumerate(spec.assertions or []):
-        message = _assertion(engine, spec.organization, assertion)
-        if message:
-            fail(("spec", "assertions", i), message)
+        failed = _assertion(engine, spec.organization, assertion)
+        if failed:
+            fail(("spec", "assertions", i), failed)
     return out
 
 
