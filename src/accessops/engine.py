@@ -31,6 +31,7 @@ from accessops.plan import invitations, safety
 from accessops.plan.drift import changed_outside
 from accessops.plan.guards_config import apply_guard_flags, management_modes
 from accessops.plan.planner import PlanOptions, make_plan
+from accessops.runtime import paused_gc
 from accessops.secrets import redact_text, register_token_files, token_files_from_settings
 from accessops.settings import Settings, load_settings
 
@@ -149,8 +150,9 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
     ``read_live=False`` leaves the read to the caller (apply reads after it
     holds the lock).
     """
-    model = load(paths or ["."])
-    compiled = compile_model(model)
+    with paused_gc():
+        model = load(paths or ["."])
+        compiled = compile_model(model)
     target, adapter = open_target(settings)
     ctx = Context(settings, target, adapter, model, compiled)
     try:
@@ -159,7 +161,8 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
         if gaps:
             raise ConfigError("; ".join(gaps))
         if read_live:
-            ctx.live = adapter.read(model.org_names)
+            with paused_gc():
+                ctx.live = adapter.read(model.org_names)
         if need_state:
             ctx.state = open_state(settings, target)
             ctx.last_applied = ctx.state.last_applied(redact(target.url))
@@ -183,11 +186,12 @@ def plan_options(ctx: Context, paths: list[str]) -> PlanOptions:
 def build_plan(ctx: Context, paths: list[str]) -> Plan:
     """The plan for ``ctx``: changes, drift since the last apply, and extras."""
     assert ctx.compiled is not None
-    plan = make_plan(ctx.compiled, ctx.live, plan_options(ctx, paths))
-    managed = set(ctx.last_applied)
-    plan.drift = changed_outside(ctx.live, ctx.last_applied, managed)
-    for hook in PLAN_HOOKS:
-        hook(ctx, plan)
+    with paused_gc():
+        plan = make_plan(ctx.compiled, ctx.live, plan_options(ctx, paths))
+        managed = set(ctx.last_applied)
+        plan.drift = changed_outside(ctx.live, ctx.last_applied, managed)
+        for hook in PLAN_HOOKS:
+            hook(ctx, plan)
     return plan
 
 

@@ -29,6 +29,7 @@ from accessops.model.manifest import (
     Workspace,
 )
 from accessops.model.profile import Profile
+from accessops.runtime import paused_gc
 
 D = TypeVar("D")
 
@@ -182,6 +183,11 @@ def assemble(loaded: list[Loaded[Any]]) -> tuple[DesiredModel, list[Problem]]:
 
 def load(paths: Iterable[str | Path], *, check: bool = True) -> DesiredModel:
     """Load, validate and cross-check manifests; raise ManifestError with every problem."""
+    with paused_gc():
+        return _load(paths, check)
+
+
+def _load(paths: Iterable[str | Path], check: bool) -> DesiredModel:
     files = manifest_files(paths)
     loaded: list[Loaded[Any]] = []
     problems: list[Problem] = []
