@@ -129,6 +129,21 @@ def test_kind_change_is_a_replace(tmp_path: Path) -> None:
     assert plan.counts() == {"add": 1, "change": 0, "destroy": 1}
 
 
+def test_replace_recreates_declared_children_and_drops_the_rest(tmp_path: Path) -> None:
+    space = (
+        "---\napiVersion: accessops/v1\nkind: Space\nmetadata: {name: road}\n"
+        "spec: {organization: acme, kind: project, members: [{email: ada@acme.test}]}\n"
+    )
+    live = MemoryAdapter()
+    apply_all(live, make_plan(compiled(tmp_path, ORG + space), {}).pending)
+    live.resources['space_member["acme/road/bo@acme.test"]'] = Resource("space_member", "acme/road/bo@acme.test", {})
+    plan = make_plan(compiled(tmp_path, ORG + space.replace("project", "drive")), live.read(["acme"]))
+    assert [(c.address, c.action) for c in plan.pending] == [
+        ('space["acme/road"]', Action.REPLACE),
+        ('space_member["acme/road/ada@acme.test"]', Action.CREATE),
+    ]
+
+
 def test_additive_mode_never_deletes(tmp_path: Path) -> None:
     live = MemoryAdapter()
     apply_all(live, make_plan(compiled(tmp_path), {}).pending)

@@ -95,6 +95,26 @@ def _flags(change_type: str, action: Action, key: str, live: ResourceMap) -> tup
     return (), ()
 
 
+def _recreate_children(
+    changes: list[Change],
+    replaced: set[tuple[str, str]],
+    desired: Compiled,
+    live: ResourceMap,
+    fingerprints: dict[str, str],
+) -> list[Change]:
+    """Turn every declared child of a replaced object into a create."""
+    by_address = {c.address: c for c in changes}
+    for addr, want in desired.resources.items():
+        if addr not in live or not any(p in replaced for p in parent_keys(want)):
+            continue
+        have = live[addr]
+        by_address[addr] = Change(
+            Action.CREATE, want.type, want.key, None, dict(want.attrs), ("created again with its replaced parent",)
+        )
+        fingerprints[addr] = fingerprint(have.attrs)
+    return list(by_address.values())
+
+
 def make_plan(desired: Compiled, live: ResourceMap, options: PlanOptions = PlanOptions()) -> Plan:
     """Every change that makes ``live`` match ``desired``, in a safe order."""
     changes: list[Change] = []
@@ -123,8 +143,14 @@ def make_plan(desired: Compiled, live: ResourceMap, options: PlanOptions = PlanO
         changes.append(Change(action, want.type, want.key, dict(have.attrs), after, notes, flags))
         fingerprints[addr] = fingerprint(have.attrs)
 
+    # A replace destroys the object with everything it owns: declared
+    # children are created again, undeclared ones simply go with it.
+    replaced = {(c.type, c.key) for c in changes if c.action is Action.REPLACE}
+    if replaced:
+        changes = _recreate_children(changes, replaced, desired, live, fingerprints)
+
     # Deletions: undeclared objects in a managed scope, then their children.
-    doomed: set[tuple[str, str]] = set()
+    doomed: set[tuple[str, str]] = set(replaced)
     orphans = [r for a, r in live.items() if a not in desired.resources and not (options.ignore and options.ignored(r))]
     orphans.sort(key=lambda r: RESOURCE_TYPES[r.type].order)  # parents before children
     for res in orphans:
@@ -132,6 +158,8 @@ def make_plan(desired: Compiled, live: ResourceMap, options: PlanOptions = PlanO
         if not cascade and (res.type in options.additive or not _managed(res, scopes)):
             continue
         doomed.add((res.type, res.key))
+        if any(p in replaced for p in parent_keys(res)):
+            continue  # removed by its parent's replace
         notes, flags = _flags(res.type, Action.DELETE, res.key, live)
         if cascade and not _managed(res, scopes):
             notes = notes + ("removed with its parent",)
