@@ -202,7 +202,8 @@ def change_entry(rc: dict[str, Any]) -> dict[str, Any]:
     if rc.get("origin"):
         lines.append(f"  # {rc['origin']}")
     lines += [f"  # {note}" for note in notes]
-    lines += [f"  # {flag.replace('_', ' ')}" for flag in flags]
+    # A flag already spelled out by a note ("pending acceptance: ...") is not repeated.
+    lines += [f"  # {f}" for f in (flag.replace("_", " ") for flag in flags) if not any(f in n for n in notes)]
     lines += attribute_diff(action, before, after)
     return {
         "address": rc["address"],
