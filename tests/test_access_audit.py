@@ -16,7 +16,7 @@ def report() -> dict:
     s = State(seats=4).member("o@a.test", "Owner").member("old@a.test", status="invited", invited_at="2024-01-01T00:00:00Z")
     s.member("new@a.test", status="invited", invited_at="2024-02-28T00:00:00+00:00").member("loner@a.test")
     s.team("core", "o@a.test").custom_role("ghost").workspace("crm").ws_member("crm", "loner@a.test", "None", ["ghost"])
-    s.space("p").space_member("p", "o@a.test", features={k: "Full" for k in ["GOOGLE_SEARCH", "AI_SEARCH", "ATTRIBUTION", "TECHNICAL", "CONTENT_ANALYSIS", "CONTENT_EDITOR", "CUSTOM_REPORTS", "AI_AGENTS"]})
+    s.space("p").space_member("p", "o@a.test", features={k: "Full" for k in ["GOOGLE_SEARCH", "AI_SEARCH", "ATTRIBUTION", "TECHNICAL", "CONTENT_ANALYSIS", "CONTENT_EDITOR", "CUSTOM_REPORTS", "AI_AGENTS", "WORKFLOWS", "AUTOMATIONS", "BRAND_KIT"]}, settings={"SETTINGS_GENERAL": "Full"})
     return audit(s.resources, s.profiles(), NOW)["organizations"][0]
 
 

@@ -22,7 +22,7 @@ def test_lint_rules_table() -> None:
     s.matrix("delete_teams", "Admin").matrix("delete_organization", "Owner")
     s.custom_role("unused").custom_role("support").workspace("crm").table("crm", "t", read=["support"])
     s.ws_member("crm", "bo@a.test", "None", ["support"]).ws_member("crm", "blank@a.test", "None", ["unused"])
-    s.ws_member("crm", "wide@a.test", "Viewer", sections={"General": "Full", "Members": "Full", "Billing": "Full"})
+    s.ws_member("crm", "wide@a.test", "Viewer", sections={"General": "Full", "Integrations": "Full", "Members": "Full", "Billing": "Full"})
     rows = [
         ("AO101", 'org_permission["acme/delete_teams"]'),
         ("AO102", 'custom_role["acme/unused"]'),

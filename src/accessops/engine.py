@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from accessops.access.hooks import access_plan_hook
 from accessops.adapters.base import Adapter, ItemGoneError, Target
 from accessops.adapters.registry import open_adapter
 from accessops.errors import AccessOpsError, ConfigError, StalePlanError
@@ -197,7 +198,7 @@ def build_plan(ctx: Context, paths: list[str]) -> Plan:
 
 #: Steps that add sections to a plan after the changes are known (access
 #: delta, policy results, lint warnings). Each takes (ctx, plan).
-PLAN_HOOKS: list[Callable[[Context, Plan], None]] = [invitations.plan_hook, safety.plan_hook]
+PLAN_HOOKS: list[Callable[[Context, Plan], None]] = [invitations.plan_hook, safety.plan_hook, access_plan_hook]
 
 
 # --- saved plans ---------------------------------------------------------------

