@@ -174,6 +174,25 @@ class DirectusServer:
             self.api("POST", "/collections", json={"collection": name, "schema": {}, "meta": {}, "fields": spec})
             self.api("POST", f"/items/{name}", json={f: f"{f} of {name} 1" for f in fields})
 
+    def reset(self) -> None:
+        """Back to a fresh bootstrap: only the admin user, Directus's own roles and policies."""
+        me = self.api("GET", "/users/me", params={"fields": "id,role"})
+        roles = self.api("GET", "/roles", params={"limit": "-1", "fields": "id,name,description"})
+        bootstrap = [r["id"] for r in roles if r["description"] == "$t:admin_description"][0]
+        self.api("PATCH", f"/users/{me['id']}", json={"role": bootstrap})  # accessops may have given it its Admin role
+        users = self.api("GET", "/users", params={"limit": "-1", "fields": "id"})
+        others = [u["id"] for u in users if u["id"] != me["id"]]
+        if others:
+            self.api("DELETE", "/users", json=others)
+        # the admin's directly attached policies go with the accessops policies below
+        roles = [r["id"] for r in roles if r["id"] != bootstrap]
+        if roles:
+            self.api("DELETE", "/roles", json=roles)
+        policies = self.api("GET", "/policies", params={"limit": "-1", "fields": "id,description"})
+        ours = [p["id"] for p in policies if (p.get("description") or "").startswith("accessops ")]
+        if ours:
+            self.api("DELETE", "/policies", json=ours)
+
     def activate(self, email: str, password: str) -> None:
         """Make an invited user active with a password, as accepting the invite would."""
         users = self.api("GET", "/users", params={"filter[email][_eq]": email, "fields": "id"})

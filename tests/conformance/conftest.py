@@ -29,6 +29,8 @@ import requests
 from harness import AdapterUnderTest, HttpSide
 from servers import SCIM_TOKEN, ScimServer, free_port, scim_server
 
+from directus_case import directus_adapter, directus_service  # noqa: F401  (fixtures)
+
 from accessops.adapters.base import Target
 from accessops.adapters.registry import open_adapter
 from accessops.plan.change import Action, Change
@@ -38,6 +40,7 @@ from accessops.plan.change import Action, Change
 ADAPTERS: dict[str, bool] = {
     "local": False,
     "scim": True,
+    "directus": True,
 }
 
 ORG = "acme"

@@ -1,7 +1,8 @@
 """The ``directus`` adapter: seed 003's model on a real Directus 11.
 
 Target ``directus+http(s)://host[/base][?page_size=N]``; the token (a static
-admin token) comes from ``ACCESSOPS_DIRECTUS_TOKEN``. One Directus instance
+admin token) comes from ``ACCESSOPS_DIRECTUS_TOKEN``, the page size may also
+come from ``ACCESSOPS_DIRECTUS_PAGE_SIZE``. One Directus instance
 holds one organization and one workspace. The mapping (see
 docs/adapters-directus.md and :mod:`accessops.adapters.directus_live`):
 
@@ -30,6 +31,8 @@ from accessops.model.resource import ResourceMap
 from accessops.plan.change import Action, Change
 
 TOKEN_ENV = "ACCESSOPS_DIRECTUS_TOKEN"
+PAGE_SIZE_ENV = "ACCESSOPS_DIRECTUS_PAGE_SIZE"
+DEFAULT_PAGE_SIZE = 200
 # Seed 003's default workspace roles; the bypass role gets admin access.
 WORKSPACE_ROLES = ("Admin", "Editor", "Viewer", "None")
 BYPASS_ROLE = "Admin"
@@ -55,7 +58,10 @@ class DirectusAdapter(Adapter):
         parts = urlsplit(target.location)
         query = dict(parse_qsl(parts.query))
         options = {**query, **target.options}
-        self.page_size = int(options.get("page_size", 100))
+        page_size = str(options.get("page_size") or os.environ.get(PAGE_SIZE_ENV) or DEFAULT_PAGE_SIZE)
+        if not page_size.isdigit() or int(page_size) < 1:
+            raise TargetError(f"directus: page size {page_size!r}: expected a positive whole number ({PAGE_SIZE_ENV} or ?page_size=)")
+        self.page_size = int(page_size)
         base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
         token = os.environ.get(TOKEN_ENV)
         if not token:
