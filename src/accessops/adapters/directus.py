@@ -24,7 +24,8 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from accessops.adapters.base import Adapter, ItemGoneError, Target
-from accessops.adapters.directus_live import ACTIONS, Access, Permission, Policy, Role, Snapshot, User, marker_text
+from accessops.adapters.directus_live import Access, Policy, Role, Snapshot, User, marker_text
+from accessops.adapters.directus_tables import TablePermissions
 from accessops.adapters.http import HttpClient
 from accessops.errors import Refusal, RefusedError, TargetError
 from accessops.model.resource import ResourceMap
@@ -39,7 +40,7 @@ BYPASS_ROLE = "Admin"
 ORG_ROLES = ("Admin", "Member")
 
 
-class DirectusAdapter(Adapter):
+class DirectusAdapter(TablePermissions, Adapter):
     """Reads and writes seed-003 access on one Directus 11 instance."""
 
     scheme = "directus"
@@ -68,12 +69,11 @@ class DirectusAdapter(Adapter):
             raise TargetError(f"directus: {TOKEN_ENV} is not set (a static token of an admin user)")
         self.client = HttpClient(base, token, name="directus")
         self._snap: Snapshot | None = None
-        self._org: str | None = None
         self._identity: str | None = None
-        self._fields: dict[str, list[str]] = {}
+        self._fields = {}
 
     @property
-    def requests(self) -> int:  # type: ignore[override]
+    def requests(self) -> int:
         """HTTP requests sent so far, retries included."""
         return self.client.requests
 
@@ -190,7 +190,8 @@ class DirectusAdapter(Adapter):
             raise TargetError(f"directus: organization {org!r}: Directus has no seat limit to set")
         marker = {"org": org, "profile": after.get("profile") or ""}
         if current is None:
-            if snap.workspace_policy() is not None and (snap.workspace_policy().marker or {}).get("org") not in (None, org):
+            workspace = snap.workspace_policy()
+            if workspace is not None and (workspace.marker or {}).get("org") not in (None, org):
                 raise TargetError(f"directus: this Directus already holds another organization's workspace; cannot add organization {org!r}")
             self._new_policy("accessops: organization Admin", "organization", True, True, **marker)
             return
@@ -335,114 +336,3 @@ class DirectusAdapter(Adapter):
         org_policy = self.snapshot().org_policy()
         if org_policy is None or org_policy.id not in {a.policy for a in self.snapshot().user_access(user)}:
             raise RefusedError([Refusal("identity", f"will not change the role of {user.email}: it is the identity running the apply and would lose admin access")])
-
-    # tables and fields -----------------------------------------------------------
-
-    def _collection_fields(self, collection: str) -> list[str]:
-        if collection not in self._fields:
-            data = self._call("GET", f"/fields/{collection}", f"collection {collection}") or []
-            self._fields[collection] = sorted(f["field"] for f in data if (f.get("type") or "alias") != "alias")
-        return self._fields[collection]
-
-    def _bookkeeping(self, collection: str, managed: list[str] | None) -> None:
-        """Record (or with ``managed`` None, forget) that git manages this collection and these fields."""
-        snap = self.snapshot()
-        ws = snap.workspace_policy()
-        if ws is None:
-            raise TargetError(f"directus: table {collection}: the workspace does not exist yet")
-        row = snap.bookkeeping_row(collection)
-        if managed is None:
-            if row is not None:
-                self._drop_rows([row])
-            return
-        fields = sorted(managed) or None
-        if row is None:
-            self._add_row(ws.id, collection, "read", fields)
-        elif row.fields != fields:
-            self._call("PATCH", f"/permissions/{row.id}", f"permission {row.id}", json={"fields": fields})
-            row.fields = fields
-
-    def _add_row(self, policy_id: str, collection: str, action: str, fields: list[str] | None) -> None:
-        body = {"policy": policy_id, "collection": collection, "action": action, "fields": fields, "permissions": {}}
-        data = self._call("POST", "/permissions", f"permission on {collection}", json=body)
-        self.snapshot().permissions[data["id"]] = Permission(data["id"], policy_id, collection, action, fields)
-
-    def _drop_rows(self, rows: list[Permission]) -> None:
-        if not rows:
-            return
-        self._call("DELETE", "/permissions", "permissions", json=[r.id for r in rows])
-        for r in rows:
-            self.snapshot().permissions.pop(r.id, None)
-
-    def _read_fields(self, collection: str, role: str, allowed: dict[str, set[str]]) -> list[str]:
-        """The read row's field list: everything but the managed fields this role may not read."""
-        denied = {f for f, roles in allowed.items() if role not in roles}
-        if not denied:
-            return ["*"]
-        return [f for f in self._collection_fields(collection) if f not in denied]
-
-    def _field_access(self, collection: str) -> dict[str, set[str]]:
-        """Managed field -> roles that may read it now, from the live read rows."""
-        snap = self.snapshot()
-        names = {p.id: n for n, p in snap.role_policies().items()}
-        readers = [p for p in snap.rows(collection, "read") if p.policy in names]
-        return {
-            f: {names[p.policy] for p in readers if p.fields and ("*" in p.fields or f in p.fields)}
-            for f in snap.managed_fields(collection)
-        }
-
-    def _sync_table(self, collection: str, wanted: dict[str, list[str]], allowed: dict[str, set[str]]) -> None:
-        """Make each action's rows match ``wanted`` and each read row's fields match ``allowed``."""
-        snap = self.snapshot()
-        roles = snap.role_policies()
-        names = {p.id: n for n, p in roles.items()}
-        for ours, theirs in ACTIONS.items():
-            rows = [p for p in snap.rows(collection, theirs) if p.policy in names]
-            if ours in wanted:
-                want = set(wanted[ours])
-                unknown = want - set(roles)
-                if unknown:
-                    raise TargetError(f"directus: table {collection} {ours}: role(s) {', '.join(sorted(unknown))} do not exist in Directus")
-                self._drop_rows([r for r in rows if names[r.policy] not in want])
-                have = {names[r.policy] for r in rows}
-                for role in sorted(want - have):
-                    fields = self._read_fields(collection, role, allowed) if theirs == "read" else ["*"]
-                    self._add_row(roles[role].id, collection, theirs, fields)
-            if theirs == "read":
-                for row in [p for p in snap.rows(collection, "read") if p.policy in names]:
-                    fields = self._read_fields(collection, names[row.policy], allowed)
-                    if row.fields != fields:
-                        self._call("PATCH", f"/permissions/{row.id}", f"permission {row.id}", json={"fields": fields})
-                        row.fields = fields
-
-    def _apply_table_permission(self, change: Change, after: dict[str, Any] | None) -> None:
-        collection = change.key.split("/")[2]
-        snap = self.snapshot()
-        if after is None:
-            names = {p.id for p in snap.role_policies().values()}
-            self._drop_rows([r for r in snap.rows(collection) if r.policy in names])
-            self._bookkeeping(collection, None)
-            return
-        self._bookkeeping(collection, snap.managed_fields(collection))
-        wanted = {a: after[a] for a in ACTIONS if a in after}
-        self._sync_table(collection, wanted, self._field_access(collection))
-
-    def _apply_field_permission(self, change: Change, after: dict[str, Any] | None) -> None:
-        _, _, collection, fld = change.key.split("/")
-        snap = self.snapshot()
-        allowed = self._field_access(collection)
-        if after is None:
-            allowed.pop(fld, None)
-        else:
-            if fld not in self._collection_fields(collection):
-                raise TargetError(f"directus: {change.address}: collection {collection!r} has no field {fld!r}")
-            want = set(after.get("read", []))
-            names = {p.id: n for n, p in snap.role_policies().items()}
-            readers = {names[p.policy] for p in snap.rows(collection, "read") if p.policy in names}
-            if want - readers:
-                raise TargetError(
-                    f"directus: {change.address}: role(s) {', '.join(sorted(want - readers))} cannot read table {collection}; add them to its read roles"
-                )
-            allowed[fld] = want
-        self._bookkeeping(collection, sorted(allowed))
-        self._sync_table(collection, {}, allowed)
