@@ -134,8 +134,8 @@ def guard_streams() -> tuple[Any, Any]:
     import sys
 
     originals = (sys.stdout, sys.stderr)
-    sys.stdout = RedactingStream(sys.stdout)  # type: ignore[assignment]
-    sys.stderr = RedactingStream(sys.stderr)  # type: ignore[assignment]
+    sys.stdout = RedactingStream(sys.stdout)
+    sys.stderr = RedactingStream(sys.stderr)
     return originals
 
 

@@ -124,7 +124,8 @@ def plan_hook(ctx: "Context", plan: Plan, now: datetime | None = None) -> None:
             entry["resent"] = True
             lines.append(("invitation.resent", f"invitation to {email} expired {entry['expired_days_ago']} days ago (limit {config.expire_days} days): re-sent by this plan"))
         else:
-            lines.append(("invitation.expired", f"invitation to {email} expired {entry['expired_days_ago']} days ago (limit {config.expire_days} days); not declared in git, so not re-sent"))
+            why = "not declared in git" if addr not in desired else "re-sending is off or the target cannot re-send"
+            lines.append(("invitation.expired", f"invitation to {email} expired {entry['expired_days_ago']} days ago (limit {config.expire_days} days); not re-sent: {why}"))
         expired.append(entry)
 
     pending = [c.address for c in plan.pending if PENDING in c.flags]

@@ -222,7 +222,7 @@ def _demotion(view: PlanView, change: Change) -> str | None:
     if change.type == "member":
         profile = view.profiles.get(change.key.split("/")[0])
         rank = profile.org_role_rank if profile else {}
-        old, new = before.get("role"), after.get("role")
+        old, new = str(before.get("role")), str(after.get("role"))
         if old != new and rank.get(new, len(rank)) > rank.get(old, len(rank)):
             return f"demote ({old} -> {new})"
         if before.get("global_admin") and not after.get("global_admin"):
@@ -231,9 +231,9 @@ def _demotion(view: PlanView, change: Change) -> str | None:
         ws = change.key.rsplit("/", 1)[0]
         profile = view.workspace_profiles.get(ws) or view.profiles.get(ws.split("/")[0])
         order = [r.name for r in profile.workspace_roles] if profile else []
-        old, new = before.get("role"), after.get("role")
-        if old != new and (order.index(new) if new in order else len(order)) > (order.index(old) if old in order else len(order)):
-            return f"demote ({old} -> {new})"
+        was, now = before.get("role"), after.get("role")
+        if was != now and (order.index(now) if now in order else len(order)) > (order.index(was) if was in order else len(order)):
+            return f"demote ({was} -> {now})"
     return None
 
 
