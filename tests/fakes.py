@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from accessops.adapters.base import Adapter, ItemGoneError, Target
 from accessops.model.resource import RESOURCE_TYPES, Resource, ResourceMap
 from accessops.plan.change import Action, Change
+from accessops.plan.planner import parent_keys
 
 
 class MemoryAdapter(Adapter):
@@ -32,13 +33,23 @@ class MemoryAdapter(Adapter):
             if addr not in self.resources:
                 raise ItemGoneError(addr)
             del self.resources[addr]
+            self._drop_children(change.type, change.key)
             return
         if change.action is Action.UPDATE and addr not in self.resources:
             raise ItemGoneError(addr)
+        if change.action is Action.REPLACE:
+            self._drop_children(change.type, change.key)
         after = dict(change.after or {})
         if change.type == "member" and change.action is Action.CREATE:
             after.setdefault("status", "invited")
         self.resources[addr] = Resource(change.type, change.key, after)
+
+
+    def _drop_children(self, type_: str, key: str) -> None:
+        """Like a real tenant: an object's children go with it."""
+        for addr, res in list(self.resources.items()):
+            if (type_, key) in parent_keys(res):
+                del self.resources[addr]
 
 
 def apply_all(adapter: Adapter, changes: list[Change]) -> None:
