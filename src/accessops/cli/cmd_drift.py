@@ -37,12 +37,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         plan = build_plan(ctx, paths)
         assert ctx.compiled is not None
-        origins = classify(plan.pending, ctx.compiled.resources, ctx.live, ctx.last_applied)
+        # re-sending an expired invitation is upkeep, not a difference
+        differences = [c for c in plan.pending if "resend_invitation" not in c.flags]
+        origins = classify(differences, ctx.compiled.resources, ctx.live, ctx.last_applied)
     finally:
         ctx.close()
     labelled = [
         Change(c.action, c.type, c.key, c.before, c.after, (d.origin.value,) + c.notes, c.flags)
-        for c, d in zip(plan.pending, origins)
+        for c, d in zip(differences, origins)
     ]
     plan.changes = labelled
     data = plan.to_json()
