@@ -14,6 +14,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from accessops import __version__
 from accessops.errors import AccessOpsError, ManifestError
@@ -36,17 +37,34 @@ COMMAND_MODULES = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 1: exit 2 means "changes found" in this CLI."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
+def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("--debug", action="store_true", default=default, help="show tracebacks for errors")
+    parser.add_argument("-v", "--verbose", action="count", default=default, help="more detail (e.g. request counts)")
+    parser.add_argument("--no-color", action="store_true", default=default, help="never colour output (NO_COLOR is honoured too)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every available command."""
-    parser = argparse.ArgumentParser(
+    """The top-level parser with every available command.
+
+    The global options work before or after the command
+    (``accessops --no-color plan`` and ``accessops plan --no-color``).
+    """
+    parser = _Parser(
         prog="accessops",
         description="Permissions as code: plan, apply, drift and explain SaaS workspace access from YAML in git.",
     )
     parser.add_argument("--version", action="version", version=f"accessops {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail (e.g. request counts)")
-    parser.add_argument("--no-color", action="store_true", help="never colour output (NO_COLOR is honoured too)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _global_options(parser, None)
+    parser.set_defaults(debug=False, verbose=0, no_color=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
@@ -55,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    for command in sub.choices.values():
+        _global_options(command, argparse.SUPPRESS)
     return parser
 
 
