@@ -104,14 +104,15 @@ def main() -> int:
         env = {**os.environ, "ACCESSOPS_DIRECTUS_TOKEN": server.token, "NO_COLOR": "1"}
         common = ["policy", "--target", server.target]
         steps = [
-            ("plan (empty Directus)", ["plan", *common, "--detailed-exitcode"], 2),
+            ("plan (empty Directus)", ["-v", "plan", *common, "--detailed-exitcode"], 2),
             ("apply", ["-v", "apply", *common, "--auto-approve"], 0),
-            ("plan again (no changes)", ["plan", *common, "--detailed-exitcode"], 0),
+            ("plan again (no changes)", ["-v", "plan", *common, "--detailed-exitcode"], 0),
         ]
         for label, argv, expected in steps:
             seconds, run = timed(argv, work, env)
             summary = next((line for line in run.stdout.splitlines() if line.startswith(("Plan:", "Apply complete", "No changes"))), "")
-            print(f"{label}: {seconds:.1f}s  {summary}")
+            requests = next((line.strip() for line in (run.stdout + run.stderr).splitlines() if "request" in line.lower()), "")
+            print(f"{label}: {seconds:.1f}s  {summary}  {requests}".rstrip())
             if run.returncode != expected:
                 print(f"  exit {run.returncode}, expected {expected}: {run.stderr.strip()[-500:]}", file=sys.stderr)
                 return 1
