@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         for c, d in zip(differences, origins)
     ]
     plan.changes = labelled
+    plan.meta["command"] = "drift"
     data = plan.to_json()
     data["drift_report"] = {
         "differences": len(labelled),

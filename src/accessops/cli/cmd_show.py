@@ -26,5 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0."""
-    emit_plan(read_plan(Path(args.planfile)).to_json(), args)
+    plan = read_plan(Path(args.planfile))
+    plan.meta["plan_file"] = args.planfile
+    emit_plan(plan.to_json(), args)
     return 0
