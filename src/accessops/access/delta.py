@@ -20,6 +20,7 @@ from accessops.access.capability import highlight
 from accessops.access.engine import AccessEngine
 from accessops.model.profile import Profile
 from accessops.model.resource import RESOURCE_TYPES, Resource, ResourceMap
+from accessops.plan.simulate import configured, simulate
 from accessops.plan.change import Action, Change
 
 # Resource types whose key ends in one member's email: a change to one of
@@ -75,17 +76,8 @@ def access_delta(
 
 
 def apply_changes(live: ResourceMap, changes: Iterable[Change]) -> ResourceMap:
-    """The state the changes leave behind; live-only attributes (status, times) survive updates."""
-    after = dict(live)
-    for change in changes:
-        if change.action is Action.NOOP:
-            continue
-        if change.action is Action.DELETE:
-            after.pop(change.address, None)
-            continue
-        kept = live[change.address].attrs if change.address in live and change.action is Action.UPDATE else {}
-        after[change.address] = Resource(change.type, change.key, {**kept, **(change.after or {})})
-    return after
+    """The state the changes leave behind (see :func:`accessops.plan.simulate.simulate`)."""
+    return simulate(live, changes)
 
 
 def _builtin_profiles(*states: ResourceMap) -> dict[str, Profile]:
@@ -130,11 +122,13 @@ def plan_access_delta(
             email = c.key.rsplit("/", 1)[1]
             if org not in only or only[org] is not None:
                 only.setdefault(org, set()).add(email)  # type: ignore[union-attr]
-            if c.type == "member" and (c.action is Action.CREATE or "pending_acceptance" in c.flags):
+            if (c.type == "member" and c.action is Action.CREATE) or "pending_acceptance" in c.flags:
                 pending.add((org, email))
         else:
             only[org] = None
-    return access_delta(live, apply_changes(live, pending_changes), profiles, only, frozenset(pending))
+    # invitees are judged as configured; their entries are marked pending acceptance
+    before = configured(live)
+    return access_delta(before, configured(apply_changes(live, pending_changes)), profiles, only, frozenset(pending))
 
 
 def render_access_delta_text(delta: list[dict[str, Any]]) -> list[str]:

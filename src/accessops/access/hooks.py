@@ -13,22 +13,9 @@ from accessops.access.delta import apply_changes, plan_access_delta
 from accessops.access.lint import lint
 from accessops.access.policies import evaluate_policies, model_profiles
 from accessops.errors import Refusal
-from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Plan
 from accessops.plan.checks import add_refusal
-
-
-def configured(resources: ResourceMap) -> ResourceMap:
-    """The state as configured: pending invitations count as accepted.
-
-    Policies judge what the manifests grant; an invitation not yet accepted
-    is a moment in time, not a breach (``explain --live`` still shows it).
-    """
-    out = dict(resources)
-    for addr, res in resources.items():
-        if res.type == "member" and res.attrs.get("status") == "invited":
-            out[addr] = Resource(res.type, res.key, {k: v for k, v in res.attrs.items() if k != "status"})
-    return out
+from accessops.plan.simulate import configured
 
 
 def access_plan_hook(ctx: Any, plan: Plan, lint_errors: Collection[str] | None = None) -> None:

@@ -31,6 +31,7 @@ from accessops.plan.change import Action, Change, Plan
 from accessops.plan.checks import add_refusal
 from accessops.plan.guards_config import BUDGET_KINDS, GuardConfig, guard_config
 from accessops.plan.invitations import member_address, warn
+from accessops.plan.simulate import simulate
 from accessops.secrets import contains_secret
 
 if TYPE_CHECKING:
@@ -53,19 +54,7 @@ class PlanView:
     @classmethod
     def of(cls, live: ResourceMap, plan: Plan, profiles: dict[str, Profile] | None = None, workspace_profiles: dict[str, Profile] | None = None) -> "PlanView":
         """Simulate the plan's pending changes on ``live``."""
-        after = dict(live)
-        for c in plan.pending:
-            if c.action is Action.DELETE:
-                after.pop(c.address, None)
-                continue
-            attrs = dict(c.after or {})
-            if c.type == "member" and c.address not in live:
-                attrs.setdefault("status", "invited")
-            after[c.address] = Resource(c.type, c.key, attrs)
-            who = member_address(c.type, c.key)
-            if c.type != "member" and c.type in ("team_member", *_GRANT_TYPES) and who not in after:
-                org, email = c.key.split("/")[0], c.key.split("/")[-1]  # adapters invite them as Member
-                after[who] = Resource("member", f"{org}/{email}", {"role": "Member", "status": "invited"})
+        after = simulate(live, plan.pending)
         return cls(live, after, plan.pending, dict(profiles or {}), dict(workspace_profiles or {}))
 
     def active(self, state: ResourceMap, type_: str, key: str) -> bool:

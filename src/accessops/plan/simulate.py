@@ -1,0 +1,68 @@
+"""What a plan leaves behind: its pending changes simulated on the live state.
+
+Pure, and the one place that knows what applying does to a tenant, so the
+safety guards and the access delta judge the same "after": a deleted or
+replaced object takes its children with it, a new member arrives invited,
+and a membership for someone the organization lacks invites them as Member
+first (seed 001).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from accessops.model.resource import Resource, ResourceMap
+from accessops.plan.change import Action, Change
+from accessops.plan.planner import parent_keys
+
+_MEMBERSHIPS = frozenset({"team_member", "workspace_member", "space_member"})
+
+
+def _children_index(state: ResourceMap) -> dict[tuple[str, str], list[str]]:
+    index: dict[tuple[str, str], list[str]] = {}
+    for addr, res in state.items():
+        for parent in parent_keys(res)[1:]:  # the organization itself is never removed here
+            index.setdefault(parent, []).append(addr)
+    return index
+
+
+def simulate(live: ResourceMap, changes: Iterable[Change]) -> ResourceMap:
+    """The state after ``changes``; live-only attributes (status, times) survive updates."""
+    after = dict(live)
+    children: dict[tuple[str, str], list[str]] | None = None
+    for change in changes:
+        if change.action is Action.NOOP:
+            continue
+        if change.action in (Action.DELETE, Action.REPLACE):
+            if children is None:
+                children = _children_index(live)
+            for child in children.get((change.type, change.key), ()):
+                after.pop(child, None)
+        if change.action is Action.DELETE:
+            after.pop(change.address, None)
+            continue
+        kept = after[change.address].attrs if change.action is Action.UPDATE and change.address in after else {}
+        attrs = {**kept, **(change.after or {})}
+        if change.type == "member" and change.action is Action.CREATE:
+            attrs.setdefault("status", "invited")
+        after[change.address] = Resource(change.type, change.key, attrs)
+        if change.type in _MEMBERSHIPS and change.action is Action.CREATE:
+            org, email = change.key.split("/")[0], change.key.rsplit("/", 1)[-1]
+            who = f'member["{org}/{email}"]'
+            if who not in after:
+                after[who] = Resource("member", f"{org}/{email}", {"role": "Member", "status": "invited"})
+    return after
+
+
+def configured(state: ResourceMap) -> ResourceMap:
+    """The state as configured: pending invitations count as accepted.
+
+    Policies and the access delta judge what the manifests grant; an
+    invitation not yet accepted is a moment in time (``explain --live`` and
+    ``audit`` still show invited members without access).
+    """
+    out = dict(state)
+    for addr, res in state.items():
+        if res.type == "member" and res.attrs.get("status") == "invited":
+            out[addr] = Resource(res.type, res.key, {k: v for k, v in res.attrs.items() if k != "status"})
+    return out
