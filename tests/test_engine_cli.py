@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,11 @@ def test_exit_codes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("plan", "policies", "--target", "nope:x") == 1  # unknown adapter
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1].startswith("error: ") and "Traceback" not in err
+
+
+def test_verbose_reports_requests_and_writes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(repo, STEP1)
+    capsys.readouterr()
+    assert run("apply", "policies", "--auto-approve", "-v") == 0
+    err = capsys.readouterr().err
+    assert re.search(r"^local: \d+ request\(s\), 15 write\(s\)$", err, re.M), err

@@ -80,9 +80,15 @@ class Context:
     live: ResourceMap = field(default_factory=dict)
     last_applied: ResourceMap = field(default_factory=dict)
     state: Any = None  # apply.state.StateStore
+    verbose: int = 0
 
     def close(self) -> None:
-        """Close the adapter and the state store."""
+        """Close the adapter and the state store; with ``-v``, say how many requests and writes it took."""
+        if self.verbose:
+            print(
+                f"{self.target.scheme}: {self.adapter.requests} request(s), {self.adapter.writes} write(s)",
+                file=sys.stderr,
+            )
         self.adapter.close()
         if self.state is not None:
             self.state.close()

@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         return _apply_saved(Path(paths[0]), args)
     settings = settings_for(args)
     ctx = open_context(paths, settings, read_live=False)
+    ctx.verbose = args.verbose
     try:
         acquire_lock(ctx)
         try:
@@ -84,7 +85,7 @@ def _apply_saved(path: Path, args: argparse.Namespace) -> int:
     settings = settings_for(args)
     ensure_target_matches(plan, settings, args.target)
     target, adapter = open_target(settings)
-    ctx = Context(settings, target, adapter)
+    ctx = Context(settings, target, adapter, verbose=args.verbose)
     try:
         ctx.state = open_state(settings, target)
         acquire_lock(ctx)

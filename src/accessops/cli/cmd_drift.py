@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     """Exit 0 when in sync, 2 when drift is found."""
     paths = args.paths or ["."]
     ctx = open_context(paths, settings_for(args))
+    ctx.verbose = args.verbose
     try:
         plan = build_plan(ctx, paths)
         assert ctx.compiled is not None

@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     """Exit 0 (or 2 with --detailed-exitcode when there are changes)."""
     paths = args.paths or ["."]
     ctx = open_context(paths, settings_for(args))
+    ctx.verbose = args.verbose
     try:
         plan = build_plan(ctx, paths)
     finally:
