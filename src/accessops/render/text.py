@@ -96,9 +96,10 @@ def render_text(plan: dict[str, Any], *, color: bool = False) -> str:
     if delta:
         from accessops.access.delta import render_access_delta_text
 
-        out.add(out.paint("Access changes (who gains and loses what):", "1"))
-        for line in render_access_delta_text(delta):
-            out.add(f"  {line}")
+        lines = render_access_delta_text(delta)
+        out.add(out.paint(lines[0], "1"))
+        for line in lines[1:]:
+            out.add(line)
         out.add()
     for item in plan.get("warnings") or []:
         out.add(out.paint("Warning:", _COLOR["!"]) + f" {item.get('code', '')} {item.get('message', item)}".rstrip())
