@@ -30,6 +30,12 @@ installed_ok() {
 command -v node >/dev/null || { echo "install-directus: node is not installed (Directus $VERSION needs Node 18 or 20)" >&2; exit 1; }
 command -v npm >/dev/null || { echo "install-directus: npm is not installed" >&2; exit 1; }
 
+# One install at a time per cache directory: two `npm ci` runs in the same
+# folder (a CI job and a developer's test run, say) corrupt each other.
+mkdir -p "$(dirname "$DEST")"
+exec 9>"$DEST.lock"
+flock 9
+
 if installed_ok; then
   echo "install-directus: directus@$VERSION already installed" >&2
   echo "$DEST"
