@@ -32,7 +32,7 @@ from accessops.plan.checks import add_refusal
 from accessops.plan.guards_config import BUDGET_KINDS, GuardConfig, guard_config
 from accessops.plan.invitations import member_address, warn
 from accessops.plan.simulate import simulate
-from accessops.secrets import contains_secret
+from accessops.secrets import known_secrets
 
 if TYPE_CHECKING:
     from accessops.engine import Context
@@ -300,8 +300,11 @@ def _strings(value: Any) -> list[str]:
 
 def check_manifest_secrets(desired: ResourceMap, plan: Plan) -> None:
     """No manifest value may carry a credential (they come from the environment only)."""
+    secrets = known_secrets()  # once: each look-up walks the whole environment
+    if not secrets:
+        return  # no credential in this process, so no value can carry one
     for addr, res in sorted(desired.items()):
-        if any(contains_secret(s) for s in (res.key, *_strings(res.attrs))):
+        if any(secret in s for s in (res.key, *_strings(res.attrs)) for secret in secrets):
             add_refusal(plan, Refusal(
                 "credentials",
                 f"{addr}: a manifest value contains a credential (a value of an ACCESSOPS_*_TOKEN); credentials come from the environment or token files only",
