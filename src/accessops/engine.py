@@ -127,8 +127,11 @@ VOCABULARY_ATTRS: dict[str, frozenset[str]] = {"organization": frozenset({"profi
 
 def drop_vocabulary(compiled: Compiled, adapter: Adapter) -> None:
     """Remove vocabulary-only attributes the target cannot store from the desired resources."""
+    drops = {t: d for t, attrs in VOCABULARY_ATTRS.items() if (d := attrs - adapter.supports.get(t, frozenset()))}
+    if not drops:
+        return  # the usual case: no need to walk every resource
     for addr, res in list(compiled.resources.items()):
-        drop = VOCABULARY_ATTRS.get(res.type, frozenset()) - adapter.supports.get(res.type, frozenset())
+        drop = drops.get(res.type, frozenset())
         if drop & res.attrs.keys():
             compiled.resources[addr] = Resource(res.type, res.key, {k: v for k, v in res.attrs.items() if k not in drop})
 
@@ -163,8 +166,9 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
     target, adapter = open_target(settings)
     ctx = Context(settings, target, adapter, model, compiled)
     try:
-        drop_vocabulary(compiled, adapter)
-        gaps = unsupported(compiled, adapter)
+        with paused_gc():
+            drop_vocabulary(compiled, adapter)
+            gaps = unsupported(compiled, adapter)
         if gaps:
             raise ConfigError("; ".join(gaps))
         if read_live:
