@@ -21,7 +21,7 @@ Guards, their defaults and overrides (docs/safety.md has the user's view):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from accessops.errors import Refusal
@@ -50,6 +50,8 @@ class PlanView:
     changes: list[Change]
     profiles: dict[str, Profile]
     workspace_profiles: dict[str, Profile]
+    # (kind, org or workspace) -> bypass role names; asked once per member otherwise
+    _admin_roles: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, live: ResourceMap, plan: Plan, profiles: dict[str, Profile] | None = None, workspace_profiles: dict[str, Profile] | None = None) -> "PlanView":
@@ -64,13 +66,21 @@ class PlanView:
 
     def org_admin_roles(self, org: str) -> frozenset[str]:
         """Organization roles that bypass restrictions (Owner, Admin)."""
-        profile = self.profiles.get(org)
-        return frozenset(r.name for r in profile.org_roles if r.bypass) if profile else frozenset({"Owner", "Admin"})
+        known = self._admin_roles.get(("org", org))
+        if known is None:
+            profile = self.profiles.get(org)
+            known = frozenset(r.name for r in profile.org_roles if r.bypass) if profile else frozenset({"Owner", "Admin"})
+            self._admin_roles[("org", org)] = known
+        return known
 
     def workspace_admin_roles(self, workspace: str) -> frozenset[str]:
         """Workspace roles that keep full access (Admin)."""
-        profile = self.workspace_profiles.get(workspace) or self.profiles.get(workspace.split("/")[0])
-        return frozenset(r.name for r in profile.workspace_roles if r.bypass) if profile and profile.workspace_roles else frozenset({"Admin"})
+        known = self._admin_roles.get(("workspace", workspace))
+        if known is None:
+            profile = self.workspace_profiles.get(workspace) or self.profiles.get(workspace.split("/")[0])
+            known = frozenset(r.name for r in profile.workspace_roles if r.bypass) if profile and profile.workspace_roles else frozenset({"Admin"})
+            self._admin_roles[("workspace", workspace)] = known
+        return known
 
     def is_admin_grant(self, res: Resource) -> bool:
         """A member with a bypass org role, or a workspace member with a bypass workspace role."""
@@ -172,26 +182,33 @@ def check_budgets(view: PlanView, config: GuardConfig, plan: Plan) -> None:
 # --- who must stay ---------------------------------------------------------------------------
 
 
-def _admins(view: PlanView, state: ResourceMap, type_: str, parent: str) -> set[str]:
-    """Addresses of active bypass-role holders of one organization or workspace in ``state``."""
-    out = set()
+def _admins(view: PlanView, state: ResourceMap) -> dict[tuple[str, str], set[str]]:
+    """Addresses of active bypass-role holders in ``state``, by (grant type, organization or workspace).
+
+    One pass over the state for every organization and workspace at once.
+    """
+    out: dict[tuple[str, str], set[str]] = {}
     for addr, res in state.items():
-        if res.type != type_ or not view.is_admin_grant(res) or not view.active(state, res.type, res.key):
+        if res.type == "member":
+            owner = res.org
+        elif res.type == "workspace_member":
+            owner = res.key.rsplit("/", 1)[0]
+        else:
             continue
-        owner = res.org if type_ == "member" else res.key.rsplit("/", 1)[0]
-        if owner == parent:
-            out.add(addr)
+        if view.is_admin_grant(res) and view.active(state, res.type, res.key):
+            out.setdefault((res.type, owner), set()).add(addr)
     return out
 
 
 def check_last_admins(view: PlanView, config: GuardConfig, plan: Plan) -> None:
     """An organization or workspace never drops below ``min_admins`` active Owner/Admin members."""
+    admins_before, admins_after = _admins(view, view.before), _admins(view, view.after)
     for addr, res in sorted(view.before.items()):
         if res.type not in ("organization", "workspace") or addr not in view.after:
             continue  # a workspace deleted whole takes its admins with it
         grant_type = "member" if res.type == "organization" else "workspace_member"
-        before = _admins(view, view.before, grant_type, res.key)
-        after = _admins(view, view.after, grant_type, res.key)
+        before = admins_before.get((grant_type, res.key), set())
+        after = admins_after.get((grant_type, res.key), set())
         if len(after) >= config.min_admins or len(after) >= len(before):
             continue
         roles = view.org_admin_roles(res.key) if res.type == "organization" else view.workspace_admin_roles(res.key)
