@@ -91,6 +91,7 @@ def generate(members: int, seed: int = 0, org: str = "bench") -> dict[str, str]:
         _doc("PermissionSet", f"{org}-seo-operator", {"organization": org, "sections": {"Billing": "None"}, "features": {"TECHNICAL": "Full", "WORKFLOWS": "Full", "GOOGLE_SEARCH": "Full"}}),
     )
     picker = ["Editor", "Viewer", *CUSTOM_ROLES]
+    ws0: set[str] = set()
     for w in range(max(1, members // 500)):
         tables: list[dict[str, Any]] = [
             {
@@ -113,6 +114,8 @@ def generate(members: int, seed: int = 0, org: str = "bench") -> dict[str, str]:
             elif rng.random() < 0.05:
                 entry["permission_set"] = f"{org}-client-reviewer"
             ws_members.append(entry)
+        if w == 0:
+            ws0 = {m["email"] for m in ws_members}
         files[f"workspaces/ws-{w:03d}.yaml"] = _dump(_doc("Workspace", f"ws-{w:03d}", {"organization": org, "members": ws_members, "apps": apps, "tables": tables}))
     space_types = [
         _doc("SpaceType", "client-project", {"organization": org, "kind": "project", "roles": [{"name": "lead", "permissions": ["update_space", "archive_space"]}, {"name": "operator", "permissions": ["update_space"]}, {"name": "reviewer", "permissions": ["forbid_delete_object"]}]}),
@@ -147,7 +150,8 @@ def generate(members: int, seed: int = 0, org: str = "bench") -> dict[str, str]:
                     {"name": "two-owners", "min_owners": 2},
                     {"name": "no-personal-accounts", "forbidden_domains": ["gmail.com"]},
                 ],
-                "assertions": [{"member": emails[-1], "action": "delete", "resource": f"ws-000/{TABLES[0]}", "allowed": False}],
+                # someone outside ws-000, so the assertion holds at every size and the plan is not refused
+                "assertions": [{"member": next((e for e in reversed(emails) if e not in ws0), emails[-1]), "action": "delete", "resource": f"ws-000/{TABLES[0]}", "allowed": False}],
             },
         )
     )
