@@ -29,7 +29,7 @@ _PER_MEMBER = frozenset(t for t, rt in RESOURCE_TYPES.items() if rt.key_parts[-1
 
 
 def _allowed(engine: AccessEngine, org: str, email: str) -> set[str]:
-    return {cap.name for cap in engine.capabilities(org, email) if cap.allowed}
+    return engine.allowed(org, email)
 
 
 def _entries(names: Iterable[str], billing: frozenset[str]) -> list[dict[str, Any]]:

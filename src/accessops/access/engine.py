@@ -61,6 +61,7 @@ class AccessEngine:
         self._emails: dict[str, list[str]] = {org: view.emails() for org, view in self.views.items()}
         self._known: dict[str, frozenset[str]] = {org: frozenset(e) for org, e in self._emails.items()}
         self._vocab: dict[str, list[tuple[str, str]]] = {}
+        self._fast: dict[str, _FastOrg | None] = {}
 
     # --- who and what ----------------------------------------------------------
 
@@ -194,6 +195,38 @@ class AccessEngine:
         """Every capability of one member in ``org``, allowed and denied."""
         return [self.check(org, email, action, resource) for action, resource in self.vocabulary(org)]
 
+    def allowed(self, org: str, email: str) -> set[str]:
+        """Names of the capabilities ``email`` is allowed in ``org``: ``capabilities`` filtered, only faster.
+
+        Answers as ``{c.name for c in capabilities(org, email) if c.allowed}``
+        does. Every rule looks at the member's own memberships of one
+        workspace or space (the capability's *locus*) and otherwise only at
+        who they are in the organization, so outside their own loci a member
+        is answered like a stand-in with the same org role and flags but no
+        membership, worked out once. Only their own loci are checked one by
+        one: the access delta of a 10k-member organization stays quick.
+        """
+        if org not in self.views or email not in self._known.get(org, frozenset()):
+            return set()
+        view = self.views[org]
+        who = view.person(email)
+        if who.invited:
+            return set()
+        fast = self._fast_org(org)
+        if fast is None:  # capability names shared between loci: ask the slow way
+            return {cap.name for cap in self.capabilities(org, email) if cap.allowed}
+        per_locus, everywhere = fast.outside(view, who)
+        out = set(everywhere)
+        for locus in fast.loci_of.get(email, ()):
+            out -= per_locus.get(locus, frozenset())  # names are unique to their locus (see _FastOrg.build)
+            out.update(name for name, rule in fast.rules.get(locus, ()) if rule(view, who)[0])
+        return out
+
+    def _fast_org(self, org: str) -> "_FastOrg | None":
+        if org not in self._fast:
+            self._fast[org] = _FastOrg.build(self, org)
+        return self._fast[org]
+
     def explain(self, email: str) -> list[Capability]:
         """Every capability of ``email`` in every organization they belong to."""
         return [cap for org in sorted(self.views) if email in self._known[org] for cap in self.capabilities(org, email)]
@@ -214,3 +247,50 @@ class AccessEngine:
         if not found:
             raise UnknownCapability(f"{action} {resource} is not a capability of any organization")
         return answers
+
+
+# A member of nothing: stands in for every member outside a workspace or space.
+_NOBODY = "\x00outside"
+
+
+class _FastOrg:
+    """One organization's capabilities grouped by locus, for :meth:`AccessEngine.allowed`."""
+
+    def __init__(self, rules: dict[str | None, list[tuple[str, Rule]]], loci_of: dict[str, set[str]]) -> None:
+        self.rules = rules  # locus (workspace or space name; None: the organization) -> (name, rule)
+        self.loci_of = loci_of  # email -> loci where they hold a membership
+        self._outside: dict[tuple[str, bool, bool], tuple[dict[str | None, frozenset[str]], frozenset[str]]] = {}
+
+    @classmethod
+    def build(cls, engine: AccessEngine, org: str) -> "_FastOrg | None":
+        """The grouping, or None when two loci share a capability name (rare; the slow path is exact)."""
+        view = engine.views[org]
+        rules: dict[str | None, list[tuple[str, Rule]]] = {}
+        owner: dict[str, str | None] = {}
+        for action, resource in engine.vocabulary(org):
+            act, full = engine.canonical(org, action, resource)
+            rule = engine.rule_for(org, act, full)
+            if rule is None:
+                continue
+            local = local_name(org, full)
+            locus = None if full == org else local.split("/", 1)[0]
+            name = f"{act} {local}"
+            if owner.setdefault(name, locus) != locus:
+                return None
+            rules.setdefault(locus, []).append((name, rule))
+        loci_of: dict[str, set[str]] = {}
+        for table in (view.ws_members, view.space_members):
+            for locus, people in table.items():
+                for email in people:
+                    loci_of.setdefault(email, set()).add(locus)
+        return cls(rules, loci_of)
+
+    def outside(self, view: OrgView, who: Person) -> tuple[dict[str | None, frozenset[str]], frozenset[str]]:
+        """What someone like ``who`` holds without any membership: per locus (org-level under None), and in all."""
+        key = (who.role_name, who.global_admin, who.declared)
+        found = self._outside.get(key)
+        if found is None:
+            nobody = Person(_NOBODY, who.role, who.role_name, who.global_admin, False, who.declared)
+            per_locus = {locus: frozenset(n for n, rule in caps if rule(view, nobody)[0]) for locus, caps in self.rules.items()}
+            found = self._outside[key] = (per_locus, frozenset().union(*per_locus.values()))
+        return found
