@@ -54,3 +54,20 @@ def test_a_workspace_named_like_its_organization_takes_the_exact_path() -> None:
     for email in ("o@a.test", "bo@a.test"):
         assert engine.allowed("acme", email) == slow(engine, "acme", email)
     assert engine._fast["acme"] is None
+
+
+def test_delta_stops_listing_at_its_limit_and_says_how_many_were_not_compared() -> None:
+    from accessops.access.delta import access_delta
+
+    s = State().member("o@a.test", "Owner").matrix("view_members", "Member")
+    for i in range(5):
+        s.member(f"m{i}@a.test")
+    before = State().matrix("view_members", "Member").resources
+    full = access_delta(before, s.resources, s.profiles())
+    assert len(full) == 6
+    cut: dict[str, int] = {}
+    first = len(full[0]["gained"])
+    bounded = access_delta(before, s.resources, s.profiles(), limit=first, cut=cut)
+    assert bounded == full[:1] and cut == {"limit": first, "members_not_compared": 5}
+    untouched: dict[str, int] = {}
+    assert access_delta(before, s.resources, s.profiles(), limit=10**6, cut=untouched) == full and untouched == {}

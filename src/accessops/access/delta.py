@@ -27,6 +27,12 @@ from accessops.plan.change import Action, Change
 # them can only change that member's access.
 _PER_MEMBER = frozenset(t for t, rt in RESOURCE_TYPES.items() if rt.key_parts[-1] == "email")
 
+# Capability entries (gained plus lost) a plan's delta lists before it stops
+# comparing members. Far above any reviewable change; it bounds the first
+# apply of a large organization, where everyone gains everything (50k
+# members would be ~35M entries).
+DELTA_LIMIT = 200_000
+
 
 def _allowed(engine: AccessEngine, org: str, email: str) -> set[str]:
     return engine.allowed(org, email)
@@ -42,15 +48,21 @@ def access_delta(
     profiles: Mapping[str, Profile],
     only: Mapping[str, set[str] | None] | None = None,
     pending: frozenset[tuple[str, str]] = frozenset(),
+    limit: int | None = None,
+    cut: dict[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Capabilities gained and lost per member between two states.
 
     ``only`` limits the work: org -> emails to compare (None: everyone in
     that org); organizations not in it are skipped. ``pending`` names
     ``(org, email)`` whose new access waits for them to accept an invitation.
+    Once ``limit`` entries are listed the rest are not compared; ``cut``
+    (when given) then receives ``limit`` and ``members_not_compared``.
     """
     old, new = AccessEngine(before, profiles), AccessEngine(after, profiles)
     out: list[dict[str, Any]] = []
+    listed = 0
+    skipped = 0
     for org in sorted(set(old.views) | set(new.views)):
         if only is not None and org not in only:
             continue
@@ -59,6 +71,9 @@ def access_delta(
         profile = (new.views.get(org) or old.views[org]).profile
         billing = frozenset(profile.matrix.get("billing", []))
         for email in emails:
+            if limit is not None and listed >= limit:
+                skipped += 1
+                continue
             was = _allowed(old, org, email) if org in old.views else set()
             now = _allowed(new, org, email) if org in new.views else set()
             if was == now:
@@ -72,6 +87,9 @@ def access_delta(
                     "lost": _entries(was - now, billing),
                 }
             )
+            listed += len(now - was) + len(was - now)
+    if skipped and cut is not None:
+        cut.update(limit=limit or 0, members_not_compared=skipped)
     return out
 
 
@@ -102,12 +120,15 @@ def plan_access_delta(
     live: ResourceMap,
     changes: Iterable[Change],
     profiles: Mapping[str, Profile] | None = None,
+    limit: int | None = None,
+    cut: dict[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """The access delta of a plan: live before, live with ``changes`` applied after.
 
     Only organizations the changes touch are compared, and when every change
     there belongs to one member, only those members. ``profiles`` defaults to
-    the built-in profiles the organizations name (desired first).
+    the built-in profiles the organizations name (desired first). ``limit``
+    and ``cut`` as in :func:`access_delta`.
     """
     pending_changes = [c for c in changes if c.action is not Action.NOOP]
     if not pending_changes:
@@ -128,7 +149,7 @@ def plan_access_delta(
             only[org] = None
     # invitees are judged as configured; their entries are marked pending acceptance
     before = configured(live)
-    return access_delta(before, configured(apply_changes(live, pending_changes)), profiles, only, frozenset(pending))
+    return access_delta(before, configured(apply_changes(live, pending_changes)), profiles, only, frozenset(pending), limit, cut)
 
 
 def render_access_delta_text(delta: list[dict[str, Any]]) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from accessops.access.delta import apply_changes, plan_access_delta
+from accessops.access.delta import DELTA_LIMIT, apply_changes, plan_access_delta
 from accessops.access.lint import lint
 from accessops.access.policies import evaluate_policies, model_profiles
 from accessops.errors import Refusal
@@ -27,7 +27,14 @@ def access_plan_hook(ctx: Any, plan: Plan, lint_errors: Collection[str] | None =
     if model is None or ctx.compiled is None:
         return
     profiles = model_profiles(model)
-    plan.extras["access_delta"] = plan_access_delta(ctx.compiled.resources, ctx.live, plan.changes, profiles)
+    cut: dict[str, int] = {}
+    plan.extras["access_delta"] = plan_access_delta(ctx.compiled.resources, ctx.live, plan.changes, profiles, DELTA_LIMIT, cut)
+    if cut:
+        plan.extras["access_delta_cut"] = cut
+        plan.extras.setdefault("warnings", []).append({
+            "code": "access_delta.cut",
+            "message": f"access delta stops at {cut['limit']} capabilities: {cut['members_not_compared']} more member(s) not compared (accessops explain EMAIL shows one)",
+        })
     if lint_errors is None:
         lint_errors = ctx.settings.section("lint").get("errors", []) if getattr(ctx, "settings", None) else []
     after = apply_changes(ctx.live, plan.pending)
