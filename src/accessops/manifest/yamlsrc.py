@@ -126,6 +126,42 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc,valid-type]
 _LocatingLoader.add_constructor("tag:yaml.org,2002:map", _LocatingLoader.construct_located_mapping)
 _LocatingLoader.add_constructor("tag:yaml.org,2002:seq", _LocatingLoader.construct_located_sequence)
 
+_STR, _MAP, _SEQ, _MERGE = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq", "merge"))
+
+
+def _construct_plain(loader: _LocatingLoader, node: yaml.Node) -> Any:
+    """What ``construct_document`` builds, for a document without anchors, in one direct walk.
+
+    PyYAML's generic constructor costs a generator and a dispatch per
+    node; manifests are mostly plain strings, mappings and lists, so those
+    are built here and every other node (numbers, booleans, dates, odd
+    tags and their errors) is left to the loader as before. Without
+    anchors no node is shared, so nothing needs remembering.
+    """
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    if tag == _MAP and isinstance(node, yaml.MappingNode):
+        data = LocatedDict(node)
+        if any(k.tag == _MERGE for k, _ in node.value):
+            loader.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = _construct_plain(loader, key_node)
+            try:
+                duplicate = key in data
+            except TypeError:
+                raise YamlProblem(_pos(key_node), "yaml.unhashable-key", "mapping key is not a scalar") from None
+            if duplicate:
+                first = next(_pos(k) for k, _ in node.value if _construct_plain(loader, k) == key)
+                raise YamlProblem(_pos(key_node), "yaml.duplicate-key", f"duplicate key {key!r} (first at line {first.line})")
+            data[key] = _construct_plain(loader, value_node)
+        return data
+    if tag == _SEQ and isinstance(node, yaml.SequenceNode):
+        items = LocatedList(node)
+        items.extend([_construct_plain(loader, child) for child in node.value])
+        return items
+    return loader.construct_object(node, deep=True)
+
 
 def _check_alias_expansion(root: yaml.Node) -> None:
     """Refuse documents whose aliases expand past MAX_ALIAS_EXPANSION nodes.
@@ -178,7 +214,12 @@ def load_documents(text: str) -> list[tuple[Any, Pos]]:
                 continue
             if check_aliases:
                 _check_alias_expansion(node)
-            documents.append((loader.construct_document(node), _pos(node)))
+            if check_aliases:
+                data = loader.construct_document(node)
+            else:
+                data = _construct_plain(loader, node)
+                loader.constructed_objects.clear()  # as construct_document leaves it
+            documents.append((data, _pos(node)))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = Pos(mark.line + 1, mark.column + 1) if mark else Pos(1, 1)

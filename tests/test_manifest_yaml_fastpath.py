@@ -1,0 +1,61 @@
+"""The direct construction of anchor-free documents builds what PyYAML's constructor builds."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from accessops.manifest.yamlsrc import LocatedDict, LocatedList, YamlProblem, _construct_plain, _LocatingLoader, load_documents
+
+TEXTS = [
+    "a: 1\nb: [x, 2.5, true, null, ~, 2024-01-02]\nc: {d: 'e', f: [ {g: h} ]}\n",
+    "---\nkind: Organization\nspec:\n  members:\n    - email: ada@acme.test\n      role: Owner\n      global_admin: yes\n---\n- 0x1f\n- 1_000\n- .inf\n",
+    "<<: {a: 1, b: 2}\nb: 3\n",
+    "when: 2024-01-02T03:04:05Z\nbin: !!binary aGVsbG8=\nempty:\nlist: []\n",
+]
+
+
+def _both(text: str) -> tuple[list[object], list[object]]:
+    direct, generic = [], []
+    for out, fast in ((direct, True), (generic, False)):
+        loader = _LocatingLoader(text)
+        try:
+            while loader.check_node():
+                node = loader.get_node()
+                out.append(_construct_plain(loader, node) if fast else loader.construct_document(node))
+        except YamlProblem as exc:  # both refuse the same way (a merged key given again is a duplicate)
+            out.append(("problem", exc.code, exc.message))
+        finally:
+            loader.dispose()
+    return direct, generic
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_same_data_and_container_types(text: str) -> None:
+    direct, generic = _both(text)
+    assert direct == generic
+
+    def shape(value: object) -> object:
+        if isinstance(value, dict):
+            return (type(value).__name__, {k: shape(v) for k, v in value.items()})
+        if isinstance(value, list):
+            return (type(value).__name__, [shape(v) for v in value])
+        return type(value).__name__
+
+    assert [shape(d) for d in direct] == [shape(g) for g in generic]
+
+
+def test_positions_and_scalars() -> None:
+    (data, start), = load_documents("a: 1\nb:\n  - x\n  - 2024-01-02\n")
+    assert isinstance(data, LocatedDict) and isinstance(data["b"], LocatedList)
+    assert data.key_pos["b"].line == 2 and data["b"].item_pos[1].line == 4
+    assert data["b"][1] == datetime.date(2024, 1, 2) and data["a"] == 1 and start.line == 1
+
+
+def test_duplicate_keys_and_unknown_tags_are_still_problems() -> None:
+    with pytest.raises(YamlProblem, match="duplicate key 'a' \\(first at line 1\\)"):
+        load_documents("a: 1\nb: 2\na: 3\n")
+    with pytest.raises(YamlProblem) as exc:
+        load_documents("a: !python/object x\n")
+    assert exc.value.code == "yaml.syntax"
