@@ -62,6 +62,8 @@ class AccessEngine:
         self._known: dict[str, frozenset[str]] = {org: frozenset(e) for org, e in self._emails.items()}
         self._vocab: dict[str, list[tuple[str, str]]] = {}
         self._fast: dict[str, _FastOrg | None] = {}
+        # (org, action, resource) as asked -> canonical spelling and its rule
+        self._asked: dict[tuple[str, str, str], tuple[str, str, Rule | None]] = {}
 
     # --- who and what ----------------------------------------------------------
 
@@ -177,8 +179,12 @@ class AccessEngine:
 
     def check(self, org: str, email: str, action: str, resource: str) -> Capability:
         """May ``email`` do ``action`` to ``resource`` (local or full key) in ``org``, and why."""
-        action, full = self.canonical(org, action, resource)
-        rule = self.rule_for(org, action, full)
+        asked = (org, action, resource)
+        found = self._asked.get(asked)
+        if found is None:  # the same question is asked of every member
+            canon, full = self.canonical(org, action, resource)
+            found = self._asked[asked] = (canon, full, self.rule_for(org, canon, full))
+        action, full, rule = found
         if rule is None:
             return Capability(email, org, action, full, False, (f"{action} {local_name(org, full)} is not a capability in {org}",))
         view = self.views[org]

@@ -53,6 +53,7 @@ class OrgView:
     spaces: dict[str, Attrs] = field(default_factory=dict)
     space_members: dict[str, dict[str, Attrs]] = field(default_factory=dict)
     seats: int | None = None
+    _people: dict[str, Person] = field(default_factory=dict, repr=False, compare=False)  # person() answers
 
     # --- derived -------------------------------------------------------------
 
@@ -68,6 +69,12 @@ class OrgView:
 
     def person(self, email: str) -> Person:
         """The rules' view of one member; an undeclared one is the lowest org role (seed 001)."""
+        known = self._people.get(email)
+        if known is None:
+            known = self._people[email] = self._person(email)
+        return known
+
+    def _person(self, email: str) -> Person:
         attrs = self.members.get(email)
         ranks = self.profile.org_roles
         if attrs is None:
