@@ -183,3 +183,22 @@ def test_proxy_injects_nothing_unless_told(server: ScimServer, base: str) -> Non
     with fault_proxy(server.root) as proxy:
         assert requests.get(f"{base.replace(server.root, proxy.root)}/Users", headers={"Authorization": f"Bearer {SCIM_TOKEN}"}, timeout=10).status_code == 200
     assert [s.status for s in proxy.seen] == [200]
+
+
+def test_parallel_apply_converges_against_the_real_server(base: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``apply --parallelism 4``: 40 users and two teams' memberships side by side, then nothing left to do."""
+    from accessops.cli import main
+
+    members = "\n".join(f"    - {{email: u{i:02d}@acme.test, role: Member}}" for i in range(40))
+    team_a = ", ".join(f"u{i:02d}@acme.test" for i in range(0, 40, 2))
+    team_b = ", ".join(f"u{i:02d}@acme.test" for i in range(1, 40, 2))
+    (tmp_path / "org.yaml").write_text(
+        "apiVersion: accessops/v1\nkind: Organization\nmetadata: {name: acme}\nspec:\n  profile: union\n"
+        f"  members:\n{members}\n  teams:\n    - {{name: even, members: [{team_a}]}}\n    - {{name: odd, members: [{team_b}]}}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    target = f"scim+{base}"
+    assert main(["apply", "org.yaml", "--target", target, "--auto-approve", "--parallelism", "4"]) == 0
+    assert main(["plan", "org.yaml", "--target", target, "--detailed-exitcode"]) == 0
+    live = open_scim(base).read([ORG])
+    assert sum(1 for a in live if a.startswith("team_member")) == 40

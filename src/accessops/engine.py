@@ -7,13 +7,10 @@ Adapters override their own hooks; they never rewrite this sequence.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import re
-import socket
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from accessops.access.hooks import access_plan_hook
-from accessops.adapters.base import Adapter, ItemGoneError, Target
+from accessops.apply.applier import ApplyResult, actor, apply_changes
+from accessops.adapters.base import Adapter, Target
 from accessops.adapters.registry import open_adapter
 from accessops.errors import AccessOpsError, ConfigError, StalePlanError
 from accessops.manifest.loader import DesiredModel, load
 from accessops.model.compile import Compiled, compile_model
 from accessops.model.resource import Resource, ResourceMap
-from accessops.plan.change import Action, Change, Plan, fingerprint
+from accessops.plan.change import Plan, fingerprint
 from accessops.plan import invitations, safety
 from accessops.plan.drift import changed_outside
 from accessops.plan.guards_config import apply_guard_flags, management_modes
@@ -43,29 +41,6 @@ def redact(url: str) -> str:
     """A target URL without user info or query secrets, safe for output and logs."""
     url = re.sub(r"//[^/@]*@", "//", url)
     return re.sub(r"([?&](?:token|access_token|key|secret|password)=)[^&]*", r"\1REDACTED", url, flags=re.I)
-
-
-class Progress:
-    """``label n/total`` on stderr, only when it is a terminal and the work takes a moment."""
-
-    def __init__(self, label: str, total: int, stream: Any = None) -> None:
-        self.label, self.total = label, total
-        self.stream = stream or sys.stderr
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)()) and total > 0
-        self.started = time.monotonic()
-        self.shown = False
-
-    def step(self, done: int) -> None:
-        """Report ``done`` of ``total``."""
-        if self.enabled and time.monotonic() - self.started > 0.5:
-            self.stream.write(f"\r{self.label} {done}/{self.total}")
-            self.stream.flush()
-            self.shown = True
-
-    def close(self) -> None:
-        """Finish the progress line."""
-        if self.shown:
-            self.stream.write("\n")
 
 
 @dataclass
@@ -261,82 +236,6 @@ def stale_addresses(plan: Plan, live: ResourceMap) -> list[str]:
 
 
 # --- apply ------------------------------------------------------------------------
-
-
-@dataclass
-class ApplyResult:
-    """What an apply did: per change, ok / failed / skipped / gone."""
-
-    done: list[Change] = field(default_factory=list)
-    failed: list[tuple[Change, str]] = field(default_factory=list)
-    gone: list[tuple[Change, str]] = field(default_factory=list)
-    not_done: list[Change] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when every change was made."""
-        return not self.failed and not self.not_done
-
-
-def actor() -> str:
-    """Who runs the apply, for the log: user@host."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
-def apply_changes(
-    ctx: Context,
-    plan: Plan,
-    *,
-    commit: str | None = None,
-    on_change: Callable[[int, Change, str], None] | None = None,
-) -> ApplyResult:
-    """Apply the plan's changes in order under the target's lock, logging each.
-
-    A failure stops the run (what was done is recorded, the rest is not
-    attempted) except an object that vanished meanwhile, which is reported
-    and skipped. The next plan shows exactly what remains.
-    """
-    state = ctx.state
-    target_url = redact(ctx.target.url)
-    result = ApplyResult()
-    changes = plan.pending
-    run_id = state.begin_run(target_url, actor(), commit, len(changes))
-    progress = Progress("applying", len(changes))
-    try:
-        for i, change in enumerate(changes):
-            progress.step(i)
-            try:
-                ctx.adapter.apply(change)
-            except ItemGoneError as exc:
-                result.gone.append((change, str(exc)))
-                state.record_change(run_id, i, change, "gone", str(exc))
-                state.forget_applied(target_url, change)
-                if on_change:
-                    on_change(i, change, "gone")
-                continue
-            except Exception as exc:
-                message = str(exc) if isinstance(exc, AccessOpsError) else f"{type(exc).__name__}: {exc}"
-                result.failed.append((change, message))
-                state.record_change(run_id, i, change, "failed", message)
-                result.not_done = changes[i + 1 :]
-                for j, rest in enumerate(result.not_done, start=i + 1):
-                    state.record_change(run_id, j, rest, "not attempted", None)
-                if on_change:
-                    on_change(i, change, "failed")
-                break
-            state.record_applied(target_url, change)
-            state.record_change(run_id, i, change, "ok", None)
-            result.done.append(change)
-            if on_change:
-                on_change(i, change, "ok")
-    finally:
-        progress.close()
-        state.finish_run(run_id, "ok" if result.ok else "failed")
-    return result
 
 
 def acquire_lock(ctx: Context) -> None:

@@ -169,16 +169,17 @@ def _handler(proxy: FaultProxy, lock: threading.Lock) -> type[BaseHTTPRequestHan
             with lock:
                 fault = proxy._fault_for(self.command, self.path)
             if fault is not None:
-                self._answer(fault.status, {"Retry-After": fault.retry_after} if fault.retry_after else {}, b"injected fault")
+                # record before answering: the client may look as soon as it has the answer
                 with lock:
                     proxy.seen.append(Seen(self.command, self.path, fault.status, dict(self.headers)))
+                self._answer(fault.status, {"Retry-After": fault.retry_after} if fault.retry_after else {}, b"injected fault")
                 return
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
             resp = requests.request(self.command, proxy.upstream + self.path, headers=headers, data=body, timeout=30)
             out = {k: v for k, v in resp.headers.items() if k.lower() not in _HOP_BY_HOP}
-            self._answer(resp.status_code, out, resp.content)
             with lock:
                 proxy.seen.append(Seen(self.command, self.path, resp.status_code, dict(self.headers)))
+            self._answer(resp.status_code, out, resp.content)
 
         def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
             self.send_response(status)

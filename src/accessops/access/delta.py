@@ -19,7 +19,7 @@ from typing import Any
 from accessops.access.capability import highlight
 from accessops.access.engine import AccessEngine
 from accessops.model.profile import Profile
-from accessops.model.resource import RESOURCE_TYPES, Resource, ResourceMap
+from accessops.model.resource import RESOURCE_TYPES, ResourceMap
 from accessops.plan.simulate import configured, simulate
 from accessops.plan.change import Action, Change
 

@@ -53,6 +53,10 @@ class Adapter(ABC):
     #: refuses manifests that need a type or attribute not listed here
     supports: ClassVar[dict[str, frozenset[str]]]
 
+    #: whether :meth:`apply` may be called from several threads at once for
+    #: independent changes (``apply --parallelism``); off unless an adapter says so
+    parallel_writes: ClassVar[bool] = False
+
     def __init__(self, target: Target) -> None:
         self.target = target
         #: number of writes made through :meth:`apply`, for ``-v`` and the bench

@@ -9,6 +9,7 @@ never put in messages.
 from __future__ import annotations
 
 import email.utils
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -59,6 +60,7 @@ class HttpClient:
         self.max_wait = max_wait
         self.sleep = sleep
         self.requests = 0  # every HTTP request sent, retries included
+        self._count_lock = threading.Lock()  # writes may come from several threads
         self.session = requests.Session()
         self.session.mount("http://", HTTPAdapter(pool_connections=pool, pool_maxsize=pool))
         self.session.mount("https://", HTTPAdapter(pool_connections=pool, pool_maxsize=pool))
@@ -76,7 +78,8 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
-            self.requests += 1
+            with self._count_lock:
+                self.requests += 1
             try:
                 resp = self.session.request(method, url, **kwargs)
             except requests.ConnectionError:

@@ -26,6 +26,8 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
+import threading
+
 import requests
 
 from accessops.adapters.base import Adapter, ItemGoneError, Target
@@ -53,6 +55,9 @@ class ScimAdapter(Adapter):
     """Members and teams of one organization, kept as SCIM Users and Groups."""
 
     scheme: ClassVar[str] = "scim"
+    # Users are independent and each group's memberships stay in one lane,
+    # so writes may run side by side (apply --parallelism).
+    parallel_writes: ClassVar[bool] = True
     supports: ClassVar[dict[str, frozenset[str]]] = {
         "organization": frozenset(),
         "member": frozenset({"role", "name", "status"}),
@@ -71,6 +76,7 @@ class ScimAdapter(Adapter):
         self.page_size = int(page_size)
         self.client = HttpClient(target.location, token, name=f"scim {target.location}")
         self.org = ""
+        self._count_lock = threading.Lock()
         # what the last read saw, so apply can address objects by id and version
         self._user_ids: dict[str, str] = {}  # email -> id
         self._group_ids: dict[str, str] = {}  # team -> id
@@ -145,7 +151,8 @@ class ScimAdapter(Adapter):
         if handler is None:
             raise TargetError(f"scim target cannot hold {change.address} (it keeps members and teams only)")
         handler(change)
-        self.writes += 1
+        with self._count_lock:
+            self.writes += 1
 
     def _apply_organization(self, change: Change) -> None:
         # The organization is the service provider itself: nothing to write.

@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from accessops.apply.applier import parallelism_for
 from accessops.cli.common import add_paths, add_target, use_color
 from accessops.engine import (
     ApplyResult,
@@ -42,6 +43,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_target(p)
     add_guard_flags(p)
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation (needed without a terminal)")
+    p.add_argument(
+        "--parallelism",
+        type=int,
+        metavar="N",
+        help="at most N concurrent writes, for adapters that allow it (default: [apply] parallelism, else 4; local and directus write one at a time)",
+    )
     p.set_defaults(func=run)
 
 
@@ -72,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             if not plan.pending:
                 return 0
             _confirm(args)
-            result = apply_changes(ctx, plan, commit=_git_commit(paths), on_change=_reporter(args, plan))
+            result = apply_changes(ctx, plan, commit=_git_commit(paths), on_change=_reporter(args, plan), parallelism=parallelism_for(ctx, args.parallelism))
         finally:
             release_lock(ctx)
     finally:
@@ -95,7 +102,7 @@ def _apply_saved(path: Path, args: argparse.Namespace) -> int:
             if not plan.pending:
                 return 0
             _confirm(args)
-            result = apply_changes(ctx, plan, commit=plan.meta.get("commit"), on_change=_reporter(args, plan))
+            result = apply_changes(ctx, plan, commit=plan.meta.get("commit"), on_change=_reporter(args, plan), parallelism=parallelism_for(ctx, args.parallelism))
         finally:
             release_lock(ctx)
     finally:

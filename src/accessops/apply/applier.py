@@ -1,0 +1,231 @@
+"""The applier: make a plan's changes live through ``Adapter.apply``, logging each.
+
+Changes run in plan order. With a parallelism above 1, and only for adapters
+that declare ``parallel_writes``, each run of consecutive independent changes
+(same phase, same resource type) is spread over at most that many threads;
+changes that share a parent object (memberships of one team) stay in one
+lane, in order, so they never race. A failure stops the run: nothing new is
+started, what was done is recorded, the rest is "not attempted", and the
+next plan shows exactly what remains. An object that vanished meanwhile
+(:class:`ItemGoneError`) is reported and skipped.
+"""
+
+from __future__ import annotations
+
+import getpass
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import TYPE_CHECKING, Any
+
+from accessops.adapters.base import ItemGoneError
+from accessops.errors import AccessOpsError
+from accessops.plan.change import Change, Plan
+
+if TYPE_CHECKING:
+    from accessops.engine import Context
+
+OnChange = Callable[[int, Change, str], None]
+
+
+class Progress:
+    """``label n/total`` on stderr, only when it is a terminal and the work takes a moment."""
+
+    def __init__(self, label: str, total: int, stream: Any = None) -> None:
+        self.label, self.total = label, total
+        self.stream = stream or sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)()) and total > 0
+        self.started = time.monotonic()
+        self.shown = False
+
+    def step(self, done: int) -> None:
+        """Report ``done`` of ``total``."""
+        if self.enabled and time.monotonic() - self.started > 0.5:
+            self.stream.write(f"\r{self.label} {done}/{self.total}")
+            self.stream.flush()
+            self.shown = True
+
+    def close(self) -> None:
+        """Finish the progress line."""
+        if self.shown:
+            self.stream.write("\n")
+
+
+@dataclass
+class ApplyResult:
+    """What an apply did: per change, ok / failed / gone / not attempted."""
+
+    done: list[Change] = field(default_factory=list)
+    failed: list[tuple[Change, str]] = field(default_factory=list)
+    gone: list[tuple[Change, str]] = field(default_factory=list)
+    not_done: list[Change] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every change was made."""
+        return not self.failed and not self.not_done
+
+
+def actor() -> str:
+    """Who runs the apply, for the log: user@host."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, AccessOpsError) else f"{type(exc).__name__}: {exc}"
+
+
+class _Recorder:
+    """Turns each change's outcome into the result, the state store and the apply log (main thread only)."""
+
+    def __init__(self, ctx: "Context", target_url: str, run_id: int, result: ApplyResult, on_change: OnChange | None) -> None:
+        self.ctx, self.target_url, self.run_id = ctx, target_url, run_id
+        self.result, self.on_change = result, on_change
+
+    def ok(self, i: int, change: Change) -> None:
+        self.ctx.state.record_applied(self.target_url, change)
+        self.ctx.state.record_change(self.run_id, i, change, "ok", None)
+        self.result.done.append(change)
+        self._tell(i, change, "ok")
+
+    def gone(self, i: int, change: Change, exc: BaseException) -> None:
+        self.result.gone.append((change, str(exc)))
+        self.ctx.state.record_change(self.run_id, i, change, "gone", str(exc))
+        self.ctx.state.forget_applied(self.target_url, change)
+        self._tell(i, change, "gone")
+
+    def failed(self, i: int, change: Change, exc: BaseException) -> None:
+        message = _message(exc)
+        self.result.failed.append((change, message))
+        self.ctx.state.record_change(self.run_id, i, change, "failed", message)
+        self._tell(i, change, "failed")
+
+    def not_attempted(self, i: int, change: Change) -> None:
+        self.result.not_done.append(change)
+        self.ctx.state.record_change(self.run_id, i, change, "not attempted", None)
+
+    def _tell(self, i: int, change: Change, outcome: str) -> None:
+        if self.on_change:
+            self.on_change(i, change, outcome)
+
+
+def parallelism_for(ctx: "Context", requested: int | None) -> int:
+    """The bound on concurrent writes: the flag, else ``[apply] parallelism``, else 4; 1 for adapters that write one at a time."""
+    if not getattr(ctx.adapter, "parallel_writes", False):
+        return 1
+    if requested is None:
+        requested = int(ctx.settings.section("apply").get("parallelism", 4))
+    return max(1, requested)
+
+
+def lane_of(change: Change) -> str:
+    """Changes in one lane run in order: memberships of one parent, or one object."""
+    parts = change.key.split("/")
+    if change.type.endswith("_member"):
+        return "/".join(parts[:2])
+    return change.key
+
+
+def apply_changes(
+    ctx: "Context",
+    plan: Plan,
+    *,
+    commit: str | None = None,
+    on_change: OnChange | None = None,
+    parallelism: int = 1,
+) -> ApplyResult:
+    """Apply the plan's changes under the target's lock (held by the caller), logging each."""
+    from accessops.engine import redact  # engine imports this module
+
+    target_url = redact(ctx.target.url)
+    result = ApplyResult()
+    changes = plan.pending
+    run_id = ctx.state.begin_run(target_url, actor(), commit, len(changes))
+    record = _Recorder(ctx, target_url, run_id, result, on_change)
+    progress = Progress("applying", len(changes))
+    try:
+        if parallelism <= 1:
+            _sequential(ctx, changes, record, progress)
+        else:
+            _parallel(ctx, changes, record, progress, parallelism)
+    finally:
+        progress.close()
+        ctx.state.finish_run(run_id, "ok" if result.ok else "failed")
+    return result
+
+
+def _sequential(ctx: "Context", changes: list[Change], record: _Recorder, progress: Progress) -> None:
+    for i, change in enumerate(changes):
+        progress.step(i)
+        try:
+            ctx.adapter.apply(change)
+        except ItemGoneError as exc:
+            record.gone(i, change, exc)
+            continue
+        except Exception as exc:
+            record.failed(i, change, exc)
+            for j in range(i + 1, len(changes)):
+                record.not_attempted(j, changes[j])
+            return
+        record.ok(i, change)
+
+
+def _parallel(ctx: "Context", changes: list[Change], record: _Recorder, progress: Progress, bound: int) -> None:
+    stop = threading.Event()
+    indexed = list(enumerate(changes))
+    batches = [list(g) for _, g in groupby(indexed, key=lambda ic: ic[1].sort_key()[:3])]
+    done = 0
+    with ThreadPoolExecutor(max_workers=bound, thread_name_prefix="accessops-apply") as pool:
+        for batch in batches:
+            if stop.is_set():
+                for i, change in batch:
+                    record.not_attempted(i, change)
+                continue
+            lanes: dict[str, list[tuple[int, Change]]] = {}
+            for i, change in batch:
+                lanes.setdefault(lane_of(change), []).append((i, change))
+            outcomes: dict[int, tuple[str, BaseException | None]] = {}
+            futures: set[Future[None]] = {pool.submit(_run_lane, ctx, lane, stop, outcomes) for lane in lanes.values()}
+            while futures:
+                finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    fut.result()
+            for i, change in batch:  # record in plan order once the batch settles
+                outcome, exc = outcomes.get(i, ("not attempted", None))
+                if outcome == "ok":
+                    record.ok(i, change)
+                elif outcome == "gone":
+                    assert exc is not None
+                    record.gone(i, change, exc)
+                elif outcome == "failed":
+                    assert exc is not None
+                    record.failed(i, change, exc)
+                else:
+                    record.not_attempted(i, change)
+                done += 1
+                progress.step(done)
+
+
+def _run_lane(ctx: "Context", lane: list[tuple[int, Change]], stop: threading.Event, outcomes: dict[int, tuple[str, BaseException | None]]) -> None:
+    for i, change in lane:
+        if stop.is_set():
+            return
+        try:
+            ctx.adapter.apply(change)
+        except ItemGoneError as exc:
+            outcomes[i] = ("gone", exc)
+            continue
+        except Exception as exc:
+            outcomes[i] = ("failed", exc)
+            stop.set()
+            return
+        outcomes[i] = ("ok", None)
