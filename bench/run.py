@@ -104,13 +104,15 @@ def plan_once(org: Path, work: Path) -> Any:
     """What ``accessops plan`` does after parsing its arguments: the plan and its text."""
     from accessops.engine import build_plan, open_context
     from accessops.render.text import render_text
+    from accessops.runtime import paused_gc
 
-    ctx = open_context([str(org)], _settings(org, work))
-    try:
-        plan = build_plan(ctx, [str(org)])
-    finally:
-        ctx.close()
-    render_text(plan.to_json(), color=False)
+    with paused_gc():  # as cmd_plan.run does
+        ctx = open_context([str(org)], _settings(org, work))
+        try:
+            plan = build_plan(ctx, [str(org)])
+        finally:
+            ctx.close()
+        render_text(plan.to_json(), color=False)
     return plan
 
 

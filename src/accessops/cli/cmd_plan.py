@@ -11,6 +11,7 @@ from accessops.engine import build_plan, open_context, save_plan, settings_for
 from accessops.plan.change import Plan
 from accessops.plan.guards_config import add_guard_flags
 from accessops.render.output import emit_plan
+from accessops.runtime import paused_gc
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,13 +38,14 @@ def _add_template(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Exit 0 (or 2 with --detailed-exitcode when there are changes)."""
     paths = args.paths or ["."]
-    ctx = open_context(paths, settings_for(args))
-    ctx.verbose = args.verbose
-    try:
-        plan = build_plan(ctx, paths)
-    finally:
-        ctx.close()
-    finish_plan(plan, args)
+    with paused_gc():  # one pause for the whole plan: each resume sweeps every object made meanwhile
+        ctx = open_context(paths, settings_for(args))
+        ctx.verbose = args.verbose
+        try:
+            plan = build_plan(ctx, paths)
+        finally:
+            ctx.close()
+        finish_plan(plan, args)
     if args.out:
         save_plan(plan, Path(args.out))
         print(f"\nSaved the plan to {args.out}. To apply exactly these changes: accessops apply {args.out}", file=sys.stderr)
