@@ -25,7 +25,8 @@ from accessops.errors import AccessOpsError, ConfigError, StalePlanError
 from accessops.manifest.loader import DesiredModel, load
 from accessops.model.compile import Compiled, compile_model
 from accessops.model.resource import Resource, ResourceMap
-from accessops.plan.change import Plan, fingerprint
+from accessops.plan.change import Action, Change, Plan, fingerprint
+from accessops.plan.simulate import simulate
 from accessops.plan import invitations, safety
 from accessops.plan.drift import changed_outside
 from accessops.plan.guards_config import apply_guard_flags, management_modes
@@ -56,6 +57,14 @@ class Context:
     last_applied: ResourceMap = field(default_factory=dict)
     state: Any = None  # apply.state.StateStore
     verbose: int = 0
+    _after: tuple[tuple[tuple[str, Action], ...], ResourceMap] | None = field(default=None, repr=False)
+
+    def after(self, changes: list[Change]) -> ResourceMap:
+        """Live with ``changes`` applied, simulated once per set of changes (safety and access both ask)."""
+        key = tuple((c.address, c.action) for c in changes)
+        if self._after is None or self._after[0] != key:
+            self._after = (key, simulate(self.live, changes))
+        return self._after[1]
 
     def close(self) -> None:
         """Close the adapter and the state store; with ``-v``, say how many requests and writes it took."""

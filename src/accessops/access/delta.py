@@ -50,6 +50,7 @@ def access_delta(
     pending: frozenset[tuple[str, str]] = frozenset(),
     limit: int | None = None,
     cut: dict[str, int] | None = None,
+    new_engine: AccessEngine | None = None,
 ) -> list[dict[str, Any]]:
     """Capabilities gained and lost per member between two states.
 
@@ -59,7 +60,7 @@ def access_delta(
     Once ``limit`` entries are listed the rest are not compared; ``cut``
     (when given) then receives ``limit`` and ``members_not_compared``.
     """
-    old, new = AccessEngine(before, profiles), AccessEngine(after, profiles)
+    old, new = AccessEngine(before, profiles), new_engine or AccessEngine(after, profiles)
     out: list[dict[str, Any]] = []
     listed = 0
     skipped = 0
@@ -122,8 +123,13 @@ def plan_access_delta(
     profiles: Mapping[str, Profile] | None = None,
     limit: int | None = None,
     cut: dict[str, int] | None = None,
+    after: ResourceMap | None = None,
+    after_engine: AccessEngine | None = None,
 ) -> list[dict[str, Any]]:
     """The access delta of a plan: live before, live with ``changes`` applied after.
+
+    ``after`` (the configured state the changes leave) and ``after_engine``
+    (an engine over it) may be given when the caller already has them.
 
     Only organizations the changes touch are compared, and when every change
     there belongs to one member, only those members. ``profiles`` defaults to
@@ -149,7 +155,9 @@ def plan_access_delta(
             only[org] = None
     # invitees are judged as configured; their entries are marked pending acceptance
     before = configured(live)
-    return access_delta(before, configured(apply_changes(live, pending_changes)), profiles, only, frozenset(pending), limit, cut)
+    if after is None:
+        after = configured(apply_changes(live, pending_changes))
+    return access_delta(before, after, profiles, only, frozenset(pending), limit, cut, after_engine)
 
 
 def render_access_delta_text(delta: list[dict[str, Any]]) -> list[str]:

@@ -10,6 +10,7 @@ from collections.abc import Collection
 from typing import Any
 
 from accessops.access.delta import DELTA_LIMIT, apply_changes, plan_access_delta
+from accessops.access.engine import AccessEngine
 from accessops.access.lint import lint
 from accessops.access.policies import evaluate_policies, model_profiles
 from accessops.errors import Refusal
@@ -27,8 +28,15 @@ def access_plan_hook(ctx: Any, plan: Plan, lint_errors: Collection[str] | None =
     if model is None or ctx.compiled is None:
         return
     profiles = model_profiles(model)
+    # One simulated after-state and one engine over it serve the delta, lint
+    # and policies; lint ignores invitation status, so the configured state
+    # (invitees as if accepted) fits all three.
+    after = configured(ctx.after(plan.pending)) if hasattr(ctx, "after") else configured(apply_changes(ctx.live, plan.pending))
+    engine = AccessEngine(after, profiles)
     cut: dict[str, int] = {}
-    plan.extras["access_delta"] = plan_access_delta(ctx.compiled.resources, ctx.live, plan.changes, profiles, DELTA_LIMIT, cut)
+    plan.extras["access_delta"] = plan_access_delta(
+        ctx.compiled.resources, ctx.live, plan.changes, profiles, DELTA_LIMIT, cut, after=after, after_engine=engine
+    )
     if cut:
         plan.extras["access_delta_cut"] = cut
         plan.extras.setdefault("warnings", []).append({
@@ -37,9 +45,8 @@ def access_plan_hook(ctx: Any, plan: Plan, lint_errors: Collection[str] | None =
         })
     if lint_errors is None:
         lint_errors = ctx.settings.section("lint").get("errors", []) if getattr(ctx, "settings", None) else []
-    after = apply_changes(ctx.live, plan.pending)
-    plan.extras.setdefault("warnings", []).extend(w.to_json() for w in lint(after, profiles, lint_errors))  # other steps warn too
-    failures = evaluate_policies(model, configured(after))
+    plan.extras.setdefault("warnings", []).extend(w.to_json() for w in lint(after, profiles, lint_errors, engine.views))  # other steps warn too
+    failures = evaluate_policies(model, after, engine)
     plan.extras["policy_failures"] = [f.to_json() for f in failures]
     for failure in failures:  # shown with the plan, then exit 3
         add_refusal(plan, Refusal("policy", str(failure)))

@@ -126,11 +126,19 @@ def lint_view(view: OrgView) -> list[LintWarning]:
     return out
 
 
-def lint(resources: ResourceMap, profiles: Mapping[str, Profile], errors: Collection[str] = ()) -> list[LintWarning]:
-    """Every lint finding of ``resources``; codes in ``errors`` come out at error level."""
+def lint(
+    resources: ResourceMap,
+    profiles: Mapping[str, Profile],
+    errors: Collection[str] = (),
+    views: Mapping[str, OrgView] | None = None,
+) -> list[LintWarning]:
+    """Every lint finding of ``resources``; codes in ``errors`` come out at error level.
+
+    ``views`` (an engine's index of the same resources) saves building it again.
+    """
     raised = set(errors)
     out = []
-    for _org, view in sorted(build_index(resources, profiles).items()):
+    for _org, view in sorted((views if views is not None else build_index(resources, profiles)).items()):
         for w in lint_view(view):
             out.append(LintWarning(w.code, w.subject, w.message, "error") if w.code in raised else w)
     return out

@@ -71,7 +71,20 @@ def _guardrail(engine: AccessEngine, org: str, rail: Guardrail) -> list[str]:
     fails: list[str] = []
     for key in rail.owner_only or []:
         assigned = view.org_permissions.get(key)
-        holders = [e for e in members if engine.check(org, e, key, org).allowed and view.person(e).role_name != top]
+        # An organization-level permission depends only on who a person is
+        # (role, global admin, invited, declared), not on their email: ask once per kind.
+        answers: dict[tuple[Any, ...], bool] = {}
+        holders = []
+        for e in members:
+            who = view.person(e)
+            if who.role_name == top:
+                continue
+            kind = (who.role_name, who.global_admin, who.invited, who.declared)
+            allowed = answers.get(kind)
+            if allowed is None:
+                allowed = answers[kind] = engine.check(org, e, key, org).allowed
+            if allowed:
+                holders.append(e)
         if assigned is not None and assigned != top:
             fails.append(f"guardrail {rail.name}: {key} is allowed to {assigned} and above; it must stay {top}-only")
         elif holders:

@@ -315,4 +315,14 @@ class StateStore:
     def last_applied(self, target: Target | str) -> ResourceMap:
         """What the last applies left on ``target``, by address."""
         rows = self.db.execute("SELECT address, type, key, attrs FROM applied WHERE target = ?", (_target_name(target),))
-        return {addr: Resource(type_, key, json.loads(attrs)) for addr, type_, key, attrs in rows}
+        # Most objects share a handful of attribute sets ({} for a membership,
+        # {"role": "Member"}, ...): decode each distinct one once. Resource
+        # attributes are never mutated in place, so sharing them is safe.
+        decoded: dict[str, dict[str, Any]] = {}
+        out: ResourceMap = {}
+        for addr, type_, key, text in rows:
+            attrs = decoded.get(text)
+            if attrs is None:
+                attrs = decoded[text] = json.loads(text)
+            out[addr] = Resource(type_, key, attrs)
+        return out

@@ -54,9 +54,10 @@ class PlanView:
     _admin_roles: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
-    def of(cls, live: ResourceMap, plan: Plan, profiles: dict[str, Profile] | None = None, workspace_profiles: dict[str, Profile] | None = None) -> "PlanView":
+    def of(cls, live: ResourceMap, plan: Plan, profiles: dict[str, Profile] | None = None, workspace_profiles: dict[str, Profile] | None = None, after: ResourceMap | None = None) -> "PlanView":
         """Simulate the plan's pending changes on ``live``."""
-        after = simulate(live, plan.pending)
+        if after is None:
+            after = simulate(live, plan.pending)
         return cls(live, after, plan.pending, dict(profiles or {}), dict(workspace_profiles or {}))
 
     def active(self, state: ResourceMap, type_: str, key: str) -> bool:
@@ -336,14 +337,18 @@ def judge(ctx: "Context", plan: Plan) -> PlanView:
     """Run every guard on ``plan``; refusals and cascade notes are recorded in it."""
     config = guard_config(ctx.settings)
     model = ctx.model
-    view = PlanView.of(ctx.live, plan, model.profiles if model else None, model.workspace_profiles if model else None)
+    if ctx.compiled is not None:
+        check_manifest_secrets(ctx.compiled.resources, plan)
+    if not plan.pending:  # nothing is written, so nothing can be removed, demoted or over seats
+        plan.extras["safety"] = {"removals": {}, "min_admins": config.min_admins}
+        return PlanView(ctx.live, ctx.live, [], {}, {})
+    after = ctx.after(plan.pending) if hasattr(ctx, "after") else None
+    view = PlanView.of(ctx.live, plan, model.profiles if model else None, model.workspace_profiles if model else None, after)
     check_seats(view, config, plan)
     check_budgets(view, config, plan)
     check_last_admins(view, config, plan)
     check_identity(view, ctx.adapter.identity(), plan)
     check_role_cascades(view, config, plan)
-    if ctx.compiled is not None:
-        check_manifest_secrets(ctx.compiled.resources, plan)
     existing_removed = removal_counts(view)
     plan.extras["safety"] = {
         "removals": {k: {"existing": e, "removed": r} for k, (e, r) in existing_removed.items()},

@@ -16,28 +16,29 @@ from accessops.plan.change import Action, Change
 from accessops.plan.planner import parent_keys
 
 _MEMBERSHIPS = frozenset({"team_member", "workspace_member", "space_member"})
+_CHILD_TYPES = frozenset({"space_member", "space_type_role", "team_member", "workspace_member", "app_permission", "table_permission", "field_permission"})
 
 
-def _children_index(state: ResourceMap) -> dict[tuple[str, str], list[str]]:
-    index: dict[tuple[str, str], list[str]] = {}
-    for addr, res in state.items():
-        for parent in parent_keys(res)[1:]:  # the organization itself is never removed here
-            index.setdefault(parent, []).append(addr)
-    return index
+def _drop_children_of(after: ResourceMap, replaced: set[tuple[str, str]]) -> None:
+    """A replaced object takes its children with it (the plan re-creates the declared ones)."""
+    for addr, res in list(after.items()):
+        if res.type in _CHILD_TYPES and any(p in replaced for p in parent_keys(res)[1:]):
+            del after[addr]
 
 
 def simulate(live: ResourceMap, changes: Iterable[Change]) -> ResourceMap:
-    """The state after ``changes``; live-only attributes (status, times) survive updates."""
+    """The state after ``changes``; live-only attributes (status, times) survive updates.
+
+    A deleted parent's children need no cascade here: the planner deletes
+    them explicitly, before the parent. A replace is different: the object
+    is destroyed and created again, and its children go with the old one.
+    """
     after = dict(live)
-    children: dict[tuple[str, str], list[str]] | None = None
     for change in changes:
         if change.action is Action.NOOP:
             continue
-        if change.action in (Action.DELETE, Action.REPLACE):
-            if children is None:
-                children = _children_index(live)
-            for child in children.get((change.type, change.key), ()):
-                after.pop(child, None)
+        if change.action is Action.REPLACE:
+            _drop_children_of(after, {(change.type, change.key)})
         if change.action is Action.DELETE:
             after.pop(change.address, None)
             continue
