@@ -97,6 +97,8 @@ def _pos(node: yaml.Node) -> Pos:
 class _LocatingLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """CSafeLoader whose containers remember positions and refuse duplicate keys."""
 
+    may_merge = True  # whether the text can hold a "<<" merge key at all
+
     def construct_located_mapping(self, node: yaml.MappingNode) -> Iterator[LocatedDict]:
         data = LocatedDict(node)
         yield data
@@ -143,7 +145,7 @@ def _construct_plain(loader: _LocatingLoader, node: yaml.Node) -> Any:
         return node.value
     if tag == _MAP and isinstance(node, yaml.MappingNode):
         data = LocatedDict(node)
-        if any(k.tag == _MERGE for k, _ in node.value):
+        if loader.may_merge and any(k.tag == _MERGE for k, _ in node.value):
             loader.flatten_mapping(node)
         for key_node, value_node in node.value:
             key = _construct_plain(loader, key_node)
@@ -205,6 +207,7 @@ def load_documents(text: str) -> list[tuple[Any, Pos]]:
     bombs.
     """
     loader = _LocatingLoader(text)
+    loader.may_merge = "<<" in text  # no "<<", no merge key to look for in each mapping
     check_aliases = "&" in text  # no anchor, no alias: skip the walk
     documents: list[tuple[Any, Pos]] = []
     try:

@@ -28,16 +28,17 @@ def changed_outside(live: ResourceMap, last_applied: ResourceMap, addresses: set
     """
     out: list[Drift] = []
     candidates = set(last_applied) if addresses is None else addresses
-    for addr in sorted(candidates):
+    for addr in candidates:
         last = last_applied.get(addr)
         now = live.get(addr)
         if last is None:
             continue
-        if now is None or not _same(last.attrs, now.attrs, last.type):
-            # show only what accessops manages, not live-only status or times
-            seen = {k: v for k, v in now.attrs.items() if k in last.attrs} if now else None
-            out.append(Drift(last.type, last.key, Origin.LIVE, last.attrs, seen))
-    return out
+        if now is not None and (last.attrs == now.attrs or _same(last.attrs, now.attrs, last.type)):
+            continue
+        # show only what accessops manages, not live-only status or times
+        seen = {k: v for k, v in now.attrs.items() if k in last.attrs} if now else None
+        out.append(Drift(last.type, last.key, Origin.LIVE, last.attrs, seen))
+    return sorted(out, key=lambda d: d.address)
 
 
 def classify(changes: list[Change], desired: ResourceMap, live: ResourceMap, last_applied: ResourceMap) -> list[Drift]:

@@ -132,6 +132,8 @@ def make_plan(desired: Compiled, live: ResourceMap, options: PlanOptions = PlanO
             changes.append(Change(Action.CREATE, want.type, want.key, None, dict(want.attrs), notes, flags))
             fingerprints[addr] = fingerprint(None)
             continue
+        if want.attrs == have.attrs:  # the common case, decided in C
+            continue
         diff = _diff(want.type, want.attrs, have.attrs)
         if diff is None:
             continue
