@@ -157,9 +157,12 @@ def removal_counts(view: PlanView) -> dict[str, tuple[int, int]]:
     return {k: (existing[k], removed[k]) for k in BUDGET_KINDS}
 
 
-def check_budgets(view: PlanView, config: GuardConfig, plan: Plan) -> None:
-    """Refuse removals over a kind's budget unless exactly that number is acknowledged."""
-    for kind, (existing, removed) in removal_counts(view).items():
+def check_budgets(view: PlanView, config: GuardConfig, plan: Plan, counts: dict[str, tuple[int, int]] | None = None) -> None:
+    """Refuse removals over a kind's budget unless exactly that number is acknowledged.
+
+    ``counts`` are :func:`removal_counts` of ``view`` when the caller has them.
+    """
+    for kind, (existing, removed) in (counts if counts is not None else removal_counts(view)).items():
         if removed == 0:
             continue
         budget = config.budget(kind)
@@ -344,12 +347,12 @@ def judge(ctx: "Context", plan: Plan) -> PlanView:
         return PlanView(ctx.live, ctx.live, [], {}, {})
     after = ctx.after(plan.pending) if hasattr(ctx, "after") else None
     view = PlanView.of(ctx.live, plan, model.profiles if model else None, model.workspace_profiles if model else None, after)
+    existing_removed = removal_counts(view)
     check_seats(view, config, plan)
-    check_budgets(view, config, plan)
+    check_budgets(view, config, plan, existing_removed)
     check_last_admins(view, config, plan)
     check_identity(view, ctx.adapter.identity(), plan)
     check_role_cascades(view, config, plan)
-    existing_removed = removal_counts(view)
     plan.extras["safety"] = {
         "removals": {k: {"existing": e, "removed": r} for k, (e, r) in existing_removed.items()},
         "min_admins": config.min_admins,
