@@ -72,6 +72,18 @@ def test_removing_from_git_removes_it_live(any_adapter: AdapterUnderTest) -> Non
 # --- adapters that speak HTTP ------------------------------------------------------------
 
 
+def test_a_manifest_needing_more_than_the_target_expresses_is_refused(http_adapter: AdapterUnderTest) -> None:
+    """Neither SCIM nor Directus keeps a seat limit: the apply says so in one line and touches nothing."""
+    example = http_adapter.example(0)
+    assert "  profile: " in example
+    http_adapter.write(example.replace("  profile: ", "  seats: 50\n  profile: ", 1))
+    before = http_adapter.live_addresses()
+    run = http_adapter.cli("apply", "--auto-approve")
+    assert run.returncode == 1
+    assert "cannot express organization.seats" in one_line_error(run)
+    assert http_adapter.live_addresses() == before
+
+
 def test_a_bad_token_is_one_line_error_and_exit_1(http_adapter: AdapterUnderTest) -> None:
     assert http_adapter.http is not None
     http_adapter.write(http_adapter.example(0))
