@@ -31,6 +31,7 @@ from accessops.plan import invitations, safety
 from accessops.plan.drift import changed_outside
 from accessops.plan.guards_config import apply_guard_flags, management_modes
 from accessops.plan.planner import PlanOptions, make_plan
+from accessops.progress import working
 from accessops.runtime import paused_gc
 from accessops.secrets import redact_text, register_token_files, token_files_from_settings
 from accessops.settings import Settings, load_settings
@@ -156,7 +157,7 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
         if gaps:
             raise ConfigError("; ".join(gaps))
         if read_live:
-            with paused_gc():
+            with paused_gc(), working(f"reading live access from {redact(target.url)}"):
                 ctx.live = adapter.read(model.org_names)
         if need_state:
             ctx.state = open_state(settings, target)

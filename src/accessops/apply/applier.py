@@ -14,46 +14,22 @@ from __future__ import annotations
 
 import getpass
 import socket
-import sys
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from accessops.adapters.base import ItemGoneError
 from accessops.errors import AccessOpsError
 from accessops.plan.change import Change, Plan
+from accessops.progress import Progress
 
 if TYPE_CHECKING:
     from accessops.engine import Context
 
 OnChange = Callable[[int, Change, str], None]
-
-
-class Progress:
-    """``label n/total`` on stderr, only when it is a terminal and the work takes a moment."""
-
-    def __init__(self, label: str, total: int, stream: Any = None) -> None:
-        self.label, self.total = label, total
-        self.stream = stream or sys.stderr
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)()) and total > 0
-        self.started = time.monotonic()
-        self.shown = False
-
-    def step(self, done: int) -> None:
-        """Report ``done`` of ``total``."""
-        if self.enabled and time.monotonic() - self.started > 0.5:
-            self.stream.write(f"\r{self.label} {done}/{self.total}")
-            self.stream.flush()
-            self.shown = True
-
-    def close(self) -> None:
-        """Finish the progress line."""
-        if self.shown:
-            self.stream.write("\n")
 
 
 @dataclass

@@ -31,6 +31,7 @@ from accessops.engine import (
 )
 from accessops.errors import AccessOpsError
 from accessops.plan.change import Change, Plan
+from accessops.progress import working
 from accessops.plan.checks import raise_if_refused
 from accessops.plan.guards_config import add_guard_flags
 from accessops.render.text import render_text
@@ -72,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         acquire_lock(ctx)
         try:
             assert ctx.model is not None
-            ctx.live = ctx.adapter.read(ctx.model.org_names)
+            with working(f"reading live access from {ctx.target.scheme}"):
+                ctx.live = ctx.adapter.read(ctx.model.org_names)
             plan = build_plan(ctx, paths)
             print(render_text(plan.to_json(), color=use_color(args)))
             raise_if_refused(plan)
