@@ -94,7 +94,7 @@ def _pos(node: yaml.Node) -> Pos:
     return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-class _LocatingLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
     """CSafeLoader whose containers remember positions and refuse duplicate keys."""
 
     may_merge = True  # whether the text can hold a "<<" merge key at all

@@ -50,8 +50,8 @@ def compile_model(model: DesiredModel) -> Compiled:
     out = Compiled()
     sets = {name: item.doc.spec for name, item in model.permission_sets.items()}
 
-    for org_name, loaded in sorted(model.organizations.items()):
-        spec = loaded.doc.spec
+    for org_name, org_doc in sorted(model.organizations.items()):
+        spec = org_doc.doc.spec
         o = f"{org_name}/"
         out.add("organization", org_name, profile=spec.profile, seats=spec.seats)
         for type_ in ("workspace", "space", "space_type"):
@@ -77,8 +77,8 @@ def compile_model(model: DesiredModel) -> Compiled:
             for r in spec.custom_roles:
                 out.add("custom_role", o + r.name, description=r.description)
 
-    for key, loaded in sorted(model.workspaces.items()):
-        ws = loaded.doc.spec
+    for key, ws_doc in sorted(model.workspaces.items()):
+        ws = ws_doc.doc.spec
         w = f"{key}/"
         out.add("workspace", key, profile=ws.profile)
         if ws.members is not None:
@@ -112,16 +112,16 @@ def compile_model(model: DesiredModel) -> Compiled:
                     for f in table.fields:
                         out.add("field_permission", f"{w}{table.name}/{f.name}", read=_sorted(f.read))
 
-    for key, loaded in sorted(model.space_types.items()):
-        st = loaded.doc.spec
+    for key, st_doc in sorted(model.space_types.items()):
+        st = st_doc.doc.spec
         out.add("space_type", key, kind=st.kind)
         if st.roles is not None:
             out.manage("space_type_role", f"{key}/")
-            for role in st.roles:
-                out.add("space_type_role", f"{key}/{role.name}", permissions=sorted(set(role.permissions)))
+            for st_role in st.roles:
+                out.add("space_type_role", f"{key}/{st_role.name}", permissions=sorted(set(st_role.permissions)))
 
-    for key, loaded in sorted(model.spaces.items()):
-        sp = loaded.doc.spec
+    for key, sp_doc in sorted(model.spaces.items()):
+        sp = sp_doc.doc.spec
         kind = sp.kind
         if kind is None and sp.type is not None:
             st_item = model.space_types.get(f"{sp.organization}/{sp.type}")
