@@ -20,7 +20,9 @@ from accessops.access.capability import highlight
 from accessops.access.engine import AccessEngine
 from accessops.model.profile import Profile
 from accessops.model.resource import RESOURCE_TYPES, ResourceMap
-from accessops.plan.simulate import configured, simulate
+from accessops.access.overlay import before_engine
+from accessops.plan.invitations import member_address
+from accessops.plan.simulate import configured, configured_resource, simulate
 from accessops.plan.change import Action, Change
 
 # Resource types whose key ends in one member's email: a change to one of
@@ -51,6 +53,7 @@ def access_delta(
     limit: int | None = None,
     cut: dict[str, int] | None = None,
     new_engine: AccessEngine | None = None,
+    old_engine: AccessEngine | None = None,
 ) -> list[dict[str, Any]]:
     """Capabilities gained and lost per member between two states.
 
@@ -59,8 +62,10 @@ def access_delta(
     ``(org, email)`` whose new access waits for them to accept an invitation.
     Once ``limit`` entries are listed the rest are not compared; ``cut``
     (when given) then receives ``limit`` and ``members_not_compared``.
+    ``new_engine`` and ``old_engine``, when given, answer for ``after`` and
+    ``before`` (``old_engine`` at least for the organizations in ``only``).
     """
-    old, new = AccessEngine(before, profiles), new_engine or AccessEngine(after, profiles)
+    old, new = old_engine or AccessEngine(before, profiles), new_engine or AccessEngine(after, profiles)
     out: list[dict[str, Any]] = []
     listed = 0
     skipped = 0
@@ -143,21 +148,31 @@ def plan_access_delta(
         profiles = {**_builtin_profiles(live), **_builtin_profiles(desired)}
     only: dict[str, set[str] | None] = {}
     pending: set[tuple[str, str]] = set()
+    # per organization of one-member changes: every address where before and after may differ
+    touched: dict[str, set[str]] = {}
+    replaced = False
     for c in pending_changes:
         org = c.key.split("/", 1)[0]
+        replaced = replaced or c.action is Action.REPLACE  # a replace takes children along: index afresh
         if c.type in _PER_MEMBER:
             email = c.key.rsplit("/", 1)[1]
             if org not in only or only[org] is not None:
                 only.setdefault(org, set()).add(email)  # type: ignore[union-attr]
+            # a membership of someone new invites them (simulate): their member resource differs too
+            touched.setdefault(org, set()).update((c.address, member_address(c.type, c.key)))
             if (c.type == "member" and c.action is Action.CREATE) or "pending_acceptance" in c.flags:
                 pending.add((org, email))
         else:
             only[org] = None
     # invitees are judged as configured; their entries are marked pending acceptance
-    before = configured(live)
     if after is None:
         after = configured(apply_changes(live, pending_changes))
-    return access_delta(before, after, profiles, only, frozenset(pending), limit, cut, after_engine)
+    if not replaced and all(emails is not None for emails in only.values()):
+        new = after_engine or AccessEngine(after, profiles)
+        people = {org: emails for org, emails in only.items() if emails is not None}
+        old = before_engine(new, live, after, touched, people, configured_resource)
+        return access_delta({}, after, profiles, only, frozenset(pending), limit, cut, new, old)
+    return access_delta(configured(live), after, profiles, only, frozenset(pending), limit, cut, after_engine)
 
 
 def render_access_delta_text(delta: list[dict[str, Any]]) -> list[str]:

@@ -65,5 +65,12 @@ def configured(state: ResourceMap) -> ResourceMap:
     out = dict(state)
     for addr, res in state.items():
         if res.type == "member" and res.attrs.get("status") == "invited":
-            out[addr] = Resource(res.type, res.key, {k: v for k, v in res.attrs.items() if k != "status"})
+            out[addr] = configured_resource(res)
     return out
+
+
+def configured_resource(res: Resource) -> Resource:
+    """One resource as :func:`configured` has it: an invited member as if accepted."""
+    if res.type == "member" and res.attrs.get("status") == "invited":
+        return Resource(res.type, res.key, {k: v for k, v in res.attrs.items() if k != "status"})
+    return res
