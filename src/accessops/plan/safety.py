@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from accessops.engine import Context
 
 _GRANT_TYPES = ("workspace_member", "space_member")
+_COUNTED = frozenset({"member", "team_member", *_GRANT_TYPES})  # what removal budgets count
 _ROLE_LISTS = {"app_permission": ("allow",), "table_permission": ("read", "create", "edit", "delete"), "field_permission": ("read",)}
 
 
@@ -102,8 +103,9 @@ def _pct(share: float) -> str:
 
 def check_seats(view: PlanView, config: GuardConfig, plan: Plan) -> None:
     """Active plus invited members may not exceed the seats once the plan invites or lowers seats."""
-    for addr, org in sorted(view.after.items()):
-        if org.type != "organization" or org.attrs.get("seats") is None:
+    # filter before sorting: the organizations, not all 36k resources, need an order
+    for addr, org in sorted((a, r) for a, r in view.after.items() if r.type == "organization"):
+        if org.attrs.get("seats") is None:
             continue
         seats = int(org.attrs["seats"])
         def members(state: ResourceMap) -> dict[str, Resource]:
@@ -147,7 +149,7 @@ def removal_counts(view: PlanView) -> dict[str, tuple[int, int]]:
         return out
 
     for addr, res in view.before.items():
-        if res.type not in ("member", "team_member", *_GRANT_TYPES) or not view.active(view.before, res.type, res.key):
+        if res.type not in _COUNTED or not _joined(view, view.before, res):
             continue
         gone = view.after.get(addr)
         for kind in kinds(res):
@@ -186,6 +188,13 @@ def check_budgets(view: PlanView, config: GuardConfig, plan: Plan, counts: dict[
 # --- who must stay ---------------------------------------------------------------------------
 
 
+def _joined(view: PlanView, state: ResourceMap, res: Resource) -> bool:
+    """``view.active`` for a resource of ``state``; a member resource is its own person, no look-up needed."""
+    if res.type == "member":
+        return res.attrs.get("status", "active") != "invited"
+    return view.active(state, res.type, res.key)
+
+
 def _admins(view: PlanView, state: ResourceMap) -> dict[tuple[str, str], set[str]]:
     """Addresses of active bypass-role holders in ``state``, by (grant type, organization or workspace).
 
@@ -199,7 +208,7 @@ def _admins(view: PlanView, state: ResourceMap) -> dict[tuple[str, str], set[str
             owner = res.key.rsplit("/", 1)[0]
         else:
             continue
-        if view.is_admin_grant(res) and view.active(state, res.type, res.key):
+        if view.is_admin_grant(res) and _joined(view, state, res):
             out.setdefault((res.type, owner), set()).add(addr)
     return out
 
@@ -207,8 +216,9 @@ def _admins(view: PlanView, state: ResourceMap) -> dict[tuple[str, str], set[str
 def check_last_admins(view: PlanView, config: GuardConfig, plan: Plan) -> None:
     """An organization or workspace never drops below ``min_admins`` active Owner/Admin members."""
     admins_before, admins_after = _admins(view, view.before), _admins(view, view.after)
-    for addr, res in sorted(view.before.items()):
-        if res.type not in ("organization", "workspace") or addr not in view.after:
+    places = sorted((a, r) for a, r in view.before.items() if r.type in ("organization", "workspace"))
+    for addr, res in places:
+        if addr not in view.after:
             continue  # a workspace deleted whole takes its admins with it
         grant_type = "member" if res.type == "organization" else "workspace_member"
         before = admins_before.get((grant_type, res.key), set())
