@@ -59,3 +59,22 @@ def test_duplicate_keys_and_unknown_tags_are_still_problems() -> None:
     with pytest.raises(YamlProblem) as exc:
         load_documents("a: !python/object x\n")
     assert exc.value.code == "yaml.syntax"
+
+
+SCALARS = (
+    "a: 1\nb: 1.5\nc: true\nd: yes\ne: null\nf: ~\ng: 2024-01-02\nh: '1'\ni: None\nj: 0x1F\nk: -.inf\n"
+    "m: 1_000\nn: 2001-12-14t21:59:43.10-05:00\no: Off\np: ''\nq:\nr: [1, x, on]\ns: {t: 0o17}\nu: +1\nv: 1e3\nw: View only\n"
+)
+
+
+@pytest.mark.parametrize("text", [SCALARS, *TEXTS])
+def test_every_scalar_resolves_as_stock_pyyaml_does(text: str) -> None:
+    """The loader's lean resolver gives every plain scalar the tag PyYAML's would."""
+    import yaml
+
+    stock = [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None]
+    ours = [d for d, _ in load_documents(text)]
+    assert ours == stock
+    assert [type(v) for d in ours if isinstance(d, dict) for v in d.values()] == [
+        type(v) for d in stock if isinstance(d, dict) for v in d.values()
+    ]

@@ -99,6 +99,35 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
 
     may_merge = True  # whether the text can hold a "<<" merge key at all
 
+    # libyaml's composer asks the (Python) resolver for the tag of every
+    # node. The safe resolver has no path resolvers, so resolving is only
+    # "which implicit pattern matches this plain scalar"; the same answer as
+    # PyYAML's, without building a list per call.
+    _by_first: dict[str | None, list[tuple[str, Any]]] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                by_first = type(self)._by_first
+                first = value[0] if value else ""
+                candidates = by_first.get(first)
+                if candidates is None:
+                    table = self.yaml_implicit_resolvers
+                    candidates = by_first[first] = list(table.get(first, [])) + list(table.get(None, []))
+                for tag, regexp in candidates:
+                    if regexp.match(value):
+                        return tag
+            return str(self.DEFAULT_SCALAR_TAG)
+        if kind is yaml.SequenceNode:
+            return str(self.DEFAULT_SEQUENCE_TAG)
+        return str(self.DEFAULT_MAPPING_TAG)
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """No path resolvers: nothing to track."""
+
+    def ascend_resolver(self) -> None:
+        """No path resolvers: nothing to track."""
+
     def construct_located_mapping(self, node: yaml.MappingNode) -> Iterator[LocatedDict]:
         data = LocatedDict(node)
         yield data
