@@ -75,6 +75,13 @@ def test_every_scalar_resolves_as_stock_pyyaml_does(text: str) -> None:
     stock = [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None]
     ours = [d for d, _ in load_documents(text)]
     assert ours == stock
-    assert [type(v) for d in ours if isinstance(d, dict) for v in d.values()] == [
-        type(v) for d in stock if isinstance(d, dict) for v in d.values()
-    ]
+
+
+    def scalar_types(value: object) -> list[type]:  # containers are located subclasses on purpose
+        if isinstance(value, dict):
+            return [t for v in value.values() for t in scalar_types(v)]
+        if isinstance(value, list):
+            return [t for v in value for t in scalar_types(v)]
+        return [type(value)]
+
+    assert scalar_types(ours) == scalar_types(stock)
