@@ -195,27 +195,43 @@ def _joined(view: PlanView, state: ResourceMap, res: Resource) -> bool:
     return view.active(state, res.type, res.key)
 
 
-def _admins(view: PlanView, state: ResourceMap) -> dict[tuple[str, str], set[str]]:
-    """Addresses of active bypass-role holders in ``state``, by (grant type, organization or workspace).
+def _admins(
+    view: PlanView, state: ResourceMap, known: dict[str, tuple[str, str]] | None = None
+) -> tuple[dict[tuple[str, str], set[str]], dict[str, tuple[str, str]]]:
+    """Active bypass-role holders in ``state``: by (grant type, organization or workspace), and by address.
 
     One pass over the state for every organization and workspace at once.
+    With ``known`` (the by-address answer for ``view.before``), a grant whose
+    object and person are the very same objects as before keeps its answer:
+    the simulated state shares every object the plan does not touch.
     """
-    out: dict[tuple[str, str], set[str]] = {}
+    by_place: dict[tuple[str, str], set[str]] = {}
+    by_addr: dict[str, tuple[str, str]] = {}
+    before = view.before
     for addr, res in state.items():
-        if res.type == "member":
-            owner = res.org
-        elif res.type == "workspace_member":
-            owner = res.key.rsplit("/", 1)[0]
+        type_ = res.type
+        if type_ == "member":
+            if known is not None and before.get(addr) is res:
+                place = known.get(addr)
+            else:
+                place = (type_, res.org) if view.is_admin_grant(res) and _joined(view, state, res) else None
+        elif type_ == "workspace_member":
+            if known is not None and before.get(addr) is res and state.get(who := member_address(type_, res.key)) is before.get(who):
+                place = known.get(addr)
+            else:
+                place = (type_, res.key.rsplit("/", 1)[0]) if view.is_admin_grant(res) and _joined(view, state, res) else None
         else:
             continue
-        if view.is_admin_grant(res) and _joined(view, state, res):
-            out.setdefault((res.type, owner), set()).add(addr)
-    return out
+        if place is not None:
+            by_addr[addr] = place
+            by_place.setdefault(place, set()).add(addr)
+    return by_place, by_addr
 
 
 def check_last_admins(view: PlanView, config: GuardConfig, plan: Plan) -> None:
     """An organization or workspace never drops below ``min_admins`` active Owner/Admin members."""
-    admins_before, admins_after = _admins(view, view.before), _admins(view, view.after)
+    admins_before, known = _admins(view, view.before)
+    admins_after, _ = _admins(view, view.after, known)
     places = sorted((a, r) for a, r in view.before.items() if r.type in ("organization", "workspace"))
     for addr, res in places:
         if addr not in view.after:
