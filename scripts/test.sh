@@ -11,4 +11,4 @@ t1=$(date +%s)
 bash scripts/install-directus.sh >/dev/null
 t2=$(date +%s)
 echo "setup: python packages $((t1 - t0))s, directus $((t2 - t1))s"
-python3 -m pytest -q "$@"
+python3 -m pytest -q --durations=8 "$@"
