@@ -79,11 +79,15 @@ def app_rule(view: OrgView, who: Person, ws: str, app: str) -> Verdict:
         if role is not None and "read" in role.actions:
             return True, [f"app {app} is open to every role", f"{short(who)} is {role.name}"]
         return False, [f"app {app} is open to every role", f"{short(who)} has no default role that reads"]
-    held = sorted(_roles(wm) & set(allow))
-    reason = f"app access is limited to [{', '.join(allow)}]"
+    return _holds_listed_role(who, wm, allow, f"app access is limited to [{', '.join(allow)}]")
+
+
+def _holds_listed_role(who: Person, wm: Attrs, listed: list[str], reason: str) -> Verdict:
+    """A restricted app, table action or field: allowed when the member holds one of the listed roles."""
+    held = sorted(_roles(wm) & set(listed))
     if held:
         return True, [reason, f"{short(who)} has {', '.join(held)}"]
-    return False, [reason, f"{short(who)} is {_describe(wm)} without {' or '.join(allow) or 'any of them'}"]
+    return False, [reason, f"{short(who)} is {_describe(wm)} without {' or '.join(listed) or 'any of them'}"]
 
 
 def table_rule(view: OrgView, who: Person, ws: str, table: str, action: str) -> Verdict:
@@ -102,11 +106,7 @@ def table_rule(view: OrgView, who: Person, ws: str, table: str, action: str) -> 
         if role is None or not role.actions:
             return False, [reason, f"{short(who)} has no default workspace role, and custom roles grant only where permissions name them"]
         return False, [reason, f"{short(who)} is {role.name}, which cannot {action}"]
-    held = sorted(_roles(wm) & set(restricted))
-    reason = f"table {action} is restricted to [{', '.join(restricted)}]"
-    if held:
-        return True, [reason, f"{short(who)} has {', '.join(held)}"]
-    return False, [reason, f"{short(who)} is {_describe(wm)} without {' or '.join(restricted) or 'any of them'}"]
+    return _holds_listed_role(who, wm, restricted, f"table {action} is restricted to [{', '.join(restricted)}]")
 
 
 def field_rule(view: OrgView, who: Person, ws: str, table: str, field: str) -> Verdict:
@@ -120,8 +120,4 @@ def field_rule(view: OrgView, who: Person, ws: str, table: str, field: str) -> V
     restricted = view.fields.get(ws, {}).get(table, {}).get(field, {}).get("read")
     if restricted is None:
         return True, [f"field {field} read is unrestricted", *reasons]
-    held = sorted(_roles(wm) & set(restricted))
-    reason = f"field {field} read is restricted to [{', '.join(restricted)}]"
-    if held:
-        return True, [reason, f"{short(who)} has {', '.join(held)}"]
-    return False, [reason, f"{short(who)} is {_describe(wm)} without {' or '.join(restricted) or 'any of them'}"]
+    return _holds_listed_role(who, wm, restricted, f"field {field} read is restricted to [{', '.join(restricted)}]")
