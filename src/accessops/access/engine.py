@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
+from typing import Any
 
 from accessops.access import rules_org, rules_space, rules_workspace
 from accessops.access.capability import (
@@ -225,7 +226,7 @@ class AccessEngine:
         out = set(everywhere)
         for locus in fast.loci_of.get(email, ()):
             out -= per_locus.get(locus, frozenset())  # names are unique to their locus (see _FastOrg.build)
-            out.update(name for name, rule in fast.rules.get(locus, ()) if rule(view, who)[0])
+            out |= fast.held_in(view, who, locus)
         return out
 
     def _fast_org(self, org: str) -> "_FastOrg | None":
@@ -255,6 +256,29 @@ class AccessEngine:
         return answers
 
 
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a membership's attrs: equal only for equal values of the same types."""
+    # located YAML values are str/dict/list subclasses; the rules only read them
+    if value is None or isinstance(value, str):
+        return value if type(value) is str else str(value)
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted(((k, _frozen(v)) for k, v in value.items()), key=lambda kv: repr(kv[0]))))
+    if isinstance(value, (list, tuple)):
+        return ("list", tuple(_frozen(v) for v in value))
+    kind = type(value)
+    if kind in (bool, int, float):
+        return (kind.__name__, value)  # True and 1 are equal keys otherwise
+    return object()  # anything else: never shared
+
+
+# Rules whose answer for a member of the workspace depends only on that
+# membership and the workspace's structure: who the member is shows only in
+# the reasons (seed 001: the org role grants nothing inside a workspace).
+_WORKSPACE_RULES = frozenset({
+    rules_workspace.ws_admin_rule, rules_workspace.section_rule, rules_workspace.app_rule,
+    rules_workspace.table_rule, rules_workspace.field_rule,
+})
+
 # A member of nothing: stands in for every member outside a workspace or space.
 _NOBODY = "\x00outside"
 
@@ -266,6 +290,8 @@ class _FastOrg:
         self.rules = rules  # locus (workspace or space name; None: the organization) -> (name, rule)
         self.loci_of = loci_of  # email -> loci where they hold a membership
         self._outside: dict[tuple[str, bool, bool], tuple[dict[str | None, frozenset[str]], frozenset[str]]] = {}
+        self._held: dict[tuple[Any, ...], frozenset[str]] = {}  # see held_in
+        self._ws_only: dict[str, bool] = {}  # see _workspace_only
 
     @classmethod
     def build(cls, engine: AccessEngine, org: str) -> "_FastOrg | None":
@@ -290,6 +316,35 @@ class _FastOrg:
                 for email in people:
                     loci_of.setdefault(email, set()).add(locus)
         return cls(rules, loci_of)
+
+    def held_in(self, view: OrgView, who: Person, locus: str) -> frozenset[str]:
+        """What ``who`` holds in one of their own loci.
+
+        A locus's rules look at the organization's structure, at who the
+        member is (org role, global admin, declared) and at their own
+        membership there, nothing else; so members alike in those share one
+        answer, worked out once (many people hold the same membership).
+        """
+        email = who.email
+        ws = view.ws_members.get(locus)
+        space = view.space_members.get(locus)
+        mine = ws.get(email) if ws else None
+        key: tuple[Any, ...]
+        if mine is not None and self._workspace_only(locus):
+            key = (locus, _frozen(mine))  # a workspace member's answers there depend on the membership alone
+        else:
+            key = (locus, who.role_name, who.global_admin, who.declared, _frozen(mine), _frozen(space.get(email)) if space else None)
+        found = self._held.get(key)
+        if found is None:
+            found = self._held[key] = frozenset(name for name, rule in self.rules.get(locus, ()) if rule(view, who)[0])
+        return found
+
+    def _workspace_only(self, locus: str) -> bool:
+        """Whether every rule of ``locus`` is a workspace rule (none of a space of the same name)."""
+        known = self._ws_only.get(locus)
+        if known is None:
+            known = self._ws_only[locus] = all(getattr(rule, "func", None) in _WORKSPACE_RULES for _, rule in self.rules.get(locus, ()))
+        return known
 
     def outside(self, view: OrgView, who: Person) -> tuple[dict[str | None, frozenset[str]], frozenset[str]]:
         """What someone like ``who`` holds without any membership: per locus (org-level under None), and in all."""

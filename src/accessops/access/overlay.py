@@ -88,6 +88,7 @@ def _org_before(after: AccessEngine, org: str, diffs: Iterable[tuple[Resource | 
                 loci_of[email] = _loci(view, email)
             shared = _FastOrg(fast.rules, loci_of)
             shared._outside = fast._outside  # answers for someone in no workspace or space depend on structure only
+            shared._held = fast._held  # so do answers for alike members with equal own memberships (held_in)
     return view, frozenset(known), shared
 
 
