@@ -148,10 +148,24 @@ def removal_counts(view: PlanView) -> dict[str, tuple[int, int]]:
             out.append("admins")
         return out
 
-    for addr, res in view.before.items():
-        if res.type not in _COUNTED or not _joined(view, view.before, res):
+    before, after = view.before, view.after
+    joined: dict[str, bool] = {}  # member address -> has joined; asked once per person, not per membership
+    for addr, res in before.items():
+        type_ = res.type
+        if type_ not in _COUNTED:
             continue
-        gone = view.after.get(addr)
+        if type_ == "member":
+            if res.attrs.get("status", "active") == "invited":
+                continue
+        else:  # view.active on the state before, inlined: this loop sees every resource
+            who = member_address(type_, res.key)
+            ok = joined.get(who)
+            if ok is None:
+                person = before.get(who)
+                ok = joined[who] = person is not None and person.attrs.get("status", "active") != "invited"
+            if not ok:
+                continue
+        gone = after.get(addr)
         for kind in kinds(res):
             existing[kind] += 1
             if gone is None or (kind == "admins" and not view.is_admin_grant(gone)):
@@ -208,18 +222,24 @@ def _admins(
     by_place: dict[tuple[str, str], set[str]] = {}
     by_addr: dict[str, tuple[str, str]] = {}
     before = view.before
+    org_roles, ws_roles = view.org_admin_roles, view.workspace_admin_roles
+    # view.is_admin_grant and _joined, inlined: this loop sees every resource twice per plan
     for addr, res in state.items():
         type_ = res.type
         if type_ == "member":
             if known is not None and before.get(addr) is res:
                 place = known.get(addr)
             else:
-                place = (type_, res.org) if view.is_admin_grant(res) and _joined(view, state, res) else None
+                org = res.org
+                attrs = res.attrs
+                joined = attrs.get("role") in org_roles(org) and attrs.get("status", "active") != "invited"
+                place = (type_, org) if joined else None
         elif type_ == "workspace_member":
             if known is not None and before.get(addr) is res and state.get(who := member_address(type_, res.key)) is before.get(who):
                 place = known.get(addr)
             else:
-                place = (type_, res.key.rsplit("/", 1)[0]) if view.is_admin_grant(res) and _joined(view, state, res) else None
+                ws = res.key.rsplit("/", 1)[0]
+                place = (type_, ws) if res.attrs.get("role") in ws_roles(ws) and view.active(state, type_, res.key) else None
         else:
             continue
         if place is not None:
