@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from accessops.access.capability import highlight
-from accessops.access.engine import AccessEngine
+from accessops.access.engine import AccessEngine, _frozen
 from accessops.model.profile import Profile
 from accessops.model.resource import RESOURCE_TYPES, ResourceMap
 from accessops.access.overlay import before_engine
@@ -38,6 +38,35 @@ DELTA_LIMIT = 200_000
 
 def _allowed(engine: AccessEngine, org: str, email: str) -> set[str]:
     return engine.allowed(org, email)
+
+
+def _alike_workspaces(old: AccessEngine, new: AccessEngine, org: str, email: str) -> frozenset[str] | None:
+    """Workspaces where ``email`` answers alike before and after without asking, or None to ask everything.
+
+    Only when both engines group the same rules (the before engine derived
+    from the after one, see overlay) and the member has access on both
+    sides: then a workspace whose rules are all workspace rules, where they
+    hold an equal membership before and after, answers alike (the answers
+    there depend on that membership alone), so both sides may leave it out.
+    """
+    if org not in old.views or org not in new.views:
+        return None
+    fast_old, fast_new = old._fast_org(org), new._fast_org(org)
+    if fast_old is None or fast_new is None or fast_old.rules is not fast_new.rules:
+        return None
+    view_old, view_new = old.views[org], new.views[org]
+    for engine, view in ((old, view_old), (new, view_new)):
+        if email not in engine._known.get(org, frozenset()) or view.person(email).invited:
+            return None  # one side answers "nothing": every locus must be listed on the other
+    alike = set()
+    for locus in fast_old.loci_of.get(email, set()) & fast_new.loci_of.get(email, set()):
+        was = view_old.ws_members.get(locus, {}).get(email)
+        now = view_new.ws_members.get(locus, {}).get(email)
+        if was is None or now is None or not fast_old.workspace_only(locus):
+            continue
+        if was is now or _frozen(was) == _frozen(now):
+            alike.add(locus)
+    return frozenset(alike)
 
 
 def _entries(names: Iterable[str], billing: frozenset[str]) -> list[dict[str, Any]]:
@@ -80,8 +109,12 @@ def access_delta(
             if limit is not None and listed >= limit:
                 skipped += 1
                 continue
-            was = _allowed(old, org, email) if org in old.views else set()
-            now = _allowed(new, org, email) if org in new.views else set()
+            alike = _alike_workspaces(old, new, org, email)
+            if alike:  # both sides leave the same workspaces out: the differences stay whole
+                was, now = old.allowed(org, email, alike), new.allowed(org, email, alike)
+            else:
+                was = _allowed(old, org, email) if org in old.views else set()
+                now = _allowed(new, org, email) if org in new.views else set()
             if was == now:
                 continue
             out.append(
