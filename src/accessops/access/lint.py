@@ -70,19 +70,37 @@ def unused_custom_roles(view: OrgView) -> list[str]:
     return sorted(set(view.custom_roles) - used)
 
 
+def _role_lookup(view: OrgView, ws: str) -> Any:
+    """``view.ws_role`` for one workspace, asked once per role name (every member asks)."""
+    known: dict[Any, Any] = {}
+
+    def role(name: Any) -> Any:
+        if not isinstance(name, (str, type(None))):
+            return view.ws_role(ws, name)
+        if name not in known:
+            known[name] = view.ws_role(ws, name)
+        return known[name]
+
+    return role
+
+
 def blank_screen_members(view: OrgView) -> list[tuple[str, str]]:
     """``(workspace, email)`` of members with no default access and no used custom role (seed 003)."""
     found = []
     for ws, members in sorted(view.ws_members.items()):
         used = view.used_custom_roles(ws)
-        for email, wm in sorted(members.items()):
-            role = view.ws_role(ws, wm.get("role"))
+        ws_role = _role_lookup(view, ws)
+        has_sections = bool(view.ws_profile(ws).sections)
+        here = []
+        for email, wm in members.items():  # sorted below: few are found
+            role = ws_role(wm.get("role"))
             if role is not None and (role.bypass or role.actions):
                 continue
-            if view.ws_profile(ws).sections and wm.get("sections"):
+            if has_sections and wm.get("sections"):
                 continue  # seed 002 members get their access from section scopes
             if not set(wm.get("custom_roles") or []) & used:
-                found.append((ws, email))
+                here.append((ws, email))
+        found += sorted(here)
     return found
 
 
@@ -90,21 +108,41 @@ def broad_full_scopes(view: OrgView) -> list[tuple[str, str, list[str]]]:
     """``(address, email, keys)`` of members with Full on at least three quarters of a kind's scope keys."""
     found = []
 
-    def judge(addr: str, email: str, scopes: dict[str, str], vocabulary: list[str]) -> None:
+    def judge(scopes: dict[str, str], vocabulary: list[str], needed: float) -> list[str] | None:
         full = sorted(k for k, level in scopes.items() if level == "Full" and k in vocabulary)
-        if vocabulary and len(full) >= max(BROAD_MIN, BROAD_SHARE * len(vocabulary)):
-            found.append((addr, email, full))
+        return full if len(full) >= needed else None
 
     for ws, members in sorted(view.ws_members.items()):
         sections = view.ws_profile(ws).sections
-        for email, wm in sorted(members.items()):
-            role = view.ws_role(ws, wm.get("role"))
+        needed = max(BROAD_MIN, BROAD_SHARE * len(sections))
+        if not sections:
+            continue
+        ws_role = _role_lookup(view, ws)
+        here = []
+        for email, wm in members.items():  # sorted below: few are found
+            scopes = wm.get("sections") or {}
+            if len(scopes) < needed:
+                continue  # fewer keys than needed cannot be Full on enough of them
+            role = ws_role(wm.get("role"))
             if role is None or not role.bypass:
-                judge(address("workspace_member", f"{view.name}/{ws}/{email}"), email, wm.get("sections") or {}, sections)
+                full = judge(scopes, sections, needed)
+                if full is not None:
+                    here.append((email, full))
+        found += [(address("workspace_member", f"{view.name}/{ws}/{email}"), email, full) for email, full in sorted(here, key=lambda h: h[0])]
     keys = [*view.profile.features, *view.profile.settings]
+    needed = max(BROAD_MIN, BROAD_SHARE * len(keys))
+    if not keys:
+        return found
     for space, members in sorted(view.space_members.items()):
-        for email, sm in sorted(members.items()):
-            judge(address("space_member", f"{view.name}/{space}/{email}"), email, {**(sm.get("features") or {}), **(sm.get("settings") or {})}, keys)
+        here = []
+        for email, sm in members.items():
+            features, settings = sm.get("features") or {}, sm.get("settings") or {}
+            if len(features) + len(settings) < needed:
+                continue  # the merged scopes hold no more keys than these two together
+            full = judge({**features, **settings}, keys, needed)
+            if full is not None:
+                here.append((email, full))
+        found += [(address("space_member", f"{view.name}/{space}/{email}"), email, full) for email, full in sorted(here, key=lambda h: h[0])]
     return found
 
 
