@@ -69,22 +69,18 @@ def _guardrail(engine: AccessEngine, org: str, rail: Guardrail) -> list[str]:
     top = view.top_role()
     members = engine.members(org)
     fails: list[str] = []
+    people = [(e, view.person(e)) for e in members] if rail.owner_only or rail.min_owners is not None else []
+    # An organization-level permission depends only on who a person is
+    # (role, global admin, invited, declared), not on their email: ask once per
+    # kind, of the first member of that kind.
+    below_top = [(e, (who.role_name, who.global_admin, who.invited, who.declared)) for e, who in people if who.role_name != top]
+    first_of_kind: dict[tuple[Any, ...], str] = {}
+    for e, kind in below_top:
+        first_of_kind.setdefault(kind, e)
     for key in rail.owner_only or []:
         assigned = view.org_permissions.get(key)
-        # An organization-level permission depends only on who a person is
-        # (role, global admin, invited, declared), not on their email: ask once per kind.
-        answers: dict[tuple[Any, ...], bool] = {}
-        holders = []
-        for e in members:
-            who = view.person(e)
-            if who.role_name == top:
-                continue
-            kind = (who.role_name, who.global_admin, who.invited, who.declared)
-            allowed = answers.get(kind)
-            if allowed is None:
-                allowed = answers[kind] = engine.check(org, e, key, org).allowed
-            if allowed:
-                holders.append(e)
+        answers = {kind: engine.check(org, e, key, org).allowed for kind, e in first_of_kind.items()}
+        holders = [e for e, kind in below_top if answers[kind]]
         if assigned is not None and assigned != top:
             fails.append(f"guardrail {rail.name}: {key} is allowed to {assigned} and above; it must stay {top}-only")
         elif holders:
@@ -97,7 +93,7 @@ def _guardrail(engine: AccessEngine, org: str, rail: Guardrail) -> list[str]:
                 what = f"{action} {local_name(org, resource)}"
                 fails.append(f"guardrail {rail.name}: only team {rail.only_team} may hold {what}; held outside it by {_names(outside)}")
     if rail.min_owners is not None:
-        owners = [e for e in members if (p := view.person(e)).declared and not p.invited and p.role_name == top]
+        owners = [e for e, p in people if p.declared and not p.invited and p.role_name == top]
         if len(owners) < rail.min_owners:
             fails.append(f"guardrail {rail.name}: at least {rail.min_owners} active {top}(s) required, found {len(owners)}" + (f" ({_names(owners)})" if owners else ""))
     for domain in rail.forbidden_domains or []:
