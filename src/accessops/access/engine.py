@@ -306,11 +306,15 @@ class _FastOrg:
         rules: dict[str | None, list[tuple[str, Rule]]] = {}
         owner: dict[str, str | None] = {}
         for action, resource in engine.vocabulary(org):
-            act, full = engine.canonical(org, action, resource)
+            local = local_name(org, resource)
+            if action in VERB_GRANTS and local.count("/") == 1:
+                act, full = engine.canonical(org, action, resource)
+                local = local_name(org, full)
+            else:  # canonical() only respells a plain verb on a two-part key; vocabulary keys are full already
+                act, full = action, resource
             rule = engine.rule_for(org, act, full)
             if rule is None:
                 continue
-            local = local_name(org, full)
             locus = None if full == org else local.split("/", 1)[0]
             name = f"{act} {local}"
             if owner.setdefault(name, locus) != locus:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from accessops.model.profile import OrgRole, Profile, WorkspaceRole
@@ -111,6 +112,9 @@ class OrgView:
         return self.profile.org_roles[0].name if self.profile.org_roles else "Owner"
 
 
+_KEY = attrgetter("key")  # sort key of build_index: a C getter, 36k calls per index
+
+
 def build_index(resources: ResourceMap, profiles: Mapping[str, Profile]) -> dict[str, OrgView]:
     """Index ``resources`` per organization; ``profiles`` maps org (and ``org/ws`` overrides) to profiles.
 
@@ -120,11 +124,11 @@ def build_index(resources: ResourceMap, profiles: Mapping[str, Profile]) -> dict
     for org, profile in profiles.items():
         if "/" not in org:
             views[org] = OrgView(org, profile)
-    for res in sorted(resources.values(), key=lambda r: r.key):
-        view = views.get(res.org)
+    for res in sorted(resources.values(), key=_KEY):
+        parts = res.key.split("/")
+        view = views.get(parts[0])  # res.org, without a property call per resource
         if view is None:
             continue
-        parts = res.key.split("/")
         a = res.attrs
         t = res.type
         if t == "organization":
