@@ -108,10 +108,10 @@ def check_seats(view: PlanView, config: GuardConfig, plan: Plan) -> None:
         if org.attrs.get("seats") is None:
             continue
         seats = int(org.attrs["seats"])
-        def members(state: ResourceMap) -> dict[str, Resource]:
-            return {a: r for a, r in state.items() if r.type == "member" and r.org == org.key}
-        now, then = members(view.after), members(view.before)
-        invites = sorted(set(now) - set(then))
+        prefix = org.key + "/"  # r.org == org.key, without a property call per resource
+        now = {a: r for a, r in view.after.items() if r.type == "member" and (r.key.startswith(prefix) or r.key == org.key)}
+        # a member address also in before is a member of the same organization there: no need to list before's
+        invites = sorted(a for a in now if a not in view.before)
         old_seats = view.before[addr].attrs.get("seats") if addr in view.before else None
         if len(now) <= seats or not (invites or old_seats != seats):
             continue
