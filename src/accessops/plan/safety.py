@@ -158,7 +158,8 @@ def removal_counts(view: PlanView) -> dict[str, tuple[int, int]]:
             if res.attrs.get("status", "active") == "invited":
                 continue
         else:  # view.active on the state before, inlined: this loop sees every resource
-            who = member_address(type_, res.key)
+            key = res.key
+            who = f'member["{key.partition("/")[0]}/{key.rpartition("/")[2]}"]'  # member_address(type_, key)
             ok = joined.get(who)
             if ok is None:
                 person = before.get(who)
@@ -230,7 +231,7 @@ def _admins(
             if known is not None and before.get(addr) is res:
                 place = known.get(addr)
             else:
-                org = res.org
+                org = res.key.split("/", 1)[0]  # res.org
                 attrs = res.attrs
                 joined = attrs.get("role") in org_roles(org) and attrs.get("status", "active") != "invited"
                 place = (type_, org) if joined else None

@@ -65,12 +65,16 @@ def configured(state: ResourceMap) -> ResourceMap:
     out = dict(state)
     for addr, res in state.items():
         if res.type == "member" and res.attrs.get("status") == "invited":
-            out[addr] = configured_resource(res)
+            attrs = dict(res.attrs)  # configured_resource, inlined: most members of a large tenant pass here
+            del attrs["status"]
+            out[addr] = Resource(res.type, res.key, attrs)
     return out
 
 
 def configured_resource(res: Resource) -> Resource:
     """One resource as :func:`configured` has it: an invited member as if accepted."""
     if res.type == "member" and res.attrs.get("status") == "invited":
-        return Resource(res.type, res.key, {k: v for k, v in res.attrs.items() if k != "status"})
+        attrs = dict(res.attrs)  # keeps the order of the other attributes
+        del attrs["status"]
+        return Resource(res.type, res.key, attrs)
     return res
