@@ -289,6 +289,13 @@ _WORKSPACE_RULES = frozenset({
 _NOBODY = "\x00outside"
 
 
+def _nobody_holds(rule: Rule, view: OrgView, nobody: Person) -> bool:
+    """``rule(view, nobody)[0]``; a space scope without a membership there needs a bypass role, no need to ask."""
+    if getattr(rule, "func", None) is rules_space.scope_rule:
+        return nobody.bypass
+    return rule(view, nobody)[0]
+
+
 class _FastOrg:
     """One organization's capabilities grouped by locus, for :meth:`AccessEngine.allowed`."""
 
@@ -364,7 +371,7 @@ class _FastOrg:
             nobody = Person(_NOBODY, who.role, who.role_name, who.global_admin, False, who.declared)
             # workspace rules grant nothing without a membership there (seed 001): no need to ask
             per_locus = {
-                locus: frozenset() if self.workspace_only(locus) else frozenset(n for n, rule in caps if rule(view, nobody)[0])
+                locus: frozenset() if self.workspace_only(locus) else frozenset(n for n, rule in caps if _nobody_holds(rule, view, nobody))
                 for locus, caps in self.rules.items()
             }
             found = self._outside[key] = (per_locus, frozenset().union(*per_locus.values()))

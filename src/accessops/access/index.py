@@ -55,6 +55,7 @@ class OrgView:
     space_members: dict[str, dict[str, Attrs]] = field(default_factory=dict)
     seats: int | None = None
     _people: dict[str, Person] = field(default_factory=dict, repr=False, compare=False)  # person() answers
+    _roles: dict[str, OrgRole] | None = field(default=None, repr=False, compare=False)  # see _role_by_name
 
     # --- derived -------------------------------------------------------------
 
@@ -82,9 +83,18 @@ class OrgView:
             lowest = ranks[-1] if ranks else None
             return Person(email, lowest, lowest.name if lowest else "Member", False, False, False)
         name = str(attrs.get("role") or (ranks[-1].name if ranks else "Member"))
-        role = next((r for r in ranks if r.name == name), None)
+        role = self._role_by_name().get(name)
         invited = attrs.get("status") == "invited"
         return Person(email, role, name, bool(attrs.get("global_admin")), invited, True)
+
+    def _role_by_name(self) -> dict[str, OrgRole]:
+        """The profile's org roles by name, the first of a name winning (as a search in rank order finds it)."""
+        if self._roles is None:
+            roles: dict[str, OrgRole] = {}
+            for r in self.profile.org_roles:
+                roles.setdefault(r.name, r)
+            self._roles = roles
+        return self._roles
 
     def ws_profile(self, ws: str) -> Profile:
         """A workspace's profile: its own override, else the organization's."""
