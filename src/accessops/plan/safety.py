@@ -53,6 +53,8 @@ class PlanView:
     workspace_profiles: dict[str, Profile]
     # (kind, org or workspace) -> bypass role names; asked once per member otherwise
     _admin_roles: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # _admins(self, self.before), found by removal_counts on its way (it sees every joined grant)
+    _admins_before: "tuple[dict[tuple[str, str], set[str]], dict[str, tuple[str, str]]] | None" = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, live: ResourceMap, plan: Plan, profiles: dict[str, Profile] | None = None, workspace_profiles: dict[str, Profile] | None = None, after: ResourceMap | None = None) -> "PlanView":
@@ -150,6 +152,8 @@ def removal_counts(view: PlanView) -> dict[str, tuple[int, int]]:
 
     before, after = view.before, view.after
     joined: dict[str, bool] = {}  # member address -> has joined; asked once per person, not per membership
+    admins_by_place: dict[tuple[str, str], set[str]] = {}
+    admins_by_addr: dict[str, tuple[str, str]] = {}
     for addr, res in before.items():
         type_ = res.type
         if type_ not in _COUNTED:
@@ -171,6 +175,11 @@ def removal_counts(view: PlanView) -> dict[str, tuple[int, int]]:
             existing[kind] += 1
             if gone is None or (kind == "admins" and not view.is_admin_grant(gone)):
                 removed[kind] += 1
+            if kind == "admins":  # a joined admin grant: what _admins lists for the state before
+                place = (type_, res.org if type_ == "member" else res.key.rsplit("/", 1)[0])
+                admins_by_addr[addr] = place
+                admins_by_place.setdefault(place, set()).add(addr)
+    view._admins_before = (admins_by_place, admins_by_addr)
     return {k: (existing[k], removed[k]) for k in BUDGET_KINDS}
 
 
@@ -251,7 +260,7 @@ def _admins(
 
 def check_last_admins(view: PlanView, config: GuardConfig, plan: Plan) -> None:
     """An organization or workspace never drops below ``min_admins`` active Owner/Admin members."""
-    admins_before, known = _admins(view, view.before)
+    admins_before, known = view._admins_before or _admins(view, view.before)
     admins_after, _ = _admins(view, view.after, known)
     places = sorted((a, r) for a, r in view.before.items() if r.type in ("organization", "workspace"))
     for addr, res in places:
