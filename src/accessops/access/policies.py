@@ -12,6 +12,7 @@ from typing import Any
 
 from accessops.access.capability import full_name, level_action, local_name, short_member
 from accessops.access.engine import AccessEngine
+from accessops.access.index import Person
 from accessops.errors import Refusal
 from accessops.manifest.loader import DesiredModel, Loaded
 from accessops.model.manifest import Assertion, GrantSelector, Guardrail, Policy
@@ -61,15 +62,22 @@ def _selected(engine: AccessEngine, org: str, grant: GrantSelector) -> list[tupl
     return [(a, r) for a, r in engine.vocabulary(org) if a == action and (wanted is None or r == wanted)]
 
 
-def _guardrail(engine: AccessEngine, org: str, rail: Guardrail) -> list[str]:
-    """Why one guardrail fails (empty when it holds)."""
+def _guardrail(engine: AccessEngine, org: str, rail: Guardrail, looked_up: dict[str, list[tuple[str, Person]]] | None = None) -> list[str]:
+    """Why one guardrail fails (empty when it holds).
+
+    ``looked_up`` (org -> every member and who they are) is shared by the
+    guardrails of one policy, so 10k members are looked up once.
+    """
     view = engine.views.get(org)
     if view is None:
         return []
     top = view.top_role()
     members = engine.members(org)
     fails: list[str] = []
-    people = [(e, view.person(e)) for e in members] if rail.owner_only or rail.min_owners is not None else []
+    people: list[tuple[str, Person]] = []
+    if rail.owner_only or rail.min_owners is not None:
+        known = looked_up if looked_up is not None else {}
+        people = known[org] if org in known else known.setdefault(org, [(e, view.person(e)) for e in members])
     # An organization-level permission depends only on who a person is
     # (role, global admin, invited, declared), not on their email: ask once per
     # kind, of the first member of that kind.
@@ -136,8 +144,9 @@ def _evaluate(engine: AccessEngine, loaded: Loaded[Policy]) -> list[PolicyFailur
         p = loaded.problem(path, "policy.failed", message)
         out.append(PolicyFailure(name, p.file, p.line, p.column, message))
 
+    looked_up: dict[str, list[tuple[str, Person]]] = {}
     for i, rail in enumerate(spec.guardrails or []):
-        for why in _guardrail(engine, spec.organization, rail):
+        for why in _guardrail(engine, spec.organization, rail, looked_up):
             fail(("spec", "guardrails", i), why)
     for i, assertion in enumerate(spec.assertions or []):
         failed = _assertion(engine, spec.organization, assertion)
