@@ -212,3 +212,8 @@ def test_verbose_reports_requests_and_writes(repo: Path, capsys: pytest.CaptureF
     assert run("apply", "policies", "--auto-approve", "-v") == 0
     err = capsys.readouterr().err
     assert re.search(r"^local: \d+ request\(s\), 15 write\(s\)$", err, re.M), err
+
+
+def test_no_manifests_is_an_error_not_an_empty_plan(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("plan", "policies") == 1
+    assert "error: policies: no manifests found (*.yaml or *.yml)" in capsys.readouterr().err

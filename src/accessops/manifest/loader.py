@@ -188,7 +188,11 @@ def load(paths: Iterable[str | Path], *, check: bool = True) -> DesiredModel:
 
 
 def _load(paths: Iterable[str | Path], check: bool) -> DesiredModel:
+    paths = list(paths)
     files = manifest_files(paths)
+    if not files:
+        where = ", ".join(str(p) for p in paths) or "."
+        raise ManifestError([Problem(where, 0, 0, "", "file.none", "no manifests found (*.yaml or *.yml)")])
     loaded: list[Loaded[Any]] = []
     problems: list[Problem] = []
     for path in files:
