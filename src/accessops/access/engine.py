@@ -289,13 +289,6 @@ _WORKSPACE_RULES = frozenset({
 _NOBODY = "\x00outside"
 
 
-def _nobody_holds(rule: Rule, view: OrgView, nobody: Person) -> bool:
-    """``rule(view, nobody)[0]``; a space scope without a membership there needs a bypass role, no need to ask."""
-    if getattr(rule, "func", None) is rules_space.scope_rule:
-        return nobody.bypass
-    return rule(view, nobody)[0]
-
-
 class _FastOrg:
     """One organization's capabilities grouped by locus, for :meth:`AccessEngine.allowed`."""
 
@@ -305,6 +298,7 @@ class _FastOrg:
         self._outside: dict[tuple[str, bool, bool], tuple[dict[str | None, frozenset[str]], frozenset[str]]] = {}
         self._held: dict[tuple[Any, ...], frozenset[str]] = {}  # see held_in
         self._ws_only: dict[str | None, bool] = {}  # see workspace_only
+        self._scopes_apart: dict[str | None, tuple[frozenset[str], list[tuple[str, Rule]]]] = {}  # see _nobody_holds
 
     @classmethod
     def build(cls, engine: AccessEngine, org: str) -> "_FastOrg | None":
@@ -356,6 +350,23 @@ class _FastOrg:
             found = self._held[key] = frozenset(name for name, rule in self.rules.get(locus, ()) if rule(view, who)[0])
         return found
 
+    def _nobody_holds(self, view: OrgView, nobody: Person, locus: str | None) -> frozenset[str]:
+        """What the membership-less stand-in holds in ``locus``.
+
+        Workspace rules grant nothing without a membership there (seed 001),
+        and a space scope without one needs a bypass role: neither is asked.
+        """
+        if self.workspace_only(locus):
+            return frozenset()
+        split = self._scopes_apart.get(locus)
+        if split is None:
+            is_scope = [(n, rule, getattr(rule, "func", None) is rules_space.scope_rule) for n, rule in self.rules[locus]]
+            scopes = frozenset(n for n, _, scope in is_scope if scope)
+            split = self._scopes_apart[locus] = (scopes, [(n, rule) for n, rule, scope in is_scope if not scope])
+        scopes, others = split
+        held = frozenset(n for n, rule in others if rule(view, nobody)[0])
+        return held | scopes if nobody.bypass else held
+
     def workspace_only(self, locus: str | None) -> bool:
         """Whether every rule of ``locus`` is a workspace rule (none of a space of the same name)."""
         known = self._ws_only.get(locus)
@@ -370,9 +381,6 @@ class _FastOrg:
         if found is None:
             nobody = Person(_NOBODY, who.role, who.role_name, who.global_admin, False, who.declared)
             # workspace rules grant nothing without a membership there (seed 001): no need to ask
-            per_locus = {
-                locus: frozenset() if self.workspace_only(locus) else frozenset(n for n, rule in caps if _nobody_holds(rule, view, nobody))
-                for locus, caps in self.rules.items()
-            }
+            per_locus = {locus: self._nobody_holds(view, nobody, locus) for locus in self.rules}
             found = self._outside[key] = (per_locus, frozenset().union(*per_locus.values()))
         return found
