@@ -202,3 +202,22 @@ def test_parallel_apply_converges_against_the_real_server(base: str, tmp_path: A
     assert main(["plan", "org.yaml", "--target", target, "--detailed-exitcode"]) == 0
     live = open_scim(base).read([ORG])
     assert sum(1 for a in live if a.startswith("team_member")) == 40
+
+
+def test_the_token_may_come_from_a_file(base: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ACCESSOPS_SCIM_TOKEN_FILE, or [credentials] scim_token_file in accessops.toml, instead of the variable."""
+    from accessops.cli import main
+
+    monkeypatch.delenv("ACCESSOPS_SCIM_TOKEN")
+    secret = tmp_path / "scim.token"
+    secret.write_text(SCIM_TOKEN + "\n")
+    monkeypatch.setenv("ACCESSOPS_SCIM_TOKEN_FILE", str(secret))
+    with open_scim(base) as adapter:
+        assert adapter.read([ORG]) is not None
+    monkeypatch.delenv("ACCESSOPS_SCIM_TOKEN_FILE")
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    (folder / "org.yaml").write_text("apiVersion: accessops/v1\nkind: Organization\nmetadata: {name: acme}\nspec: {profile: union, members: []}\n")
+    (folder / "accessops.toml").write_text(f'target = "scim+{base}"\n[credentials]\nscim_token_file = "../scim.token"\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["plan", "policy", "--detailed-exitcode"]) in (0, 2)

@@ -89,8 +89,10 @@ def settings_for(args: Any) -> Settings:
 
 def open_target(settings: Settings) -> tuple[Target, Adapter]:
     """Parse the target URL and open its adapter."""
+    base = settings.config_file.parent if settings.config_file else Path.cwd()
     try:
-        target = Target.parse(settings.target)
+        # adapters find their token files through the settings (secrets.credential)
+        target = Target.parse(settings.target, settings_raw=settings.raw, config_dir=base)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     return target, open_adapter(target)

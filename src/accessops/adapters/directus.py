@@ -30,6 +30,7 @@ from accessops.adapters.http import HttpClient
 from accessops.errors import Refusal, RefusedError, TargetError
 from accessops.model.resource import ResourceMap
 from accessops.plan.change import Action, Change
+from accessops.secrets import credential
 
 TOKEN_ENV = "ACCESSOPS_DIRECTUS_TOKEN"
 PAGE_SIZE_ENV = "ACCESSOPS_DIRECTUS_PAGE_SIZE"
@@ -64,9 +65,12 @@ class DirectusAdapter(TablePermissions, Adapter):
             raise TargetError(f"directus: page size {page_size!r}: expected a positive whole number ({PAGE_SIZE_ENV} or ?page_size=)")
         self.page_size = int(page_size)
         base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-        token = os.environ.get(TOKEN_ENV)
+        token = credential("directus", target.options.get("settings_raw"), target.options.get("config_dir"))
         if not token:
-            raise TargetError(f"directus: {TOKEN_ENV} is not set (a static token of an admin user)")
+            raise TargetError(
+                f"directus: {TOKEN_ENV} is not set (a static token of an admin user; "
+                f"or {TOKEN_ENV}_FILE, or [credentials] directus_token_file in accessops.toml)"
+            )
         self.client = HttpClient(base, token, name="directus")
         self._snap: Snapshot | None = None
         self._identity: str | None = None

@@ -35,6 +35,7 @@ from accessops.adapters.http import HttpClient
 from accessops.errors import TargetError
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change
+from accessops.secrets import credential
 
 TOKEN_ENV = "ACCESSOPS_SCIM_TOKEN"
 ACTOR_ENV = "ACCESSOPS_SCIM_ACTOR"
@@ -67,9 +68,12 @@ class ScimAdapter(Adapter):
 
     def __init__(self, target: Target) -> None:
         super().__init__(target)
-        token = os.environ.get(TOKEN_ENV)
+        token = credential("scim", target.options.get("settings_raw"), target.options.get("config_dir"))
         if not token:
-            raise TargetError(f"scim target {target.url}: set {TOKEN_ENV} to the SCIM bearer token")
+            raise TargetError(
+                f"scim target {target.url}: set {TOKEN_ENV} to the SCIM bearer token "
+                f"(or {TOKEN_ENV}_FILE, or [credentials] scim_token_file in accessops.toml)"
+            )
         page_size = os.environ.get(PAGE_SIZE_ENV, str(DEFAULT_PAGE_SIZE))
         if not page_size.isdigit() or int(page_size) < 1:
             raise TargetError(f"{PAGE_SIZE_ENV}={page_size!r}: expected a positive whole number")

@@ -215,7 +215,7 @@ def check_budgets(view: PlanView, config: GuardConfig, plan: Plan, counts: dict[
 def _joined(view: PlanView, state: ResourceMap, res: Resource) -> bool:
     """``view.active`` for a resource of ``state``; a member resource is its own person, no look-up needed."""
     if res.type == "member":
-        return res.attrs.get("status", "active") != "invited"
+        return bool(res.attrs.get("status", "active") != "invited")
     return view.active(state, res.type, res.key)
 
 
