@@ -20,13 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("drift", help="report differences between manifests and live access (exit 2 when any)", description=__doc__)
     add_paths(p)
     add_target(p)
-    add_format(p)
-    try:
-        from accessops.render.markdown import add_template_option
-
-        add_template_option(p)
-    except ImportError:
-        pass
+    add_format(p, plan_template=True)
     p.set_defaults(func=run)
 
 

@@ -20,19 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_paths(p)
     add_target(p)
     add_guard_flags(p)
-    add_format(p)
+    add_format(p, plan_template=True)
     p.add_argument("--out", metavar="FILE", help="save the plan (with checksum and live fingerprints) for `apply FILE`")
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
-    _add_template(p)
     p.set_defaults(func=run)
-
-
-def _add_template(p: argparse.ArgumentParser) -> None:
-    try:
-        from accessops.render.markdown import add_template_option
-    except ImportError:  # markdown renderer not built yet
-        return
-    add_template_option(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,13 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``show`` command."""
     p = sub.add_parser("show", help="render a saved plan file", description=__doc__)
     p.add_argument("planfile", metavar="PLANFILE")
-    add_format(p)
-    try:
-        from accessops.render.markdown import add_template_option
-
-        add_template_option(p)
-    except ImportError:
-        pass
+    add_format(p, plan_template=True)
     p.set_defaults(func=run)
 
 

@@ -24,9 +24,15 @@ def add_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state", metavar="PATH", help="state store file (default: beside the target)")
 
 
-def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("text", "json", "markdown")) -> None:
-    """``--format``."""
+def add_format(
+    parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("text", "json", "markdown"), *, plan_template: bool = False
+) -> None:
+    """``--format``; with ``plan_template``, also ``--template`` for the plan's Markdown."""
     parser.add_argument("--format", choices=choices, default="text", help="output format (default: text)")
+    if plan_template:
+        from accessops.render.markdown import add_template_option
+
+        add_template_option(parser)
 
 
 def use_color(args: argparse.Namespace, stream: Any = None) -> bool:
