@@ -21,6 +21,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +204,14 @@ class DirectusServer:
         member = requests.Session()
         member.headers["Authorization"] = f"Bearer {resp.json()['data']['access_token']}"
         return member
+
+
+@contextmanager
+def running_directus() -> Iterator[DirectusServer]:
+    """A fresh Directus with the test collections, stopped afterwards; a missing install fails the test."""
+    server = DirectusServer(require_directus_home()).start()
+    try:
+        server.create_collections()
+        yield server
+    finally:
+        server.stop()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from directus_server import ADMIN_EMAIL, DirectusServer, require_directus_home
+from directus_server import ADMIN_EMAIL, DirectusServer, running_directus
 
 from accessops.adapters.base import Target
 from accessops.adapters.directus import TOKEN_ENV, DirectusAdapter
@@ -86,12 +86,8 @@ spec:
 @pytest.fixture(scope="module")
 def directus() -> Iterator[DirectusServer]:
     """A fresh Directus with the customers and orders collections."""
-    server = DirectusServer(require_directus_home()).start()
-    try:
-        server.create_collections()
+    with running_directus() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

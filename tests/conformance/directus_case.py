@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from directus_server import ADMIN_EMAIL, DirectusServer, require_directus_home
+from directus_server import ADMIN_EMAIL, DirectusServer, running_directus
 from harness import AdapterUnderTest, HttpSide
 from servers import free_port
 
@@ -65,13 +65,9 @@ EXPECTED = [
 
 @pytest.fixture(scope="session")
 def directus_service() -> Iterator[DirectusServer]:
-    """One Directus for the session with the customers collection; a missing install fails in CI."""
-    server = DirectusServer(require_directus_home()).start()
-    try:
-        server.create_collections()
+    """One Directus for the session with the customers collection; a missing install fails."""
+    with running_directus() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
