@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from accessops.errors import Problem
 from accessops.manifest.loader import DesiredModel, Loaded
-from accessops.manifest.yamlsrc import locate
 from accessops.model.profile import Profile
 
 T = TypeVar("T")
@@ -62,7 +61,7 @@ def check_duplicates(
     for i, value in enumerate(values):
         k = key(value)
         if k in seen:
-            first = locate(item.data, (*base, seen[k]), item.pos).line
+            first = item.locate((*base, seen[k])).line
             ctx.add(item.problem((*base, i), code, f"{what} {k!r} is declared twice (first at line {first})"))
         else:
             seen[k] = i
