@@ -28,6 +28,9 @@ class Compiled:
     # member's own entry ("team support", "default role"); explain, drift and
     # export name them
     origins: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # "org/team" of every team some team grant names: on a target without
+    # teams these are only a grouping that expands into per-person grants
+    grant_teams: set[str] = field(default_factory=set)
 
     def add(self, type_: str, key: str, **attrs: Any) -> None:
         """Add a resource, dropping unmanaged (None) attributes."""
@@ -170,6 +173,7 @@ def _workspace_members(out: Compiled, model: DesiredModel, key: str, sets: dict[
 
     direct = {m.email.lower(): grant(DIRECT, m.role, m.custom_roles, m.sections, m.permission_set) for m in ws.members or []}
     teams = [(t.team, grant(team_origin(t.team), t.role, t.custom_roles, t.sections, t.permission_set)) for t in ws.teams or []]
+    out.grant_teams.update(f"{ws.organization}/{t}" for t, _ in teams)
     default = Grant(DEFAULT_ROLE, ws.default_role) if ws.default_role is not None else None
     people = reached(direct, teams, _team_members(model, ws.organization), default, _org_members(model, ws.organization))
     for email, grants in people.items():
@@ -194,6 +198,7 @@ def _space_members(out: Compiled, model: DesiredModel, key: str, sets: dict[str,
 
     direct = {m.email.lower(): grant(DIRECT, m.role, m.features, m.settings, m.permission_set) for m in sp.members or []}
     teams = [(t.team, grant(team_origin(t.team), t.role, t.features, t.settings, t.permission_set)) for t in sp.teams or []]
+    out.grant_teams.update(f"{sp.organization}/{t}" for t, _ in teams)
     people = reached(direct, teams, _team_members(model, sp.organization), None, [])
     for email, grants in people.items():
         _add_combined(out, "space_member", f"{key}/{email}", grants, role_rank, _level_rank(profile), ("features", "settings"), drop=("custom_roles",))

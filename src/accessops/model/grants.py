@@ -98,3 +98,14 @@ def reached(
         for email in org_members:
             out.setdefault(email, []).append(default)
     return dict(sorted(out.items()))
+
+
+def describe(origins: Sequence[str]) -> str:
+    """``via team support and team sales`` (and ``their own entry`` when it is one of them)."""
+    named = [o for o in origins if o != DIRECT]
+    if not named:
+        return "via their own entry"
+    if DIRECT in origins:
+        named.append("their own entry")
+    head = ", ".join(named[:-1])
+    return f"via {head} and {named[-1]}" if head else f"via {named[0]}"
