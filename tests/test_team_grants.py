@@ -193,3 +193,19 @@ def test_scim_cannot_hold_workspace_grants_and_says_so(repo: Path, capsys: pytes
 
     gaps = unsupported(compile_model(load([repo / "policies"])), ScimAdapter.__new__(ScimAdapter))
     assert any("workspace_member" in g for g in gaps)
+
+
+def test_removing_a_team_grant_counts_against_the_removal_budget(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a 12-person team granted one workspace; dropping the grant removes 12 of 13 grants there
+    people = [f"p{i:02d}@acme.test" for i in range(12)]
+    edit(repo, "    - {email: ed@acme.test, role: Member}\n", "    - {email: ed@acme.test, role: Member}\n" + "".join(f"    - {{email: {p}, role: Member}}\n" for p in people))
+    edit(repo, "    - {name: leads,", f"    - {{name: ops, members: [{', '.join(people)}]}}\n    - {{name: leads,")
+    edit(repo, "    - {team: sales, role: Viewer, sections: {General: View only}}\n", "    - {team: sales, role: Viewer, sections: {General: View only}}\n    - {team: ops, role: Viewer}\n")
+    assert main(["apply", "policies", "--auto-approve"]) == 0
+    for person in people:
+        assert main(["tenant", "accept", person, "--org", "acme"]) == 0
+    edit(repo, "    - {team: ops, role: Viewer}\n", "")
+    capsys.readouterr()
+    assert main(["plan", "policies"]) == 3
+    err = capsys.readouterr().err
+    assert "cannot remove 12 of" in err and "grants" in err
