@@ -184,17 +184,6 @@ def test_export_writes_team_grants_back_and_plan_is_clean(repo: Path, tmp_path: 
     assert "No changes" in capsys.readouterr().out
 
 
-def test_scim_cannot_hold_workspace_grants_and_says_so(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # SCIM has users and groups only: a team grant into a workspace is refused in one line, naming what is missing
-    from accessops.engine import unsupported
-    from accessops.manifest.loader import load
-    from accessops.model.compile import compile_model
-    from accessops.adapters.scim import ScimAdapter
-
-    gaps = unsupported(compile_model(load([repo / "policies"])), ScimAdapter.__new__(ScimAdapter))
-    assert any("workspace_member" in g for g in gaps)
-
-
 def test_removing_a_team_grant_counts_against_the_removal_budget(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # a 12-person team granted one workspace; dropping the grant removes 12 of 13 grants there
     people = [f"p{i:02d}@acme.test" for i in range(12)]
