@@ -7,25 +7,35 @@ Adapters override their own hooks; they never rewrite this sequence.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from accessops.access.hooks import access_plan_hook
 from accessops.apply.applier import ApplyResult, actor, apply_changes
+from accessops.apply.planfile import (
+    KEY_ENV,
+    SavedPlan,
+    digest_differences,
+    is_plan_file,
+    manifest_digest,
+    plan_key,
+    read_plan_file,
+    save_plan_file,
+)
 from accessops.adapters.base import Adapter, Target
 from accessops.adapters.registry import open_adapter
-from accessops.errors import AccessOpsError, ConfigError, StalePlanError
+from accessops.errors import ConfigError, Refusal, StalePlanError, UntrustedPlanError
 from accessops.manifest.loader import DesiredModel, load
 from accessops.model.compile import Compiled, compile_model
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change, Plan, fingerprint
+from accessops.plan.checks import add_refusal, refusals
+from accessops.plan.compare import plan_differences
 from accessops.plan.simulate import simulate
 from accessops.plan import invitations, safety
 from accessops.plan.drift import changed_outside
@@ -35,8 +45,6 @@ from accessops.progress import working
 from accessops.runtime import paused_gc
 from accessops.secrets import redact_text, register_token_files, token_files_from_settings
 from accessops.settings import Settings, load_settings
-
-PLAN_FILE_KIND = "accessops-plan"
 
 
 def redact(url: str) -> str:
@@ -58,6 +66,8 @@ class Context:
     last_applied: ResourceMap = field(default_factory=dict)
     state: Any = None  # apply.state.StateStore
     verbose: int = 0
+    now: datetime | None = None  # the plan's clock: set to a saved plan's time when re-deriving it
+    paths: list[str] = field(default_factory=list)  # the manifest paths as given
     _after: tuple[tuple[tuple[str, Action], ...], ResourceMap] | None = field(default=None, repr=False)
 
     def after(self, changes: list[Change]) -> ResourceMap:
@@ -79,9 +89,12 @@ class Context:
             self.state.close()
 
 
-def settings_for(args: Any) -> Settings:
-    """Settings for a parsed command line (paths, --target, --state, guard override flags)."""
-    settings = load_settings(getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
+def settings_for(args: Any, paths: list[str] | None = None) -> Settings:
+    """Settings for a parsed command line (paths, --target, --state, guard override flags).
+
+    ``paths`` finds the settings file beside these manifests instead of ``args.paths``.
+    """
+    settings = load_settings(paths if paths is not None else getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
     apply_guard_flags(settings, args)
     register_token_files(token_files_from_settings(settings.raw, settings.config_file.parent if settings.config_file else Path.cwd()))
     return settings
@@ -151,7 +164,7 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
         model = load(paths or ["."])
         compiled = compile_model(model)
     target, adapter = open_target(settings)
-    ctx = Context(settings, target, adapter, model, compiled)
+    ctx = Context(settings, target, adapter, model, compiled, paths=[str(p) for p in paths])
     try:
         with paused_gc():
             drop_vocabulary(compiled, adapter)
@@ -174,18 +187,26 @@ def plan_options(ctx: Context, paths: list[str]) -> PlanOptions:
     """Planner options from settings: management modes and metadata."""
     additive, ignore = management_modes(ctx.settings)
     meta = {
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": plan_time(ctx).isoformat(timespec="seconds"),
         "paths": [str(p) for p in paths],
         "organizations": ctx.model.org_names if ctx.model else [],
     }
     return PlanOptions(additive=additive, ignore=ignore, target=redact(ctx.target.url), meta=meta)
 
 
+def plan_time(ctx: Context) -> datetime:
+    """The plan's "now", to the second: the context's clock, else the wall clock (fixed on first use)."""
+    if ctx.now is None:
+        ctx.now = datetime.now(timezone.utc).replace(microsecond=0)
+    return ctx.now
+
+
 def build_plan(ctx: Context, paths: list[str]) -> Plan:
-    """The plan for ``ctx``: changes, drift since the last apply, and extras."""
+    """The plan for ``ctx``: changes, drift since the last apply, extras, and the manifests' digest."""
     assert ctx.compiled is not None
     with paused_gc():
         plan = make_plan(ctx.compiled, ctx.live, plan_options(ctx, paths))
+        plan.manifests = manifest_digest([str(p) for p in paths], ctx.settings.config_file)
         managed = set(ctx.last_applied)
         plan.drift = changed_outside(ctx.live, ctx.last_applied, managed)
         for hook in PLAN_HOOKS:
@@ -201,40 +222,14 @@ PLAN_HOOKS: list[Callable[[Context, Plan], None]] = [invitations.plan_hook, safe
 # --- saved plans ---------------------------------------------------------------
 
 
-def _checksum(plan_json: dict[str, Any]) -> str:
-    raw = json.dumps(plan_json, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def save_plan(plan: Plan, path: Path) -> None:
-    """Write a plan file: the plan JSON and its checksum."""
-    data = plan.to_json()
-    data = json.loads(redact_text(json.dumps(data)))  # a credential never reaches a plan file
-    path.write_text(json.dumps({"kind": PLAN_FILE_KIND, "checksum": _checksum(data), "plan": data}, indent=1))
-
-
-def is_plan_file(path: Path) -> bool:
-    """Whether ``path`` is a saved plan (rather than a manifest)."""
-    if not path.is_file() or path.suffix in (".yaml", ".yml"):
-        return False
-    try:
-        with path.open("rb") as fh:
-            return b'"kind": "accessops-plan"' in fh.read(200)
-    except OSError:
-        return False
+    """Write a plan file: the plan JSON, its manifest digest, checksum and (with a key) signature."""
+    save_plan_file(plan, path)
 
 
 def read_plan(path: Path) -> Plan:
-    """Load a plan file, refusing one whose checksum does not match."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise AccessOpsError(f"{path}: not a readable plan file ({exc})") from None
-    if data.get("kind") != PLAN_FILE_KIND or "plan" not in data:
-        raise AccessOpsError(f"{path}: not an accessops plan file")
-    if _checksum(data["plan"]) != data.get("checksum"):
-        raise AccessOpsError(f"{path}: checksum mismatch; the plan file was edited or damaged")
-    return Plan.from_json(data["plan"])
+    """Load a plan file, refusing one whose checksum does not match (for ``show``; apply verifies more)."""
+    return read_plan_file(path).plan
 
 
 def stale_addresses(plan: Plan, live: ResourceMap) -> list[str]:
@@ -269,11 +264,118 @@ def ensure_target_matches(plan: Plan, settings: Settings, explicit: str | None) 
 
 def refresh_and_check(ctx: Context, plan: Plan) -> None:
     """Re-read live and refuse a stale plan (nothing is written)."""
-    orgs = sorted(set(plan.meta.get("organizations", [])))
-    ctx.live = ctx.adapter.read(orgs)
+    orgs = set(plan.meta.get("organizations", [])) | set(ctx.model.org_names if ctx.model else [])
+    ctx.live = ctx.adapter.read(sorted(orgs))
     stale = stale_addresses(plan, ctx.live)
     if stale:
         raise StalePlanError(stale)
+
+
+# --- applying a saved plan: what binds it, re-checked under the lock ---------------------------
+
+
+def saved_manifests(saved: SavedPlan, given: list[str] | None) -> list[str] | None:
+    """The manifests to re-derive ``saved`` from: ``--manifests`` paths, else the recorded ones when they are here."""
+    if given:
+        return list(given)
+    recorded = [str(p) for p in (saved.manifests or {}).get("paths") or []]
+    return recorded if recorded and all(Path(p).exists() for p in recorded) else None
+
+
+def _saved_time(plan: Plan) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(plan.meta["created_at"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def open_saved_context(saved: SavedPlan, args: Any) -> Context:
+    """Check what binds a saved plan before the target is touched, and open the context to re-check it in.
+
+    Refused (exit 3, nothing read or written): a plan file not bound to its
+    manifests (format 1); with ``ACCESSOPS_PLAN_KEY`` set, a plan without a
+    valid signature; manifests whose content differs from the plan's digest;
+    and a plan whose manifests are not here when there is no key to verify it.
+    """
+    if saved.format < 2 or saved.manifests is None:
+        from accessops import __version__
+
+        raise UntrustedPlanError(f"{saved.path}: this plan file is not bound to its manifests (format {saved.format}); nothing applied: re-plan with accessops {__version__}")
+    key = plan_key()
+    if key is not None:
+        saved.verify_signature(key)
+    paths = saved_manifests(saved, getattr(args, "manifests", None))
+    if paths is None:
+        if key is None:
+            named = ", ".join(saved.manifests.get("paths") or []) or "none recorded"
+            raise UntrustedPlanError(
+                f"{saved.path}: the plan's manifests are not here ({named}), and without them only a signature can vouch for it: "
+                f"pass --manifests PATH, or set {KEY_ENV} to apply a plan signed with it; nothing applied"
+            )
+        settings = settings_for(args)
+        ensure_target_matches(saved.plan, settings, args.target)
+        target, adapter = open_target(settings)
+        ctx = Context(settings, target, adapter, now=_saved_time(saved.plan))
+        try:
+            ctx.state = open_state(settings, target)
+        except BaseException:
+            ctx.close()
+            raise
+        return ctx
+    settings = settings_for(args, paths=paths)
+    recorded = [str(p) for p in saved.manifests.get("paths") or []]
+    digest = manifest_digest(paths, settings.config_file, labels=recorded if len(recorded) == len(paths) else None)
+    differences = digest_differences(saved.manifests, digest)
+    if differences:
+        shown = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
+        raise UntrustedPlanError(f"{saved.path}: the manifests differ from those the plan was made from ({shown}); nothing applied: re-plan (did main move since the plan?)")
+    ctx = open_context(paths, settings, read_live=False)
+    if redact(ctx.target.url) != saved.plan.target:
+        ctx.close()
+        raise UntrustedPlanError(f"{saved.path}: the plan was made for {saved.plan.target}, but its manifests' settings target {redact(ctx.target.url)}; nothing applied")
+    ctx.now = _saved_time(saved.plan)
+    saved.plan.manifests = digest  # what is applied: these very files, at this commit
+    return ctx
+
+
+def _judge_saved(ctx: Context, plan: Plan) -> None:
+    """Run every guard (and, with manifests, every policy) on exactly the saved plan's changes against live now."""
+    probe = Plan(changes=[replace(c, notes=(), flags=()) for c in plan.changes], target=plan.target, meta=dict(plan.meta))
+    ctx._after = None  # the simulation cache is keyed by address and action only; the probe's values may differ
+    safety.judge(ctx, probe)
+    access_plan_hook(ctx, probe)  # policies need the manifests: a no-op without them
+    for refusal in refusals(probe):
+        add_refusal(plan, refusal)
+
+
+def check_saved_plan(ctx: Context, saved: SavedPlan) -> Plan:
+    """Under the lock: re-read live, refuse a stale plan, re-derive it from its manifests, re-run guards and policies.
+
+    Returns the saved plan with every refusal recorded in it; the caller shows
+    it and ``raise_if_refused`` exits 3. With the manifests, the re-derived
+    changes must be exactly the saved ones; without them (a signed plan) the
+    saved changes are judged by every guard against live state now.
+    """
+    plan = saved.plan
+    plan.extras.pop("refusals", None)  # a plan file's own refusals mean nothing: they are found afresh
+    refresh_and_check(ctx, plan)
+    if ctx.model is None:
+        _judge_saved(ctx, plan)
+        return plan
+    derived = build_plan(ctx, ctx.paths)
+    differences = plan_differences(plan, derived)
+    if not differences:
+        for refusal in refusals(derived):  # the same changes on the same live state: its guards and policies are ours
+            add_refusal(plan, refusal)
+        return plan
+    shown = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
+    add_refusal(plan, Refusal(
+        "reviewed_plan",
+        f"the saved plan does not match what its manifests give with live access now ({len(differences)} difference(s): {shown}); nothing applied: re-plan",
+        "none: re-plan, review the new plan, and apply that",
+    ))
+    _judge_saved(ctx, plan)
+    return plan
 
 
 __all__ = [
@@ -283,7 +385,10 @@ __all__ = [
     "acquire_lock",
     "apply_changes",
     "build_plan",
+    "check_saved_plan",
+    "open_saved_context",
     "open_context",
+    "is_plan_file",
     "read_plan",
     "redact",
     "release_lock",
