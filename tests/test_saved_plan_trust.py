@@ -286,3 +286,17 @@ def test_a_damaged_plan_file_is_an_error_naming_it(workdir: Workdir) -> None:
     plan.write_text(plan.read_text()[:-40])
     code, _, err = workdir.run("apply", str(plan), "--auto-approve")
     assert code == 1 and f"error: {plan}" in err and "Traceback" not in err
+
+
+def test_the_signing_key_never_reaches_a_plan_file_or_output(workdir: Workdir, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCESSOPS_PLAN_KEY", KEY)
+    joined(workdir, ["ada@acme.test:Owner", "bo@acme.test:Member"])
+    # a manifest value that carries the key is refused like any credential
+    write(workdir, "policies", org_doc(["ada@acme.test:Owner", "bo@acme.test:Member"]).replace("role: Member}", f"role: Member, name: '{KEY}'}}"))
+    code, out, err = workdir.run("plan", "policies", "--out", "plan.out")
+    assert code == 3 and KEY not in out + err and "credential" in err
+    write(workdir, "policies", org_doc(["ada@acme.test:Owner", "bo@acme.test:Billing"]))
+    outputs = [workdir.run("plan", "policies", "--out", "plan.out"), workdir.run("show", "plan.out"), workdir.run("apply", "plan.out", "--auto-approve")]
+    assert [c for c, _, _ in outputs] == [0, 0, 0]
+    assert all(KEY not in o + e for _, o, e in outputs)
+    assert KEY not in (workdir.root / "plan.out").read_text()

@@ -23,13 +23,12 @@ from accessops.engine import (
     acquire_lock,
     apply_changes,
     build_plan,
-    check_saved_plan,
     is_plan_file,
     open_context,
-    open_saved_context,
     release_lock,
     settings_for,
 )
+from accessops.trusted_apply import check_saved_plan, open_saved_context
 from accessops.errors import AccessOpsError
 from accessops.plan.change import Change, Plan
 from accessops.progress import working
