@@ -300,3 +300,21 @@ def test_the_signing_key_never_reaches_a_plan_file_or_output(workdir: Workdir, m
     assert [c for c, _, _ in outputs] == [0, 0, 0]
     assert all(KEY not in o + e for _, o, e in outputs)
     assert KEY not in (workdir.root / "plan.out").read_text()
+
+
+def test_a_saved_plan_that_re_sends_an_invitation_re_derives_to_the_same_time(workdir: Workdir) -> None:
+    """The re-sent invitation's time is the plan's, so re-deriving it later gives the very same change."""
+    write(workdir, "policies", org_doc(["ada@acme.test:Owner", "bo@acme.test:Member"]))
+    assert workdir.run("apply", "policies", "--auto-approve")[0] == 0
+    workdir.tenant("accept", "ada@acme.test", "acme")
+    workdir.tenant("expire_invite", "bo@acme.test", 20, "acme")
+    code, _, err = workdir.run("plan", "policies", "--out", "plan.out")
+    assert code == 0, err
+    resent = change_of(json.loads((workdir.root / "plan.out").read_text()), 'member["acme/bo@acme.test"]')
+    assert "resend_invitation" in resent["flags"]
+    import time
+
+    time.sleep(1.1)  # the re-derivation happens on a later second of the clock
+    code, _, err = workdir.run("apply", "plan.out", "--auto-approve")
+    assert code == 0, err
+    assert workdir.live()['member["acme/bo@acme.test"]'].attrs["invited_at"] == resent["change"]["after"]["invited_at"]
