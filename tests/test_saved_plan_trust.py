@@ -318,3 +318,23 @@ def test_a_saved_plan_that_re_sends_an_invitation_re_derives_to_the_same_time(wo
     code, _, err = workdir.run("apply", "plan.out", "--auto-approve")
     assert code == 0, err
     assert workdir.live()['member["acme/bo@acme.test"]'].attrs["invited_at"] == resent["change"]["after"]["invited_at"]
+
+
+def test_a_forged_future_plan_time_cannot_re_send_invitations(workdir: Workdir) -> None:
+    write(workdir, "policies", org_doc(["ada@acme.test:Owner", "bo@acme.test:Member"]))
+    assert workdir.run("apply", "policies", "--auto-approve")[0] == 0
+    workdir.tenant("accept", "ada@acme.test", "acme")
+    assert workdir.run("plan", "policies", "--out", "plan.out")[0] == 0  # nothing to do: bo was invited just now
+    plan = workdir.root / "plan.out"
+
+    def resend_in_2099(envelope: dict) -> None:  # type: ignore[type-arg]
+        envelope["plan"]["meta"]["created_at"] = "2099-01-01T00:00:00+00:00"
+        before = workdir.live()['member["acme/bo@acme.test"]'].attrs
+        envelope["plan"]["resource_changes"] = [{
+            "address": 'member["acme/bo@acme.test"]', "mode": "managed", "type": "member", "name": "acme/bo@acme.test",
+            "change": {"actions": ["update"], "before": before, "after": {**before, "invited_at": "2099-01-01T00:00:00Z"}},
+        }]
+
+    forge(plan, resend_in_2099)
+    err = workdir.refused_without_writing("apply", str(plan), "--auto-approve")
+    assert "does not match" in err

@@ -14,7 +14,7 @@ is written.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +68,14 @@ def saved_manifests(saved: SavedPlan, given: list[str] | None) -> list[str] | No
 
 
 def _saved_time(plan: Plan) -> datetime | None:
+    """The plan's clock, to re-derive it with; never later than now (a forged future time would re-send invitations)."""
     try:
-        return datetime.fromisoformat(str(plan.meta["created_at"]))
+        made = datetime.fromisoformat(str(plan.meta["created_at"]))
     except (KeyError, ValueError):
         return None
+    if made.tzinfo is None:
+        return None
+    return min(made, datetime.now(timezone.utc).replace(microsecond=0))
 
 
 def open_saved_context(saved: SavedPlan, args: Any) -> Context:
