@@ -338,3 +338,19 @@ def test_a_forged_future_plan_time_cannot_re_send_invitations(workdir: Workdir) 
     forge(plan, resend_in_2099)
     err = workdir.refused_without_writing("apply", str(plan), "--auto-approve")
     assert "does not match" in err
+
+
+@pytest.mark.parametrize("damage", [
+    lambda e: e.update(manifests={"paths": "policies", "files": []}),
+    lambda e: e.update(manifests={"paths": ["policies"], "files": ["policies/org.yaml"]}),
+    lambda e: e.update(manifests={"paths": ["policies"], "files": [], "settings": 7}),
+    lambda e: e.update(signature="hmac"),
+    lambda e: e["plan"].update(resource_changes=[{"address": "x"}]),
+    lambda e: e.update(plan=[]),
+], ids=["paths-not-a-list", "file-not-an-object", "settings-not-an-object", "signature-not-an-object", "change-without-fields", "plan-not-an-object"])
+def test_a_malformed_plan_file_is_one_line_naming_it(workdir: Workdir, damage) -> None:  # type: ignore[no-untyped-def]
+    plan = planned_promotion(workdir)
+    forge(plan, damage)
+    for argv in (("apply", str(plan), "--auto-approve"), ("show", str(plan))):
+        code, _, err = workdir.run(*argv)
+        assert code == 1 and err.startswith(f"error: {plan}") and len(err.strip().splitlines()) == 1, err

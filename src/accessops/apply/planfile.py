@@ -177,6 +177,20 @@ def save_plan_file(plan: Plan, path: Path) -> None:
     path.write_text(json.dumps(ordered, indent=1))
 
 
+def _well_formed_digest(digest: Any) -> bool:
+    """A digest as :func:`manifest_digest` writes it (or null, for a plan made without manifests)."""
+    if digest is None:
+        return True
+    if not isinstance(digest, dict) or not isinstance(digest.get("paths"), list) or not isinstance(digest.get("files"), list):
+        return False
+    entries = [*digest["files"], *([digest["settings"]] if digest.get("settings") is not None else [])]
+    return (
+        all(isinstance(p, str) for p in digest["paths"])
+        and all(isinstance(f, dict) and isinstance(f.get("path"), str) and isinstance(f.get("sha256"), str) for f in entries)
+        and (digest.get("commit") is None or isinstance(digest["commit"], str))
+    )
+
+
 def is_plan_file(path: Path) -> bool:
     """Whether ``path`` is a saved plan (rather than a manifest)."""
     if not path.is_file() or path.suffix in (".yaml", ".yml"):
@@ -209,7 +223,10 @@ def read_plan_file(path: Path) -> SavedPlan:
         plan = Plan.from_json(data["plan"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise AccessOpsError(f"{path}: not a valid plan ({type(exc).__name__}: {exc})") from None
-    manifests = data.get("manifests") if isinstance(data.get("manifests"), dict) else None
-    signature = data.get("signature") if isinstance(data.get("signature"), dict) else None
+    manifests, signature = data.get("manifests"), data.get("signature")
+    if version >= 2 and not _well_formed_digest(manifests):
+        raise AccessOpsError(f"{path}: the plan's manifest digest is malformed; the plan file was edited or damaged")
+    if signature is not None and not (isinstance(signature, dict) and all(isinstance(signature.get(k), str) for k in ("algorithm", "value"))):
+        raise AccessOpsError(f"{path}: the plan's signature is malformed; the plan file was edited or damaged")
     plan.manifests = dict(manifests or {})
     return SavedPlan(path, plan, int(version), manifests, signature, data)
