@@ -354,3 +354,37 @@ def test_a_malformed_plan_file_is_one_line_naming_it(workdir: Workdir, damage) -
     for argv in (("apply", str(plan), "--auto-approve"), ("show", str(plan))):
         code, _, err = workdir.run(*argv)
         assert code == 1 and err.startswith(f"error: {plan}") and len(err.strip().splitlines()) == 1, err
+
+
+POLICY = """---
+apiVersion: accessops/v1
+kind: Policy
+metadata: {name: baseline}
+spec:
+  organization: acme
+  guardrails:
+    - {name: two-owners, min_owners: 2}
+"""
+
+
+def test_a_saved_plan_whose_policy_fails_at_apply_is_refused(workdir: Workdir) -> None:
+    joined(workdir, ["ada@acme.test:Owner", "bo@acme.test:Owner", "cy@acme.test:Owner"])
+    write(workdir, "policies", org_doc(["bo@acme.test:Owner", "cy@acme.test:Owner"]) + POLICY)
+    code, _, err = workdir.run("plan", "policies", "--out", "plan.out")  # two Owners stay: the policy holds
+    assert code == 0, err
+    assert workdir.run("tenant", "set-role", "cy@acme.test", "Member", "--org", "acme")[0] == 0
+    err = workdir.refused_without_writing("apply", "plan.out", "--auto-approve")
+    assert "two-owners" in err
+
+
+def test_a_guard_fails_at_apply_even_when_the_re_derived_plan_matches(workdir: Workdir) -> None:
+    """Someone git ignores takes the last seat after review: same changes, but the seats guard now refuses."""
+    workdir.write("accessops.toml", '[ignore]\npatterns = ["*@contractor.test"]\n')
+    workdir.write("org.yaml", org_doc(["ada@acme.test:Owner", "bo@acme.test", "cy@acme.test"], seats=4))
+    assert workdir.apply()[0] == 0
+    workdir.write("org.yaml", org_doc(["ada@acme.test:Owner", "bo@acme.test", "cy@acme.test", "eve@acme.test"], seats=4))
+    code, _, err = workdir.run("plan", "--out", "plan.out")
+    assert code == 0, err
+    workdir.tenant("add_member", "dan@contractor.test", "acme")
+    err = workdir.refused_without_writing("apply", "plan.out", "--auto-approve")
+    assert "would exceed its 4 seats" in err and "does not match" not in err
