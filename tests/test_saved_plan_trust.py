@@ -388,3 +388,22 @@ def test_a_guard_fails_at_apply_even_when_the_re_derived_plan_matches(workdir: W
     workdir.tenant("add_member", "dan@contractor.test", "acme")
     err = workdir.refused_without_writing("apply", "plan.out", "--auto-approve")
     assert "would exceed its 4 seats" in err and "does not match" not in err
+
+
+@pytest.mark.parametrize("where", ["change", "digest"])
+def test_a_forged_name_cannot_inject_lines_into_the_refusal(workdir: Workdir, where: str) -> None:
+    plan = planned_promotion(workdir)
+
+    def inject(envelope: dict) -> None:  # type: ignore[type-arg]
+        if where == "digest":
+            envelope["manifests"]["files"].append({"path": "evil\n::error::also", "sha256": "0" * 64})
+            return
+        envelope["plan"]["resource_changes"].append({
+            "address": 'member["acme/x\n::error::pwned\x1b[2J"]', "mode": "managed", "type": "member", "name": "acme/x\n::error::pwned\x1b[2J",
+            "change": {"actions": ["delete"], "before": {"role": "Owner"}, "after": None},
+        })
+
+    forge(plan, inject)
+    err = workdir.refused_without_writing("apply", str(plan), "--auto-approve")
+    assert len(err.strip().splitlines()) == 1 and "\x1b" not in err
+    assert ("evil\\x0a::error::also is gone" if where == "digest" else "acme/x\\x0a::error::pwned\\x1b[2J") in err

@@ -26,7 +26,7 @@ from accessops.model.resource import ResourceMap
 from accessops.plan import safety
 from accessops.plan.change import Plan, fingerprint
 from accessops.plan.checks import add_refusal, refusals
-from accessops.plan.compare import plan_differences
+from accessops.plan.compare import plan_differences, printable
 from accessops.settings import Settings
 
 
@@ -96,7 +96,7 @@ def open_saved_context(saved: SavedPlan, args: Any) -> Context:
     paths = saved_manifests(saved, getattr(args, "manifests", None))
     if paths is None:
         if key is None:
-            named = ", ".join(saved.manifests.get("paths") or []) or "none recorded"
+            named = printable(", ".join(saved.manifests.get("paths") or []) or "none recorded")
             raise UntrustedPlanError(
                 f"{saved.path}: the plan's manifests are not here ({named}), and without them only a signature can vouch for it: "
                 f"pass --manifests PATH, or set {KEY_ENV} to apply a plan signed with it; nothing applied"
@@ -121,7 +121,7 @@ def open_saved_context(saved: SavedPlan, args: Any) -> Context:
     ctx = open_context(paths, settings, read_live=False)
     if redact(ctx.target.url) != saved.plan.target:
         ctx.close()
-        raise UntrustedPlanError(f"{saved.path}: the plan was made for {saved.plan.target}, but its manifests' settings target {redact(ctx.target.url)}; nothing applied")
+        raise UntrustedPlanError(f"{saved.path}: the plan was made for {printable(saved.plan.target)}, but its manifests' settings target {redact(ctx.target.url)}; nothing applied")
     ctx.now = _saved_time(saved.plan)
     saved.plan.manifests = digest  # what is applied: these very files, at this commit
     return ctx

@@ -34,6 +34,7 @@ from typing import Any
 from accessops.errors import AccessOpsError, ConfigError, UntrustedPlanError
 from accessops.manifest.loader import manifest_files
 from accessops.plan.change import Plan
+from accessops.plan.compare import printable
 from accessops.secrets import redact_text
 
 PLAN_FILE_KIND = "accessops-plan"
@@ -99,9 +100,10 @@ def digest_differences(recorded: dict[str, Any], now: dict[str, Any]) -> list[st
     """How the manifests at hand differ from those a plan recorded (the commit is for the record only)."""
     was = {f["path"]: f["sha256"] for f in recorded.get("files", [])}
     has = {f["path"]: f["sha256"] for f in now.get("files", [])}
-    out = [f"{p} changed" for p in sorted(was.keys() & has.keys()) if was[p] != has[p]]
-    out += [f"{p} is new" for p in sorted(has.keys() - was.keys())]
-    out += [f"{p} is gone" for p in sorted(was.keys() - has.keys())]
+    # recorded names come from the plan file: never print them raw
+    out = [f"{printable(p)} changed" for p in sorted(was.keys() & has.keys()) if was[p] != has[p]]
+    out += [f"{printable(p)} is new" for p in sorted(has.keys() - was.keys())]
+    out += [f"{printable(p)} is gone" for p in sorted(was.keys() - has.keys())]
     old_settings, new_settings = recorded.get("settings"), now.get("settings")
     if (old_settings or {}).get("sha256") != (new_settings or {}).get("sha256"):
         out.append("the settings file (accessops.toml) " + ("changed" if old_settings and new_settings else "is new" if new_settings else "is gone"))

@@ -13,6 +13,11 @@ from typing import Any
 from accessops.plan.change import Change, Plan
 
 
+def printable(text: object) -> str:
+    """``text`` with control characters escaped: a forged plan's names must not make lines or terminal codes."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in str(text))
+
+
 def _essence(change: Change) -> str:
     return json.dumps([change.action.value, change.before, change.after], sort_keys=True, separators=(",", ":"), default=str)
 
@@ -26,11 +31,12 @@ def plan_differences(saved: Plan, derived: Plan) -> list[str]:
     """Every way ``saved`` differs from ``derived`` (empty when they would apply the very same changes)."""
     out: list[str] = []
     if saved.target != derived.target:
-        out.append(f"target: the saved plan is for {saved.target}, the manifests' settings for {derived.target}")
+        out.append(f"target: the saved plan is for {printable(saved.target)}, the manifests' settings for {derived.target}")
     mine = {c.address: c for c in saved.pending}
     theirs = {c.address: c for c in derived.pending}
-    for addr in sorted(mine.keys() | theirs.keys()):
-        have, want = mine.get(addr), theirs.get(addr)
+    for key in sorted(mine.keys() | theirs.keys()):
+        have, want = mine.get(key), theirs.get(key)
+        addr = printable(key)
         if want is None:
             assert have is not None
             out.append(f"{addr}: the saved plan would {have.action.value} it, which is not what the manifests plan")
@@ -41,5 +47,5 @@ def plan_differences(saved: Plan, derived: Plan) -> list[str]:
                 out.append(f"{addr}: the saved plan would {have.action.value} it, the manifests plan to {want.action.value} it")
             else:
                 attrs = _differing(have.before, want.before) and ["before"] or _differing(have.after, want.after)
-                out.append(f"{addr}: the saved plan's {have.action.value} differs in {', '.join(attrs)}")
+                out.append(f"{addr}: the saved plan's {have.action.value} differs in {printable(', '.join(attrs))}")
     return out
