@@ -407,3 +407,10 @@ def test_a_forged_name_cannot_inject_lines_into_the_refusal(workdir: Workdir, wh
     err = workdir.refused_without_writing("apply", str(plan), "--auto-approve")
     assert len(err.strip().splitlines()) == 1 and "\x1b" not in err
     assert ("evil\\x0a::error::also is gone" if where == "digest" else "acme/x\\x0a::error::pwned\\x1b[2J") in err
+
+
+def test_a_plan_for_another_target_is_refused_before_anything_is_read(workdir: Workdir) -> None:
+    plan = planned_promotion(workdir)
+    err = workdir.refused_without_writing("apply", str(plan), "--target", "local:elsewhere.db", "--auto-approve")
+    assert "the plan was made for local:.accessops/tenant.db" in err
+    assert not (workdir.root / "elsewhere.db").exists()

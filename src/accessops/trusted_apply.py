@@ -118,10 +118,9 @@ def open_saved_context(saved: SavedPlan, args: Any) -> Context:
     if differences:
         shown = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
         raise UntrustedPlanError(f"{saved.path}: the manifests differ from those the plan was made from ({shown}); nothing applied: re-plan (did main move since the plan?)")
+    if redact(settings.target) != saved.plan.target:  # before the target is opened: a local one would be created
+        raise UntrustedPlanError(f"{saved.path}: the plan was made for {printable(saved.plan.target)}, but its manifests' settings target {redact(settings.target)} (give the same --target as the plan had); nothing applied")
     ctx = open_context(paths, settings, read_live=False)
-    if redact(ctx.target.url) != saved.plan.target:
-        ctx.close()
-        raise UntrustedPlanError(f"{saved.path}: the plan was made for {printable(saved.plan.target)}, but its manifests' settings target {redact(ctx.target.url)}; nothing applied")
     ctx.now = _saved_time(saved.plan)
     saved.plan.manifests = digest  # what is applied: these very files, at this commit
     return ctx
