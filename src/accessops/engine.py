@@ -21,7 +21,7 @@ from accessops.access.hooks import access_plan_hook
 from accessops.apply.applier import ApplyResult, actor, apply_changes
 from accessops.adapters.base import Adapter, Target
 from accessops.adapters.registry import open_adapter
-from accessops.errors import AccessOpsError, ConfigError, StalePlanError
+from accessops.errors import AccessOpsError, ConfigError, FileError, StalePlanError
 from accessops.manifest.loader import DesiredModel, load
 from accessops.model.compile import Compiled, compile_model
 from accessops.model.resource import Resource, ResourceMap
@@ -31,6 +31,7 @@ from accessops.plan import invitations, safety
 from accessops.plan.drift import changed_outside
 from accessops.plan.guards_config import apply_guard_flags, management_modes
 from accessops.plan.planner import PlanOptions, make_plan
+from accessops.plan.shape import plan_shape_problem
 from accessops.progress import working
 from accessops.runtime import paused_gc
 from accessops.secrets import redact_text, register_token_files, token_files_from_settings
@@ -210,7 +211,11 @@ def save_plan(plan: Plan, path: Path) -> None:
     """Write a plan file: the plan JSON and its checksum."""
     data = plan.to_json()
     data = json.loads(redact_text(json.dumps(data)))  # a credential never reaches a plan file
-    path.write_text(json.dumps({"kind": PLAN_FILE_KIND, "checksum": _checksum(data), "plan": data}, indent=1))
+    text = json.dumps({"kind": PLAN_FILE_KIND, "checksum": _checksum(data), "plan": data}, indent=1)
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        raise FileError(str(path), f"cannot write the plan: {exc.strerror or exc}") from None
 
 
 def is_plan_file(path: Path) -> bool:
@@ -227,13 +232,20 @@ def is_plan_file(path: Path) -> bool:
 def read_plan(path: Path) -> Plan:
     """Load a plan file, refusing one whose checksum does not match."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise AccessOpsError(f"{path}: not a readable plan file ({exc})") from None
-    if data.get("kind") != PLAN_FILE_KIND or "plan" not in data:
-        raise AccessOpsError(f"{path}: not an accessops plan file")
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise FileError(str(path), f"cannot read the plan: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise FileError(str(path), f"not a plan file: invalid JSON ({exc.msg})", exc.lineno, exc.colno) from None
+    except ValueError as exc:  # not UTF-8, or numbers Python cannot hold
+        raise FileError(str(path), f"not a plan file: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict) or data.get("kind") != PLAN_FILE_KIND or "plan" not in data:
+        raise FileError(str(path), "not an accessops plan file")
     if _checksum(data["plan"]) != data.get("checksum"):
-        raise AccessOpsError(f"{path}: checksum mismatch; the plan file was edited or damaged")
+        raise FileError(str(path), "checksum mismatch; the plan file was edited or damaged")
+    problem = plan_shape_problem(data["plan"])
+    if problem:
+        raise FileError(str(path), f"malformed plan: {problem}")
     return Plan.from_json(data["plan"])
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from accessops import dbfile
 from accessops.adapters.base import Target
 from accessops.adapters.local_schema import migrate
 from accessops.adapters.local_write import utc_now
@@ -202,11 +203,15 @@ class StateStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10.0)
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        migrate(self.db, MIGRATIONS)
+        self.db = dbfile.connect(self.path, isolation_level=None, timeout=10.0)  # errors name the file
+        try:
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            migrate(self.db, MIGRATIONS)
+        except BaseException:
+            self.db.close()  # a damaged or read-only file: leave no handle open
+            raise
 
     def close(self) -> None:
         """Close the file."""

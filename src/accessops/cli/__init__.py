@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from accessops import __version__
-from accessops.errors import AccessOpsError, ManifestError
+from accessops.cli.common import WatchedStream, report_error
+from accessops.errors import AccessOpsError
 from accessops.secrets import guard_streams, restore_streams
 
 # Command modules, in the order ``--help`` lists them.
@@ -94,29 +95,20 @@ def _main(argv: Sequence[str] | None) -> int:
         parser.print_help()
         return 1
     debug = args.debug or os.environ.get("ACCESSOPS_DEBUG") == "1"
+    json_format = getattr(args, "format", None) == "json"
+    stdout = sys.stdout = WatchedStream(sys.stdout)
     try:
         code: int = args.func(args)
         return code
-    except ManifestError as exc:
-        if getattr(args, "format", None) == "json" and args.command == "validate":
-            raise  # cmd_validate prints JSON itself; never reached
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        if debug:
-            traceback.print_exc()
-        return exc.exit_code
-    except AccessOpsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if debug:
-            traceback.print_exc()
-        return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 1
-    except Exception as exc:  # the one place an unexpected bug becomes a message
+    except Exception as exc:  # the one place an error becomes a message and an exit code
         if debug:
             traceback.print_exc()
-        print(f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", file=sys.stderr)
-        return 1
+        code = exc.exit_code if isinstance(exc, AccessOpsError) else 1
+        return report_error(exc, code, json_format=json_format, stdout_written=stdout.written)
+    finally:
+        sys.stdout = stdout.inner

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import ValidationError
 
 from accessops.errors import ManifestError, Problem
-from accessops.manifest.yamlsrc import LocatedDict, Pos, YamlProblem, load_documents, locate
+from accessops.manifest.yamlsrc import LocatedDict, Pos, YamlProblem, decode_text, load_documents, locate
 from accessops.model.manifest import (
     API_VERSION,
     DOCUMENT_ADAPTER,
@@ -118,11 +118,11 @@ def parse_file(path: Path, display: str) -> tuple[list[Loaded[Any]], list[Proble
     problems: list[Problem] = []
     loaded: list[Loaded[Any]] = []
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem(display, 0, 0, "", "file.unreadable", str(exc))]
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [Problem(display, 0, 0, "", "file.unreadable", exc.strerror or str(exc))]
     try:
-        documents = load_documents(text)
+        documents = load_documents(decode_text(raw))
     except YamlProblem as exc:
         return [], [Problem(display, exc.pos.line, exc.pos.column, exc.path, exc.code, exc.message)]
     for data, start in documents:
