@@ -29,7 +29,7 @@ from accessops.plan.change import Action, Change, Plan, fingerprint
 from accessops.plan.simulate import simulate
 from accessops.plan import invitations, safety
 from accessops.plan.drift import changed_outside
-from accessops.plan.guards_config import apply_guard_flags, management_modes
+from accessops.plan.guards_config import apply_guard_flags, guard_config, management_modes
 from accessops.plan.planner import PlanOptions, make_plan
 from accessops.plan.shape import plan_shape_problem
 from accessops.progress import working
@@ -84,6 +84,7 @@ def settings_for(args: Any) -> Settings:
     """Settings for a parsed command line (paths, --target, --state, guard override flags)."""
     settings = load_settings(getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
     apply_guard_flags(settings, args)
+    guard_config(settings), management_modes(settings)  # every command checks every value up front
     register_token_files(token_files_from_settings(settings.raw, settings.config_file.parent if settings.config_file else Path.cwd()))
     return settings
 

@@ -106,6 +106,10 @@ class ConfigError(AccessOpsError):
     """The settings file or a flag is wrong."""
 
 
+class SettingsError(FileError, ConfigError):
+    """A value in the settings file is wrong: names the file (and line, when TOML gives one) and the key."""
+
+
 @dataclass
 class Refusal:
     """Why a safety guard or a policy refused; numbers included."""
