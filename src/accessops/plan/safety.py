@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from accessops.errors import Refusal
+from accessops.manifest.profiles import switched_profiles
 from accessops.model.profile import Profile
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change, Plan
@@ -51,48 +52,58 @@ class PlanView:
     changes: list[Change]
     profiles: dict[str, Profile]
     workspace_profiles: dict[str, Profile]
-    # (kind, org or workspace) -> bypass role names; asked once per member otherwise
-    _admin_roles: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # where live names another profile than the manifests (org, or "org/ws"): the state before is judged by it
+    before_profiles: dict[str, Profile] = field(default_factory=dict)
+    # (kind, org or workspace, judging the state before) -> bypass role names; asked once per member otherwise
+    _admin_roles: dict[tuple[str, str, bool], frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
     # _admins(self, self.before), found by removal_counts on its way (it sees every joined grant)
     _admins_before: "tuple[dict[tuple[str, str], set[str]], dict[str, tuple[str, str]]] | None" = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
-    def of(cls, live: ResourceMap, plan: Plan, profiles: dict[str, Profile] | None = None, workspace_profiles: dict[str, Profile] | None = None, after: ResourceMap | None = None) -> "PlanView":
-        """Simulate the plan's pending changes on ``live``."""
+    def of(
+        cls,
+        live: ResourceMap,
+        plan: Plan,
+        profiles: dict[str, Profile] | None = None,
+        workspace_profiles: dict[str, Profile] | None = None,
+        after: ResourceMap | None = None,
+        before_profiles: dict[str, Profile] | None = None,
+    ) -> "PlanView":
+        """Simulate the plan's pending changes on ``live``; ``before_profiles`` as the field."""
         if after is None:
             after = simulate(live, plan.pending)
-        return cls(live, after, plan.pending, dict(profiles or {}), dict(workspace_profiles or {}))
+        return cls(live, after, plan.pending, dict(profiles or {}), dict(workspace_profiles or {}), dict(before_profiles or {}))
 
     def active(self, state: ResourceMap, type_: str, key: str) -> bool:
         """Whether the person a member or membership is about has joined (is not only invited)."""
         person = state.get(member_address(type_, key)) or self.before.get(member_address(type_, key))
         return person is not None and person.attrs.get("status", "active") != "invited"
 
-    def org_admin_roles(self, org: str) -> frozenset[str]:
-        """Organization roles that bypass restrictions (Owner, Admin)."""
-        known = self._admin_roles.get(("org", org))
+    def org_admin_roles(self, org: str, before: bool = False) -> frozenset[str]:
+        """Organization roles that bypass restrictions (Owner, Admin), in the state after (or ``before``)."""
+        known = self._admin_roles.get(("org", org, before))
         if known is None:
-            profile = self.profiles.get(org)
+            profile = (self.before_profiles.get(org) if before else None) or self.profiles.get(org)
             known = frozenset(r.name for r in profile.org_roles if r.bypass) if profile else frozenset({"Owner", "Admin"})
-            self._admin_roles[("org", org)] = known
+            self._admin_roles[("org", org, before)] = known
         return known
 
-    def workspace_admin_roles(self, workspace: str) -> frozenset[str]:
-        """Workspace roles that keep full access (Admin)."""
-        known = self._admin_roles.get(("workspace", workspace))
+    def workspace_admin_roles(self, workspace: str, before: bool = False) -> frozenset[str]:
+        """Workspace roles that keep full access (Admin), in the state after (or ``before``)."""
+        known = self._admin_roles.get(("workspace", workspace, before))
         if known is None:
-            profile = self.workspace_profiles.get(workspace) or self.profiles.get(workspace.split("/")[0])
+            profile = (self.before_profiles.get(workspace) if before else None) or self.workspace_profiles.get(workspace) or self.profiles.get(workspace.split("/")[0])
             known = frozenset(r.name for r in profile.workspace_roles if r.bypass) if profile and profile.workspace_roles else frozenset({"Admin"})
-            self._admin_roles[("workspace", workspace)] = known
+            self._admin_roles[("workspace", workspace, before)] = known
         return known
 
-    def is_admin_grant(self, res: Resource) -> bool:
+    def is_admin_grant(self, res: Resource, before: bool = False) -> bool:
         """A member with a bypass org role, or a workspace member with a bypass workspace role."""
         role = res.attrs.get("role")
         if res.type == "member":
-            return role in self.org_admin_roles(res.org)
+            return role in self.org_admin_roles(res.org, before)
         if res.type == "workspace_member":
-            return role in self.workspace_admin_roles(res.key.rsplit("/", 1)[0])
+            return role in self.workspace_admin_roles(res.key.rsplit("/", 1)[0], before)
         return False
 
 
@@ -146,7 +157,7 @@ def removal_counts(view: PlanView) -> dict[str, tuple[int, int]]:
             out.append("memberships")
         elif res.type in _GRANT_TYPES:
             out.append("grants")
-        if view.is_admin_grant(res):
+        if view.is_admin_grant(res, before=True):
             out.append("admins")
         return out
 
@@ -220,19 +231,28 @@ def _joined(view: PlanView, state: ResourceMap, res: Resource) -> bool:
 
 
 def _admins(
-    view: PlanView, state: ResourceMap, known: dict[str, tuple[str, str]] | None = None
+    view: PlanView, state: ResourceMap, known: dict[str, tuple[str, str]] | None = None, *, as_before: bool = False
 ) -> tuple[dict[tuple[str, str], set[str]], dict[str, tuple[str, str]]]:
     """Active bypass-role holders in ``state``: by (grant type, organization or workspace), and by address.
 
     One pass over the state for every organization and workspace at once.
     With ``known`` (the by-address answer for ``view.before``), a grant whose
     object and person are the very same objects as before keeps its answer:
-    the simulated state shares every object the plan does not touch.
+    the simulated state shares every object the plan does not touch (not
+    when a profile switch changes what the same grant means). ``as_before``
+    judges ``state`` by the profiles live had.
     """
+    if view.before_profiles:
+        known = None
     by_place: dict[tuple[str, str], set[str]] = {}
     by_addr: dict[str, tuple[str, str]] = {}
     before = view.before
-    org_roles, ws_roles = view.org_admin_roles, view.workspace_admin_roles
+    def org_roles(org: str) -> frozenset[str]:
+        return view.org_admin_roles(org, as_before)
+
+    def ws_roles(ws: str) -> frozenset[str]:
+        return view.workspace_admin_roles(ws, as_before)
+
     # view.is_admin_grant and _joined, inlined: this loop sees every resource twice per plan
     for addr, res in state.items():
         type_ = res.type
@@ -260,7 +280,7 @@ def _admins(
 
 def check_last_admins(view: PlanView, config: GuardConfig, plan: Plan) -> None:
     """An organization or workspace never drops below ``min_admins`` active Owner/Admin members."""
-    admins_before, known = view._admins_before or _admins(view, view.before)
+    admins_before, known = view._admins_before or _admins(view, view.before, as_before=True)
     admins_after, _ = _admins(view, view.after, known)
     places = sorted((a, r) for a, r in view.before.items() if r.type in ("organization", "workspace"))
     for addr, res in places:
@@ -273,9 +293,11 @@ def check_last_admins(view: PlanView, config: GuardConfig, plan: Plan) -> None:
             continue
         roles = view.org_admin_roles(res.key) if res.type == "organization" else view.workspace_admin_roles(res.key)
         lost = ", ".join(a.split("/")[-1].rstrip('"]') for a in sorted(before - after))
+        if res.key in view.before_profiles:  # a profile switch changed what their role means
+            lost += f" (profile {res.attrs.get('profile') or 'inherited'} -> {view.after[addr].attrs.get('profile') or 'inherited'})"
         add_refusal(plan, Refusal(
             "last_admin",
-            f"{res.type} {res.key} would keep {len(after)} active {'/'.join(sorted(roles))} member(s), minimum {config.min_admins}; the plan removes or demotes {lost}",
+            f"{res.type} {res.key} would keep {len(after)} active {'/'.join(sorted(roles)) or 'bypass-role'} member(s), minimum {config.min_admins}; the plan removes or demotes {lost}",
             "[guards] min_admins in accessops.toml",
         ))
 
@@ -402,7 +424,8 @@ def judge(ctx: "Context", plan: Plan) -> PlanView:
         plan.extras["safety"] = {"removals": {}, "min_admins": config.min_admins}
         return PlanView(ctx.live, ctx.live, [], {}, {})
     after = ctx.after(plan.pending) if hasattr(ctx, "after") else None
-    view = PlanView.of(ctx.live, plan, model.profiles if model else None, model.workspace_profiles if model else None, after)
+    switched = switched_profiles(model, ctx.live) if model else {}
+    view = PlanView.of(ctx.live, plan, model.profiles if model else None, model.workspace_profiles if model else None, after, switched)
     existing_removed = removal_counts(view)
     check_seats(view, config, plan)
     check_budgets(view, config, plan, existing_removed)
