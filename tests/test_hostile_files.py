@@ -153,3 +153,25 @@ def test_an_unwritable_plan_file_names_it(workdir: Workdir) -> None:
     assert err.splitlines()[-1] == "error: /dev/full: cannot write the plan: No space left on device"
     code, _, err = workdir.run("plan", "--out", "no/such/folder/x.plan")
     assert code == 1 and err.splitlines()[-1].startswith("error: no/such/folder/x.plan: cannot write the plan: No such file or directory")
+
+
+# --- profile files ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "where", "message"),
+    [
+        (b"name: x\norg_roles:\n  - name: Own\xe9r\n", ":3:14", "not valid UTF-8 (byte 0xe9); save the file as UTF-8"),
+        (b"name: x\norg_roles:\n  - name: Own\x00er\n", ":3:14", "control character U+0000 is not allowed in a manifest (is this a binary file?)"),
+        (b"name: x\nname: y\n", ":2:1", "duplicate key 'name' (first at line 1)"),
+        (b"name: x\norg_roles: []\nseats: " + b"9" * 5000 + b"\n", ":3:8", "integer of 5000 digits is too large"),
+    ],
+    ids=["not-utf8", "nul-byte", "duplicate-key", "integer-too-long"],
+)
+def test_a_hostile_profile_file_names_the_profile_file_and_line(content: bytes, where: str, message: str, workdir: Workdir) -> None:
+    (workdir.root / ".profiles").mkdir()
+    (workdir.root / ".profiles" / "custom.yaml").write_bytes(content)
+    workdir.write("org.yaml", org_doc(["ada@acme.test:Owner"]).replace("profile: union", "profile: .profiles/custom.yaml"))
+    code, _, err = workdir.run("validate")
+    assert code == 1
+    assert err.splitlines()[0] == f"error: org.yaml:5:3: spec.profile: profile file {workdir.root / '.profiles' / 'custom.yaml'}{where}: {message}"

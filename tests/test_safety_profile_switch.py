@@ -78,3 +78,41 @@ def test_switching_with_the_owner_mapped_to_an_admin_role_passes(workdir: Workdi
     code, _, err = workdir.apply()
     assert code == 0, err
     assert workdir.live()['member["acme/ada@acme.test"]'].attrs["role"] == "Admin"
+
+
+def test_the_apply_identity_never_loses_admin_rights_through_a_switch(workdir: Workdir) -> None:
+    workdir.write("org.yaml", org_doc(["ada@acme.test:Owner", "bo@acme.test:Owner"]))
+    assert workdir.apply()[0] == 0
+    workdir.accept_all()
+    workdir.tenant("set_actor", "bo@acme.test")
+    workdir.write("accessops.toml", "[guards]\nmin_admins = 0\n")
+    flat_profile(workdir)
+    workdir.write("org.yaml", org_doc(["ada@acme.test:Owner", "bo@acme.test:Owner"]).replace("profile: union", "profile: .profiles/flat.yaml"))
+    err = workdir.refused_without_writing("apply", "--auto-approve")
+    assert 'the apply runs as bo@acme.test and would lose its own access: lose admin rights (profile union -> .profiles/flat.yaml) member["acme/bo@acme.test"]' in err
+
+
+WORKSPACE = """\
+apiVersion: accessops/v1
+kind: Workspace
+metadata: {name: crm}
+spec:
+  organization: acme
+  profile: PROFILE
+  members:
+    - {email: bo@acme.test, role: Admin}
+"""
+
+
+def test_a_workspace_switched_to_a_profile_without_admin_bypass_keeps_its_last_admin(workdir: Workdir) -> None:
+    workdir.write("org.yaml", org_doc(["ada@acme.test:Owner", "bo@acme.test:Member"]))
+    workdir.write("crm.yaml", WORKSPACE.replace("PROFILE", "union"))
+    assert workdir.apply()[0] == 0
+    workdir.accept_all()
+    (workdir.root / ".profiles").mkdir()
+    text = UNION.read_text().replace("name: union", "name: flat-ws", 1)
+    head, sep, rest = text.partition("workspace_roles:")
+    workdir.write(".profiles/flat-ws.yaml", head + sep + rest.replace("    bypass: true\n", "", 1))
+    workdir.write("crm.yaml", WORKSPACE.replace("PROFILE", ".profiles/flat-ws.yaml"))
+    err = workdir.refused_without_writing("plan")
+    assert "workspace acme/crm would keep 0 active bypass-role member(s), minimum 1; the plan removes or demotes bo@acme.test (profile union -> .profiles/flat-ws.yaml)" in err

@@ -106,8 +106,11 @@ def report_error(exc: BaseException, exit_code: int, *, json_format: bool, stdou
     included), so stdout always holds exactly one JSON document. Returns
     ``exit_code``.
     """
-    for line in error_lines(exc):
-        print(line, file=sys.stderr)
-    if json_format and not stdout_written:
-        print_json(error_object(exc, exit_code))
+    try:
+        for line in error_lines(exc):
+            print(line, file=sys.stderr)
+        if json_format and not stdout_written:
+            print_json(error_object(exc, exit_code))
+    except BrokenPipeError:  # the reader went away (``| head``): nothing more to tell it
+        pass
     return exit_code

@@ -32,12 +32,20 @@ def _builtin(name: str) -> Profile:
 
 @lru_cache(maxsize=64)
 def _from_file(path: Path) -> Profile:
+    """A user's profile file, loaded as safely as a manifest (encoding, control characters, duplicate keys, huge numbers)."""
+    from accessops.manifest.yamlsrc import YamlProblem, decode_text, load_documents
+
     try:
-        data = yaml.safe_load(path.read_text())
-        return Profile.model_validate(data, strict=False)
+        documents = load_documents(decode_text(path.read_bytes()))
+        if len(documents) != 1:
+            raise ConfigError(f"profile file {path}: expected one YAML document, found {len(documents)}")
+        return Profile.model_validate(documents[0][0], strict=False)
     except OSError as exc:
         raise ConfigError(f"profile file {path}: {exc.strerror}") from None
-    except (yaml.YAMLError, ValidationError) as exc:
+    except YamlProblem as exc:
+        where = f":{exc.pos.line}:{exc.pos.column}" if exc.pos.line else ""
+        raise ConfigError(f"profile file {path}{where}: {exc.message}") from None
+    except ValidationError as exc:
         raise ConfigError(f"profile file {path}: {str(exc).splitlines()[0]}") from None
 
 

@@ -336,6 +336,16 @@ def check_identity(view: PlanView, identity: str | None, plan: Plan) -> None:
             what = _demotion(view, change)
             if what:
                 harms.append(f"{what} {change.address}")
+    for addr, res in sorted(view.before.items()) if view.before_profiles else ():
+        # a profile switch can take the identity's admin rights without touching its grant
+        if res.type in ("member", "workspace_member") and res.key.split("/")[-1] == me and view.is_admin_grant(res, before=True):
+            now = view.after.get(addr)
+            place = res.org if res.type == "member" else res.key.rsplit("/", 1)[0]
+            if now is not None and not view.is_admin_grant(now) and place in view.before_profiles:
+                where = view.before.get(f'{"organization" if res.type == "member" else "workspace"}["{place}"]')
+                old = where.attrs.get("profile") if where else None
+                new = view.after[where.address].attrs.get("profile") if where and where.address in view.after else None
+                harms.append(f"lose admin rights (profile {old or 'inherited'} -> {new or 'inherited'}) {addr}")
     if harms:
         add_refusal(plan, Refusal(
             "identity",
