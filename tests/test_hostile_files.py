@@ -110,7 +110,8 @@ def _broken(real: dict[str, Any]) -> dict[str, str]:
         "plan-missing-keys": _envelope({}),
         "changes-not-a-list": _envelope({**real, "resource_changes": "all of them"}),
         "change-not-an-object": _envelope({**real, "resource_changes": [7]}),
-        "change-without-address": _envelope({**real, "resource_changes": [{k: v for k, v in change.items() if k != "address"}]}),
+        "change-without-type": _envelope({**real, "resource_changes": [{k: v for k, v in change.items() if k != "type"}]}),
+        "unknown-resource-type": _envelope({**real, "resource_changes": [{**change, "type": "galaxy"}]}),
         "unknown-action": _envelope({**real, "resource_changes": [{**change, "change": {**change["change"], "actions": ["explode"]}}]}),
         "actions-not-a-list": _envelope({**real, "resource_changes": [{**change, "change": {**change["change"], "actions": 5}}]}),
         "after-not-an-object": _envelope({**real, "resource_changes": [{**change, "change": {**change["change"], "after": "Owner"}}]}),
@@ -130,7 +131,7 @@ def real_plan(workdir: Workdir) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "name",
     ["truncated-json", "not-an-object", "plan-not-an-object", "plan-missing-keys", "changes-not-a-list", "change-not-an-object",
-     "change-without-address", "unknown-action", "actions-not-a-list", "after-not-an-object", "checksum-not-a-string", "kind-but-binary"],
+     "change-without-type", "unknown-resource-type", "unknown-action", "actions-not-a-list", "after-not-an-object", "checksum-not-a-string", "kind-but-binary"],
 )
 def test_a_malformed_saved_plan_is_one_line_naming_the_file(name: str, workdir: Workdir, real_plan: dict[str, Any]) -> None:
     path = workdir.root / f"{name}.plan"

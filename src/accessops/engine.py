@@ -31,7 +31,7 @@ from accessops.plan import invitations, safety
 from accessops.plan.drift import changed_outside
 from accessops.plan.guards_config import apply_guard_flags, guard_config, management_modes
 from accessops.plan.planner import PlanOptions, make_plan
-from accessops.plan.shape import plan_shape_problem
+from accessops.plan.shape import checked_plan, reading_plan_file
 from accessops.progress import working
 from accessops.runtime import paused_gc
 from accessops.secrets import redact_text, register_token_files, token_files_from_settings
@@ -231,23 +231,14 @@ def is_plan_file(path: Path) -> bool:
 
 
 def read_plan(path: Path) -> Plan:
-    """Load a plan file, refusing one whose checksum does not match."""
-    try:
+    """Load a plan file, refusing one whose checksum does not match; malformed content is one error naming the file."""
+    with reading_plan_file(path):
         data = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise FileError(str(path), f"cannot read the plan: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise FileError(str(path), f"not a plan file: invalid JSON ({exc.msg})", exc.lineno, exc.colno) from None
-    except ValueError as exc:  # not UTF-8, or numbers Python cannot hold
-        raise FileError(str(path), f"not a plan file: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, dict) or data.get("kind") != PLAN_FILE_KIND or "plan" not in data:
-        raise FileError(str(path), "not an accessops plan file")
-    if _checksum(data["plan"]) != data.get("checksum"):
-        raise FileError(str(path), "checksum mismatch; the plan file was edited or damaged")
-    problem = plan_shape_problem(data["plan"])
-    if problem:
-        raise FileError(str(path), f"malformed plan: {problem}")
-    return Plan.from_json(data["plan"])
+        if not isinstance(data, dict) or data.get("kind") != PLAN_FILE_KIND or "plan" not in data:
+            raise FileError(str(path), "not an accessops plan file")
+        if _checksum(data["plan"]) != data.get("checksum"):
+            raise FileError(str(path), "checksum mismatch; the plan file was edited or damaged")
+        return checked_plan(path, Plan.from_json(data["plan"]))
 
 
 def stale_addresses(plan: Plan, live: ResourceMap) -> list[str]:

@@ -1,82 +1,72 @@
-"""The shape a saved plan's JSON must have before :meth:`Plan.from_json` reads it.
+"""A saved plan file is input like any other: malformed content is one error naming the file.
 
-A plan file is input like any other: it may be truncated, hand-edited or
-forged. :func:`plan_shape_problem` says what is wrong, with the JSON path
-(``resource_changes[3].change.actions``), instead of letting a ``KeyError``
-surface as an internal error. It checks shape only; whether the changes are
-the ones the manifests say is the saved-plan trust check's job.
+A plan file may be truncated, hand-edited or forged. :func:`reading_plan_file`
+wraps the reading of one, so that invalid JSON, wrong shapes, missing keys
+and wrong types all come out as one :class:`~accessops.errors.FileError`
+(``error: tf.plan: malformed plan: ...``) instead of an internal error;
+:func:`plan_problem` then checks what was read, whatever the JSON layout of
+the plan format (the checks are on the :class:`Plan`, not on its JSON). It
+checks shape only: whether the changes are the ones the manifests say is
+the saved-plan trust check's job.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from accessops.errors import AccessOpsError, FileError
 from accessops.model.resource import RESOURCE_TYPES
-from accessops.plan.change import Action, Change
-
-#: Top-level keys every plan has, and the JSON type each holds.
-_REQUIRED: dict[str, type] = {"format_version": str, "target": str, "resource_changes": list, "fingerprints": dict}
-_OPTIONAL: dict[str, type] = {"resource_drift": list, "meta": dict, "summary": dict}
-_JSON_NAMES = {str: "a string", list: "a list", dict: "an object"}
+from accessops.plan.change import Plan
 
 
-def _typed(data: dict[str, Any], key: str, kind: type, where: str, *, required: bool = True) -> str | None:
-    if key not in data:
-        return f"{where}{key}: missing" if required else None
-    if not isinstance(data[key], kind):
-        return f"{where}{key}: expected {_JSON_NAMES[kind]}, not {type(data[key]).__name__}"
-    return None
-
-
-def _change_problem(item: Any, where: str) -> str | None:
-    if not isinstance(item, dict):
-        return f"{where}: expected an object, not {type(item).__name__}"
-    for key in ("address", "type", "name"):
-        if problem := _typed(item, key, str, f"{where}."):
-            return problem
-    if item["type"] not in RESOURCE_TYPES:
-        return f"{where}.type: unknown resource type {item['type']!r}"
-    change = item.get("change")
-    if not isinstance(change, dict):
-        return f"{where}.change: expected an object"
-    actions = change.get("actions")
-    if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
-        return f"{where}.change.actions: expected a list of strings"
+@contextmanager
+def reading_plan_file(path: Path) -> Iterator[None]:
+    """Turn any failure while reading the plan file at ``path`` into one FileError naming it."""
     try:
-        Action.from_terraform(actions)
-    except (ValueError, KeyError, TypeError, IndexError):
-        return f"{where}.change.actions: unknown actions {actions!r}"
-    for side in ("before", "after"):
-        if side not in change:
-            return f"{where}.change.{side}: missing"
-        if change[side] is not None and not isinstance(change[side], dict):
-            return f"{where}.change.{side}: expected an object or null"
-    for key in ("notes", "flags"):
-        if key in item and not (isinstance(item[key], list) and all(isinstance(v, str) for v in item[key])):
-            return f"{where}.{key}: expected a list of strings"
+        yield
+    except AccessOpsError:
+        raise
+    except OSError as exc:
+        raise FileError(str(path), f"cannot read the plan: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise FileError(str(path), f"not a plan file: invalid JSON ({exc.msg})", exc.lineno, exc.colno) from None
+    except UnicodeDecodeError as exc:
+        raise FileError(str(path), f"not a plan file: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x})") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise FileError(str(path), f"malformed plan: {what}") from None
+
+
+def _is_attrs(value: Any) -> bool:
+    return value is None or (isinstance(value, dict) and all(isinstance(k, str) for k in value))
+
+
+def plan_problem(plan: Plan) -> str | None:
+    """What is wrong with a plan read from a file, or None when it is well formed."""
+    if not isinstance(plan.target, str) or not plan.target:
+        return "it names no target"
+    for i, change in enumerate(plan.changes):
+        where = f"change {i + 1}"
+        if not isinstance(change.type, str) or change.type not in RESOURCE_TYPES:
+            return f"{where}: unknown resource type {change.type!r}"
+        if not isinstance(change.key, str) or not change.key:
+            return f"{where}: its name is not a string"
+        if not (_is_attrs(change.before) and _is_attrs(change.after)):
+            return f"{where} ({change.address}): before and after must be objects or null"
+        if not all(isinstance(v, str) for v in (*change.notes, *change.flags)):
+            return f"{where} ({change.address}): notes and flags must be strings"
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in plan.fingerprints.items()):
+        return "fingerprints must be an object of strings"
     return None
 
 
-def plan_shape_problem(data: Any) -> str | None:
-    """What is wrong with a saved plan's ``plan`` object, or None when it has the shape of one."""
-    if not isinstance(data, dict):
-        return f"plan: expected an object, not {type(data).__name__}"
-    for key, kind in _REQUIRED.items():
-        if problem := _typed(data, key, kind, ""):
-            return problem
-    for key, kind in _OPTIONAL.items():
-        if problem := _typed(data, key, kind, "", required=False):
-            return problem
-    for i, item in enumerate(data["resource_changes"]):
-        where = f"resource_changes[{i}]"
-        if problem := _change_problem(item, where):
-            return problem
-        shown = Change.from_json(item).address
-        if item["address"] != shown:
-            return f"{where}.address: {item['address']!r} is not the address of its type and name ({shown})"
-    for i, item in enumerate(data.get("resource_drift", [])):
-        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("type", "name", "origin")) or not isinstance(item.get("change"), dict):
-            return f"resource_drift[{i}]: expected an object with type, name, origin and change"
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in data["fingerprints"].items()):
-        return "fingerprints: expected an object of strings"
-    return None
+def checked_plan(path: Path, plan: Plan) -> Plan:
+    """``plan`` when well formed; else a FileError naming ``path``."""
+    problem = plan_problem(plan)
+    if problem:
+        raise FileError(str(path), f"malformed plan: {problem}")
+    return plan
