@@ -176,3 +176,13 @@ def test_a_hostile_profile_file_names_the_profile_file_and_line(content: bytes, 
     code, _, err = workdir.run("validate")
     assert code == 1
     assert err.splitlines()[0] == f"error: org.yaml:5:3: spec.profile: profile file {workdir.root / '.profiles' / 'custom.yaml'}{where}: {message}"
+
+
+def test_a_usage_error_with_format_json_prints_an_error_object(at_root: None, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["plan", "--format", "json", "--no-such-flag"])
+    assert caught.value.code == 1
+    out, err = capsys.readouterr()
+    error = json.loads(out)["error"]
+    assert error["exit_code"] == 1 and "unrecognized arguments: --no-such-flag" in error["message"]
+    assert "unrecognized arguments: --no-such-flag" in err

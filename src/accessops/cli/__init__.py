@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from accessops import __version__
-from accessops.cli.common import WatchedStream, report_error
+from accessops.cli.common import WatchedStream, print_json, report_error
 from accessops.errors import AccessOpsError
 from accessops.secrets import guard_streams, restore_streams
 
@@ -41,8 +41,12 @@ COMMAND_MODULES = [
 class _Parser(argparse.ArgumentParser):
     """Usage errors exit 1: exit 2 means "changes found" in this CLI."""
 
+    #: The last usage error, for ``--format json`` (see :func:`_main`).
+    last_error = ""
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
+        _Parser.last_error = f"{self.prog}: error: {message}"
         self.exit(1, f"{self.prog}: error: {message}\n")
 
 
@@ -88,9 +92,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         restore_streams(originals)
 
 
+def _wants_json(words: list[str]) -> bool:
+    """Whether the command line asks for ``--format json`` (read before argparse, which may have refused it)."""
+    return "--format=json" in words or any(a == "--format" and b == "json" for a, b in zip(words, words[1:]))
+
+
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(words)
+    except SystemExit as exc:
+        if exc.code not in (0, None) and _wants_json(words):  # a usage error is an error too
+            print_json({"error": {"message": _Parser.last_error or "usage error", "file": None, "line": None, "column": None, "exit_code": exc.code}})
+        raise
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
