@@ -27,14 +27,14 @@ class NamedCursor(sqlite3.Cursor):
 
     db_file = ""
 
-    def execute(self, sql: str, parameters: Any = (), /) -> "NamedCursor":  # type: ignore[override]
+    def execute(self, sql: str, parameters: Any = (), /) -> "NamedCursor":
         try:
             super().execute(sql, parameters)
         except sqlite3.Error as exc:
             raise _tagged(exc, self.db_file)
         return self
 
-    def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> "NamedCursor":  # type: ignore[override]
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> "NamedCursor":
         try:
             super().executemany(sql, seq_of_parameters)
         except sqlite3.Error as exc:
@@ -74,16 +74,16 @@ class NamedConnection(sqlite3.Connection):
     def cursor(self, factory: Any = None) -> NamedCursor:  # type: ignore[override]
         cur = super().cursor(factory or NamedCursor)
         cur.db_file = self.db_file
-        return cur  # type: ignore[no-any-return]
+        return cur
 
-    def execute(self, sql: str, parameters: Any = (), /) -> NamedCursor:  # type: ignore[override]
+    def execute(self, sql: str, parameters: Any = (), /) -> NamedCursor:
         if sql == "ROLLBACK" and not self.in_transaction:
             # SQLite already rolled back (a full disk does that): a second
             # ROLLBACK would fail and hide the error that caused it
             return self.cursor()
         return self.cursor().execute(sql, parameters)
 
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> NamedCursor:  # type: ignore[override]
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> NamedCursor:
         return self.cursor().executemany(sql, parameters)
 
     def executescript(self, sql_script: str, /) -> sqlite3.Cursor:

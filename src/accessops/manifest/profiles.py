@@ -91,9 +91,9 @@ def switched_profiles(model: "DesiredModel", live: "ResourceMap") -> dict[str, P
         ref = res.attrs.get("profile")
         org_name = key.split("/", 1)[0]
         try:
-            before = load_profile(str(ref), Path(ws.file).parent) if ref else switched.get(org_name, model.profiles.get(org_name))
+            was = load_profile(str(ref), Path(ws.file).parent) if ref else switched.get(org_name, model.profiles.get(org_name))
         except ConfigError:
             continue
-        if before is not None and before != after:
-            switched[key] = before
+        if was is not None and was != after:
+            switched[key] = was
     return switched
