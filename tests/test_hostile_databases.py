@@ -194,3 +194,17 @@ def test_a_file_size_limit_names_the_file(workdir: Workdir) -> None:
     lines = [line for line in err.strip().splitlines() if line.startswith("error: ")]
     assert lines and ".accessops/" in lines[-1] and "internal error" not in err, err
     assert workdir.apply()[0] == 0
+
+
+@pytest.mark.parametrize("attrs", ["[1]", "{not json", "null"])
+def test_a_damaged_last_applied_row_names_the_state_file(attrs: str, workdir: Workdir) -> None:
+    import sqlite3
+
+    applied(workdir)
+    db = sqlite3.connect(workdir.root / STATE)
+    db.execute("UPDATE applied SET attrs = ?", (attrs,))
+    db.commit()
+    db.close()
+    code, _, err = workdir.run("plan")
+    assert code == 1
+    assert "damaged: the last applied" in one_line(err, STATE)
