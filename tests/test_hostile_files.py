@@ -186,3 +186,22 @@ def test_a_usage_error_with_format_json_prints_an_error_object(at_root: None, ca
     error = json.loads(out)["error"]
     assert error["exit_code"] == 1 and "unrecognized arguments: --no-such-flag" in error["message"]
     assert "unrecognized arguments: --no-such-flag" in err
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-13-45", "6:10: invalid timestamp '2026-13-45': month must be in 1..12"),
+        ("!!timestamp 'not a date'", "6:10: invalid timestamp 'not a date': not a valid value"),
+        ("!!int 'abc'", "6:10: invalid int 'abc': invalid literal for int() with base 10: 'abc'"),
+        ("!!float 'abc'", "6:10: invalid float 'abc': could not convert string to float: 'abc'"),
+        ("!!python/object:os.system x", "6:10: could not determine a constructor for the tag 'tag:yaml.org,2002:python/object:os.system'"),
+        ("1e999", "6:3: spec.seats: Input should be a valid integer"),
+    ],
+    ids=["impossible-date", "tagged-non-date", "tagged-non-int", "tagged-non-float", "python-tag", "infinite-float"],
+)
+def test_a_value_python_cannot_build_is_a_problem_at_its_line(value: str, message: str, workdir: Workdir) -> None:
+    workdir.write("org.yaml", org_doc([]).replace("  members: []\n", f"  seats: {value}\n"))
+    code, _, err = workdir.run("validate", "org.yaml")
+    assert code == 1
+    assert err.splitlines()[0] == f"error: org.yaml:{message}"

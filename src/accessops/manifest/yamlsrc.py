@@ -131,9 +131,11 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """PyYAML's construction; a scalar Python cannot build is a problem at its line, not a crash."""
+        if not isinstance(node, yaml.ScalarNode):
+            return super().construct_object(node, deep=deep)
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, OverflowError) as exc:
+        except (ValueError, OverflowError, TypeError, AttributeError) as exc:  # PyYAML's scalar constructors raise these
             raise YamlProblem(_pos(node), "yaml.bad-value", _bad_value(node, exc)) from None
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
@@ -171,11 +173,12 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
 def _bad_value(node: yaml.Node, exc: Exception) -> str:
     """Why a scalar could not be built, in the manifest's terms."""
     value = str(getattr(node, "value", ""))
-    if node.tag == "tag:yaml.org,2002:int":
-        digits = sum(ch.isdigit() for ch in value)
+    digits = sum(ch.isdigit() for ch in value)
+    if node.tag == "tag:yaml.org,2002:int" and digits > 1000:
         return f"integer of {digits} digits is too large"
     kind = node.tag.rsplit(":", 1)[-1]
-    return f"invalid {kind} {value[:40]!r}: {str(exc).splitlines()[0]}"
+    why = str(exc).splitlines()[0] if isinstance(exc, (ValueError, OverflowError)) and str(exc) else "not a valid value"
+    return f"invalid {kind} {value[:40]!r}: {why}"
 
 
 _LocatingLoader.add_constructor("tag:yaml.org,2002:map", _LocatingLoader.construct_located_mapping)
