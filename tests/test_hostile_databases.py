@@ -48,11 +48,14 @@ def test_a_garbage_database_names_the_file(which: str, workdir: Workdir) -> None
         assert "not a SQLite database" in line, line
 
 
-@pytest.mark.parametrize("which", [TENANT, STATE])
-def test_a_garbage_database_with_format_json_prints_an_error_object(which: str, workdir: Workdir) -> None:
+@pytest.mark.parametrize(
+    ("which", "command"),
+    [(TENANT, "plan"), (STATE, "plan"), (TENANT, "drift"), (STATE, "drift"), (STATE, "log"), (TENANT, "audit"), (TENANT, "tenant list")],
+)
+def test_a_garbage_database_with_format_json_prints_an_error_object(which: str, command: str, workdir: Workdir) -> None:
     applied(workdir)
     (workdir.root / which).write_bytes(GARBAGE)
-    code, out, _ = workdir.run("plan", "--format", "json")
+    code, out, _ = workdir.run(*command.split(), "--format", "json")
     assert code == 1
     error = json.loads(out)["error"]
     assert error["file"] == which and error["exit_code"] == 1 and "not a SQLite database" in error["message"]
