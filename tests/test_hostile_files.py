@@ -114,6 +114,7 @@ def _broken(real: dict[str, Any]) -> dict[str, str]:
         "unknown-resource-type": _envelope({**real, "resource_changes": [{**change, "type": "galaxy"}]}),
         "unknown-action": _envelope({**real, "resource_changes": [{**change, "change": {**change["change"], "actions": ["explode"]}}]}),
         "actions-not-a-list": _envelope({**real, "resource_changes": [{**change, "change": {**change["change"], "actions": 5}}]}),
+        "seats-past-int64": _envelope({**real, "resource_changes": [{**change, "change": {**change["change"], "after": {**change["change"]["after"], "seats": 2**64}}}]}),
         "after-not-an-object": _envelope({**real, "resource_changes": [{**change, "change": {**change["change"], "after": "Owner"}}]}),
         "checksum-not-a-string": json.dumps({"kind": "accessops-plan", "checksum": 5, "plan": real}),
         "kind-but-binary": '{"kind": "accessops-plan", "plan": "\x00\xff"}',
@@ -131,7 +132,7 @@ def real_plan(workdir: Workdir) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "name",
     ["truncated-json", "not-an-object", "plan-not-an-object", "plan-missing-keys", "changes-not-a-list", "change-not-an-object",
-     "change-without-type", "unknown-resource-type", "unknown-action", "actions-not-a-list", "after-not-an-object", "checksum-not-a-string", "kind-but-binary"],
+     "change-without-type", "unknown-resource-type", "unknown-action", "actions-not-a-list", "seats-past-int64", "after-not-an-object", "checksum-not-a-string", "kind-but-binary"],
 )
 def test_a_malformed_saved_plan_is_one_line_naming_the_file(name: str, workdir: Workdir, real_plan: dict[str, Any]) -> None:
     path = workdir.root / f"{name}.plan"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from accessops.errors import AccessOpsError, FileError
+from accessops.model.manifest import MAX_STORED_INT
 from accessops.model.resource import RESOURCE_TYPES
 from accessops.plan.change import Plan
 
@@ -45,6 +46,16 @@ def _is_attrs(value: Any) -> bool:
     return value is None or (isinstance(value, dict) and all(isinstance(k, str) for k in value))
 
 
+def _too_big(value: Any) -> int | None:
+    """A whole number inside ``value`` that no target can store (past 64 bits), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if not -(2**63) <= value <= MAX_STORED_INT else None
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return next((big for item in items if (big := _too_big(item)) is not None), None)
+
+
 def plan_problem(plan: Plan) -> str | None:
     """What is wrong with a plan read from a file, or None when it is well formed."""
     if not isinstance(plan.target, str) or not plan.target:
@@ -57,6 +68,8 @@ def plan_problem(plan: Plan) -> str | None:
             return f"{where}: its name is not a string"
         if not (_is_attrs(change.before) and _is_attrs(change.after)):
             return f"{where} ({change.address}): before and after must be objects or null"
+        if (big := _too_big(change.after)) is not None:
+            return f"{where} ({change.address}): {big} does not fit a 64-bit integer (no target can store it)"
         if not all(isinstance(v, str) for v in (*change.notes, *change.flags)):
             return f"{where} ({change.address}): notes and flags must be strings"
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in plan.fingerprints.items()):
