@@ -11,13 +11,10 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, TypeAdapter
 
+from accessops.model.base import MAX_STORED_INT
 from accessops.model.base import Strict
 
 API_VERSION = "accessops/v1"
-
-#: The largest whole number every target stores (SQLite's and PostgreSQL's
-#: 64-bit integers): a bigger one is a validation error, not an apply crash.
-MAX_STORED_INT = 2**63 - 1
 
 Email = Annotated[str, Field(min_length=3, pattern=r"^[^@\s]+@[^@\s]+$", description="A member's email address; the member's identity.")]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^/\"\s][^/\"]*$", description="A name; no slashes or quotes.")]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from accessops.errors import AccessOpsError, FileError
-from accessops.model.manifest import MAX_STORED_INT
+from accessops.model.base import MAX_STORED_INT
 from accessops.model.resource import RESOURCE_TYPES
 from accessops.plan.change import Plan
 
