@@ -2,7 +2,8 @@
 
 A full disk is a real small tmpfs where this machine lets the tests mount
 one (CI runs as root); elsewhere a file-size limit (RLIMIT_FSIZE) stands in.
-A read-only file is a read-only mount, or ``chmod`` for a non-root user.
+A read-only file is a read-only bind mount (or, without mount, the
+immutable attribute), or ``chmod`` for a non-root user.
 """
 
 from __future__ import annotations
@@ -100,7 +101,14 @@ def read_only(folder: Path) -> Iterator[None]:
             for p, mode in modes.items():
                 p.chmod(mode)
         return
-    assert _mount("--bind", str(folder), str(folder)), "root without mount: cannot make a read-only folder"
+    if not _mount("--bind", str(folder), str(folder)):  # no mount here: the immutable attribute binds root too
+        paths = [str(p) for p in [*folder.iterdir(), folder]]
+        assert subprocess.run(["chattr", "+i", *paths], capture_output=True).returncode == 0, "root without mount or chattr"
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", *paths], check=True)
+        return
     try:
         assert _mount("-o", "remount,ro,bind", str(folder)), "cannot remount read-only"
         yield
