@@ -28,11 +28,11 @@ from accessops.plan.change import Action, Change, Plan
 from accessops.plan.simulate import simulate
 from accessops.plan import grant_notes, invitations, safety
 from accessops.plan.drift import changed_outside
-from accessops.plan.guards_config import apply_guard_flags, management_modes
+from accessops.plan.guards_config import apply_guard_flags, guard_config, management_modes
 from accessops.plan.planner import PlanOptions, make_plan
 from accessops.progress import working
 from accessops.runtime import paused_gc
-from accessops.secrets import redact_text, register_token_files, token_files_from_settings
+from accessops.secrets import register_token_files, token_files_from_settings
 from accessops.settings import Settings, load_settings
 
 
@@ -85,6 +85,7 @@ def settings_for(args: Any, paths: list[str] | None = None) -> Settings:
     """
     settings = load_settings(paths if paths is not None else getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
     apply_guard_flags(settings, args)
+    guard_config(settings), management_modes(settings)  # every command checks every value up front
     register_token_files(token_files_from_settings(settings.raw, settings.config_file.parent if settings.config_file else Path.cwd()))
     return settings
 

@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accessops.errors import AccessOpsError, ConfigError, UntrustedPlanError
+from accessops.errors import AccessOpsError, ConfigError, FileError, UntrustedPlanError
 from accessops.manifest.loader import manifest_files
 from accessops.plan.change import Plan
 from accessops.plan.compare import printable
+from accessops.plan.shape import checked_plan, reading_plan_file
 from accessops.secrets import redact_text
 
 PLAN_FILE_KIND = "accessops-plan"
@@ -176,7 +177,10 @@ def save_plan_file(plan: Plan, path: Path) -> None:
     if key is not None:
         envelope["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "key_id": key_id(key), "value": _mac(key, covered)}
     ordered = {k: envelope[k] for k in ("kind", "format", "checksum", "signature", "manifests", "plan") if k in envelope}
-    path.write_text(json.dumps(ordered, indent=1))
+    try:
+        path.write_text(json.dumps(ordered, indent=1))
+    except OSError as exc:
+        raise FileError(str(path), f"cannot write the plan: {exc.strerror or exc}") from None
 
 
 def _well_formed_digest(digest: Any) -> bool:
@@ -205,11 +209,16 @@ def is_plan_file(path: Path) -> bool:
 
 
 def read_plan_file(path: Path) -> SavedPlan:
-    """Load a plan file, refusing one that is damaged or whose checksum does not match."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AccessOpsError(f"{path}: not a readable plan file ({exc})") from None
+    """Load a plan file, refusing one that is damaged or whose checksum does not match.
+
+    Malformed content of any kind is one error naming the file (plan/shape.py).
+    """
+    with reading_plan_file(path):
+        return _read_plan_file(path)
+
+
+def _read_plan_file(path: Path) -> SavedPlan:
+    data = json.loads(path.read_bytes())
     if not isinstance(data, dict) or data.get("kind") != PLAN_FILE_KIND or not isinstance(data.get("plan"), dict):
         raise AccessOpsError(f"{path}: not an accessops plan file")
     version = data.get("format", 1)
@@ -221,10 +230,7 @@ def read_plan_file(path: Path) -> SavedPlan:
         expected = hashlib.sha256(_covered(data)).hexdigest()
     if data.get("checksum") != expected:
         raise AccessOpsError(f"{path}: checksum mismatch; the plan file was edited or damaged")
-    try:
-        plan = Plan.from_json(data["plan"])
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise AccessOpsError(f"{path}: not a valid plan ({type(exc).__name__}: {exc})") from None
+    plan = checked_plan(path, Plan.from_json(data["plan"]))
     manifests, signature = data.get("manifests"), data.get("signature")
     if version >= 2 and not _well_formed_digest(manifests):
         raise AccessOpsError(f"{path}: the plan's manifest digest is malformed; the plan file was edited or damaged")
