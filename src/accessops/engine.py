@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,16 +32,15 @@ from accessops.plan.guards_config import apply_guard_flags, management_modes
 from accessops.plan.planner import PlanOptions, make_plan
 from accessops.progress import working
 from accessops.runtime import paused_gc
-from accessops.secrets import redact_text, register_token_files, token_files_from_settings
+from accessops.secrets import redact_text, redact_url, register_token_files, token_files_from_settings
 from accessops.settings import Settings, load_settings
 
 PLAN_FILE_KIND = "accessops-plan"
 
 
 def redact(url: str) -> str:
-    """A target URL without user info or query secrets, safe for output and logs."""
-    url = re.sub(r"//[^/@]*@", "//", url)
-    return re.sub(r"([?&](?:token|access_token|key|secret|password)=)[^&]*", r"\1REDACTED", url, flags=re.I)
+    """A target URL without user info or query secrets, safe for output and logs (see secrets.redact_url)."""
+    return redact_url(url)
 
 
 @dataclass
@@ -262,6 +260,11 @@ def release_lock(ctx: Context) -> None:
 
 def ensure_target_matches(plan: Plan, settings: Settings, explicit: str | None) -> None:
     """A saved plan applies to its own target; an explicit different --target is an error."""
+    if explicit:
+        try:
+            Target.parse(explicit)  # refuses a credential in the URL before it is shown
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     if explicit and redact(explicit) != plan.target:
         raise ConfigError(f"plan was made for {plan.target}, not {redact(explicit)}")
     settings.target = plan.target
