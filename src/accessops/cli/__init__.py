@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from accessops import __version__
 from accessops.errors import AccessOpsError, ManifestError
+from accessops.model.names import escape_controls
 from accessops.secrets import guard_streams, restore_streams
 
 # Command modules, in the order ``--help`` lists them.
@@ -105,12 +106,13 @@ def _main(argv: Sequence[str] | None) -> int:
         if getattr(args, "format", None) == "json" and args.command == "validate":
             raise  # cmd_validate prints JSON itself; never reached
         for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+            print(f"error: {escape_controls(str(problem))}", file=sys.stderr)
         if debug:
             traceback.print_exc()
         return exc.exit_code
     except AccessOpsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # a name in a message (a live one no check has seen) cannot break the line or forge another
+        print(f"error: {escape_controls(str(exc))}", file=sys.stderr)
         if debug:
             traceback.print_exc()
         return exc.exit_code
@@ -122,5 +124,5 @@ def _main(argv: Sequence[str] | None) -> int:
     except Exception as exc:  # the one place an unexpected bug becomes a message
         if debug:
             traceback.print_exc()
-        print(f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", file=sys.stderr)
+        print(f"error: internal error: {type(exc).__name__}: {escape_controls(str(exc))} (run with --debug for a traceback)", file=sys.stderr)
         return 1

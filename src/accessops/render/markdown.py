@@ -23,6 +23,7 @@ template is capped exactly like the shipped one.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Any
 import jinja2
 
 from accessops.errors import ConfigError
+from accessops.model.names import CONTROL_ESCAPES, escape_controls
 
 DEFAULT_LIMIT = 60_000
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -136,7 +138,7 @@ def load_template(template: str | Path | None) -> jinja2.Template:
         keep_trailing_newline=True,
         autoescape=False,  # Markdown, not HTML; values are escaped by the md/code/fence filters
     )
-    env.filters.update(md=md_escape, code=inline_code, fence=fenced, number=lambda n: f"{n:,}")
+    env.filters.update(md=md_escape, code=inline_code, fence=fenced, html=html_text, number=_number)
     try:
         return env.get_template(name)
     except jinja2.TemplateSyntaxError as exc:
@@ -159,7 +161,7 @@ def build_context(plan: dict[str, Any]) -> dict[str, Any]:
     """The template context, computed from the plan JSON alone."""
     changes = [change_entry(rc) for rc in plan.get("resource_changes") or []]
     drift = [change_entry(rc) for rc in plan.get("resource_drift") or []]
-    summary = dict(plan.get("summary") or {"add": 0, "change": 0, "destroy": 0})
+    summary = {k: _count(v) for k, v in dict(plan.get("summary") or {"add": 0, "change": 0, "destroy": 0}).items()}
     meta = plan.get("meta") or {}
     return {
         "title": "accessops drift" if meta.get("command") == "drift" else "accessops plan",
@@ -196,11 +198,14 @@ def change_entry(rc: dict[str, Any]) -> dict[str, Any]:
     """One change or drift entry, with its diff lines ready for a ``diff`` code block."""
     action = action_of(rc["change"]["actions"])
     before, after = rc["change"].get("before"), rc["change"].get("after")
-    notes = [str(n) for n in rc.get("notes") or []]
-    flags = [str(f) for f in rc.get("flags") or []]
-    lines = [f"{_SYMBOL.get(action, ' ')} {rc['address']}"]
+    # every value goes into a diff code block, one line each: a line break in
+    # a name must not forge another line (escape_controls), and the fence is
+    # longer than any backtick run (fenced)
+    notes = [escape_controls(str(n)) for n in rc.get("notes") or []]
+    flags = [escape_controls(str(f)) for f in rc.get("flags") or []]
+    lines = [f"{_SYMBOL.get(action, ' ')} {escape_controls(str(rc['address']))}"]
     if rc.get("origin"):
-        lines.append(f"  # {rc['origin']}")
+        lines.append(f"  # {escape_controls(str(rc['origin']))}")
     lines += [f"  # {note}" for note in notes]
     # A flag already spelled out by a note ("pending acceptance: ...") is not repeated.
     lines += [f"  # {f}" for f in (flag.replace("_", " ") for flag in flags) if not any(f in n for n in notes)]
@@ -222,9 +227,9 @@ def attribute_diff(action: str, before: dict[str, Any] | None, after: dict[str, 
     """Diff lines: ``+``/``-`` per attribute; an update shows only what changed, per sub-key for mappings."""
     before, after = before or {}, after or {}
     if action == "create":
-        return [f"+     {k} = {_val(v)}" for k, v in sorted(after.items())]
+        return [f"+     {escape_controls(k)} = {_val(v)}" for k, v in sorted(after.items())]
     if action == "delete":
-        return [f"-     {k} = {_val(v)}" for k, v in sorted(before.items())]
+        return [f"-     {escape_controls(k)} = {_val(v)}" for k, v in sorted(before.items())]
     lines: list[str] = []
     unchanged = 0
     for key in sorted(set(before) | set(after)):
@@ -234,9 +239,9 @@ def attribute_diff(action: str, before: dict[str, Any] | None, after: dict[str, 
         elif isinstance(old, dict) and isinstance(new, dict):
             for sub in sorted(set(old) | set(new)):
                 if old.get(sub) != new.get(sub):
-                    lines += _pair(f"{key}.{sub}", old, new, sub)
+                    lines += _pair(escape_controls(f"{key}.{sub}"), old, new, sub)
         else:
-            lines += _pair(key, before, after, key)
+            lines += _pair(escape_controls(key), before, after, key)
     if unchanged:
         lines.append(f"      # ({unchanged} unchanged attribute{'s' if unchanged > 1 else ''} hidden)")
     return lines
@@ -321,26 +326,50 @@ _NOUNS = {
 
 def _see_all(hint: str | None) -> str:
     if hint:
-        return f"run `accessops show {hint}` for the full plan"
+        return f"run {inline_code(f'accessops show {hint}')} for the full plan"
     return "run `accessops plan` (or `accessops show PLANFILE`) for the full plan"
 
 
-# ---- filters ----
+# ---- filters: every value a user supplied passes through one of them ----
+#
+# md:    prose and table cells. Every ASCII punctuation character is
+#        backslash-escaped (CommonMark allows it for all of them), so no value
+#        makes HTML, an entity, emphasis, a link or image, a heading, a list, a
+#        quote, a table column or a code span. A zero-width space after "@",
+#        ":" and "." stops what works on plain text after parsing: GitHub's
+#        @mentions and its autolinks of e-mail addresses, "www." and URLs.
+#        Control characters and line breaks are shown escaped (\n), so a value
+#        stays on its line. One str.translate: cheap.
+# code:  an inline code span longer than any backtick run inside, one line.
+# fence: a code block longer than any backtick run inside.
+# html:  text inside the template's own HTML (<summary>).
+
+_ZWSP = "\u200b"
+_MD_TABLE = {ord(c): "\\" + c for c in "!\"#$%&'()*+,-/;<=>?[\\]^_`{|}~"}
+_MD_TABLE.update({ord("@"): "@" + _ZWSP, ord(":"): "\\:" + _ZWSP, ord("."): "\\." + _ZWSP})
+# a control character is shown as its escape (\n, \x1b), whose backslash is escaped in turn
+_MD_TABLE.update({code: "\\" + escape for code, escape in CONTROL_ESCAPES.items()})
+_CODE_TABLE = {ord("|"): "\\|"}
+
 
 def md_escape(text: Any) -> str:
-    """Text safe in Markdown prose and table cells (no accidental HTML, emphasis or columns)."""
-    out = str(text)
-    for ch, rep in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("*", "\\*"), ("_", "\\_"), ("`", "\\`")):
-        out = out.replace(ch, rep)
-    return out
+    """Text shown exactly as written in Markdown prose or a table cell: no markup, mention or link comes of it."""
+    return str(text).translate(_MD_TABLE)
 
 
-def inline_code(text: Any) -> str:
-    """An inline code span that survives backticks inside the text."""
-    s = str(text)
+def inline_code(text: Any, table: bool = False) -> str:
+    """An inline code span on one line that survives backticks inside the text (``table``: inside a table cell)."""
+    s = escape_controls(str(text))
+    if table:
+        s = s.translate(_CODE_TABLE)  # GFM splits cells at "|" even inside code
     ticks = "`" * (_longest_run(s, "`") + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
     return f"{ticks}{pad}{s}{pad}{ticks}"
+
+
+def html_text(text: Any) -> str:
+    """Text inside the template's own HTML tags: entities for ``& < > "``, on one line."""
+    return html.escape(escape_controls(str(text)))
 
 
 def fenced(text: Any, lang: str = "diff") -> str:
@@ -378,4 +407,14 @@ def _tally(values: Any) -> dict[str, int]:
 
 
 def _val(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    # json escapes C0 controls; escape_controls also DEL, C1, separators and bidi overrides
+    return escape_controls(json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
+def _number(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) else md_escape(n)
+
+
+def _count(n: Any) -> Any:
+    """A summary count; anything but a number (a tampered plan file) is shown escaped."""
+    return n if isinstance(n, int) and not isinstance(n, bool) else md_escape(n)

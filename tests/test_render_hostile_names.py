@@ -1,0 +1,221 @@
+"""Hostile names in every output: the Markdown comment, the text plan, and the Action's job log.
+
+Validation refuses most of these names in manifests, but a live read (drift,
+export, a tampered plan file shown with ``show``) can still bring them, so the
+renderers are given them directly. The Markdown is parsed with markdown-it-py
+(CommonMark, GFM tables, linkify on) to prove that every change stays
+visible as text: no raw HTML, no link, image or heading made from a name, no
+@mention, and the Owner removal after the hostile names is still there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from markdown_parse import parse
+
+from accessops.model.names import CONTROL_CLASS, escape_controls
+from accessops.render.markdown import inline_code, md_escape, render_markdown
+from accessops.render.text import render_text
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HOSTILE = [
+    "evil<!--",
+    "-->",
+    "<img src=x onerror=alert(1)>",
+    "<details><summary>ok</summary>",
+    "@octocat",
+    "@acme/owners",
+    "cc @octocat please",
+    "https://evil.example/login",
+    "www.evil.example",
+    "mallory@evil.example",
+    "<https://evil.example>",
+    "x`y",
+    "```",
+    "`` `",
+    "# Approved",
+    "![pwn](https://evil.example/x.png)",
+    "[click me](https://evil.example)",
+    "*bold* _it_ ~~gone~~ $x$",
+    "a|b|c",
+    "a\nb",
+    "line\n\n# Heading from a name",
+    "x\n::error::pwned",
+    "::warning::pwned",
+    "\x1b[31mred\x1b[0m\x1b]8;;https://evil.example\x07link",
+    "carriage\rreturn",
+    "rtl\u202egnp.exe",
+    "para\u2028sep",
+    "back\\slash\\*",
+    "&lt;entity&gt; &#64;",
+    "1. list",
+    "> quote",
+    "    indented",
+]
+OWNER_REMOVAL = 'member["acme/owner@acme.test"]'
+
+
+def hostile_plan() -> dict[str, Any]:
+    """A plan JSON (as a tampered file or a live read could give) with a hostile value in every field."""
+    changes: list[dict[str, Any]] = []
+    for i, name in enumerate(HOSTILE):
+        changes.append({
+            "address": f'member["acme/{name}"]',
+            "type": "member",
+            "name": f"acme/{name}",
+            "notes": [f"note {name}"],
+            "change": {"actions": ["create" if i % 2 else "update"], "before": None if i % 2 else {"name": "old", name: 1},
+                       "after": {"name": name, name: 2}},
+        })
+    changes.append({"address": OWNER_REMOVAL, "type": "member", "name": "acme/owner@acme.test",
+                    "change": {"actions": ["delete"], "before": {"role": "Owner"}, "after": None}})
+    drift = [{"address": f'team["acme/{name}"]', "type": "team", "name": f"acme/{name}", "origin": f"changed live {name}",
+              "change": {"actions": ["update"], "before": {"description": name}, "after": {"description": "x"}}}
+             for name in HOSTILE[:6]]
+    return {
+        "format_version": "1.2",
+        "target": "local:tenant<!--.db",
+        "resource_drift": drift,
+        "resource_changes": changes,
+        "summary": {"add": len(HOSTILE) // 2, "change": len(HOSTILE) - len(HOSTILE) // 2, "destroy": 1},
+        "access_delta": [{"member": name, "organization": "acme",
+                          "gained": [{"capability": f"read {name}", "highlight": name}],
+                          "lost": [{"capability": f"Billing:{name}", "highlight": None}]} for name in HOSTILE],
+        "warnings": [{"code": "AO1", "message": f"warning about {name}"} for name in HOSTILE],
+        "refusals": [{"message": f"refused {name}", "override": name} for name in HOSTILE[:3]],
+        "policy": [{"name": name, "ok": False, "message": f"policy {name}"} for name in HOSTILE],
+    }
+
+
+# --- Markdown -----------------------------------------------------------------------
+
+#: the only raw HTML the shipped template writes
+OWN_HTML = re.compile(r"^(<details( open)?><summary>(<code>[^<>\n]*</code>: [^<>\n]*|Drifted objects)</summary>|</details>)\n$")
+OWN_HEADINGS = re.compile(r"^(accessops plan · .*|⚠️ Changed outside accessops \(\d+\)|Access delta|Policy|Warnings|Changes)$")
+
+
+def _no_markup_from_names(markdown: str) -> None:
+    parsed = parse(markdown)
+    assert [h for h in parsed.html if not OWN_HTML.match(h)] == [], "raw HTML from a name"
+    assert "html_inline" not in parsed.types
+    for forbidden in ("link_open", "image", "s_open", "em_open", "blockquote_open", "ordered_list_open", "code_block"):
+        assert forbidden not in parsed.types, forbidden
+    assert all(OWN_HEADINGS.match(h) for h in parsed.headings), parsed.headings
+    # strong is the template's own (**Plan: ...**, highlighted capabilities, policy names): never from "*bold*"
+    assert "*bold*" in parsed.text
+    # no live @mention or e-mail autolink in plain text (code spans and blocks are never linked)
+    tokens = __import__("markdown_parse").parser().parse(markdown)
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == "text":
+                assert not re.search(r"@[A-Za-z0-9]|://|www\.(?!\u200b)", child.content, re.I), child.content
+
+
+def test_markdown_shows_every_hostile_value_as_text_and_nothing_else() -> None:
+    markdown = render_markdown(hostile_plan())
+    _no_markup_from_names(markdown)
+    parsed = parse(markdown)
+    for name in HOSTILE:
+        shown = escape_controls(name)
+        assert f'member["acme/{shown}"]' in parsed.text, name  # every change is visible
+        assert f"note {shown}" in parsed.text
+        assert f"warning about {shown}" in parsed.text, name
+        assert f"policy {shown}" in parsed.text, name
+        assert f"read {shown}" in parsed.text, name
+    for name in HOSTILE[:6]:
+        assert f'team["acme/{escape_controls(name)}"]' in parsed.text
+    # the Owner removal after `evil<!--` is still there, in the last code block
+    assert OWNER_REMOVAL in parsed.blocks[-1] and '-     role = "Owner"' in parsed.blocks[-1]
+    # no value forges a diff line: each change's block has one header line per change
+    changes_block = "\n".join(b for b in parsed.blocks if b.startswith(("+ member", "~ member", "- member")))
+    headers = [line for line in changes_block.splitlines() if re.match(r"^[-+~] member\[", line)]
+    assert len(headers) == len(HOSTILE) + 1
+    assert not re.search(f"[{CONTROL_CLASS}]", markdown.replace("\n", ""))
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_the_filters_alone_keep_each_value_text(name: str) -> None:
+    for markdown in (f"- {md_escape(name)}\n", f"**{md_escape(name)}**: x\n", f"| a |\n|---|\n| {md_escape(name)} |\n",
+                     f"- {inline_code(name)}\n", f"| a |\n|---|\n| {inline_code(name, table=True)} |\n"):
+        parsed = parse(markdown)
+        assert parsed.html == [] and "link_open" not in parsed.types and "image" not in parsed.types, markdown
+        assert parsed.headings == [] and "em_open" not in parsed.types, markdown
+        assert escape_controls(name).strip() in parsed.text.replace("\n", " ") or escape_controls(name).split() == parsed.text.split(), (markdown, parsed.text)
+
+
+def test_a_tampered_summary_or_type_does_not_inject() -> None:
+    plan = hostile_plan()
+    plan["summary"] = {"add": "<!--", "change": 0, "destroy": 0}
+    for rc in plan["resource_changes"]:
+        rc["type"] = "member</code></summary><!--"
+    markdown = render_markdown(plan)
+    parsed = parse(markdown)
+    assert [h for h in parsed.html if not OWN_HTML.match(h)] == []
+    assert OWNER_REMOVAL in parsed.text
+
+
+# --- text ---------------------------------------------------------------------------
+
+
+def test_text_plan_escapes_control_characters_and_never_starts_a_line_with_a_workflow_command() -> None:
+    plan = hostile_plan()
+    for color in (False, True):
+        text = render_text(plan, color=color)
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", text) if color else text
+        assert not re.search(f"[{CONTROL_CLASS}]", plain.replace("\n", "")), "a raw control character"
+        assert not [line for line in plain.splitlines() if line.lstrip().startswith("::")]
+        for name in HOSTILE:
+            assert f'member["acme/{escape_controls(name)}"]' in plain
+        assert OWNER_REMOVAL in plain
+        # one line per change header: no name forged another
+        headers = [line for line in plain.splitlines() if re.match(r"^  [-+~] member\[", line)]
+        assert len(headers) == len(HOSTILE) + 1
+
+
+# --- the Action ---------------------------------------------------------------------
+
+
+def _effective_commands(log: str) -> list[str]:
+    """Workflow commands the runner would run: ``::`` lines outside a ``::stop-commands::TOKEN`` pause."""
+    commands, paused = [], None
+    for line in log.splitlines():
+        if paused is not None:
+            if line == f"::{paused}::":
+                paused = None
+            continue
+        if line.startswith("::stop-commands::"):
+            paused = line.split("::", 2)[2]
+        elif line.lstrip().startswith("::"):
+            commands.append(line)
+    return commands
+
+
+def test_the_action_pauses_workflow_commands_around_accessops_output(tmp_path: Path) -> None:
+    fake = tmp_path / "fake_accessops.py"
+    fake.write_text("import sys\nprint('plan for ::error::pwned')\nprint('::error::pwned from stdout')\n"
+                    "print('::add-mask::x', file=sys.stderr)\nprint('  ::warning::indented', file=sys.stderr)\n"
+                    "print('::stop-commands::guessed')\nprint('::guessed::')\nprint('::error::after a guessed resume')\n")
+    logs = []
+    for _ in range(2):
+        out = tmp_path / "github_output"
+        out.write_text("")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "ACCESSOPS_"))}
+        env.update(INPUT_COMMAND="validate", GITHUB_OUTPUT=str(out), RUNNER_TEMP=str(tmp_path / "rt"),
+                   ACCESSOPS=f"{sys.executable} {fake}")
+        done = subprocess.run([sys.executable, str(ROOT / "scripts" / "action" / "run.py")], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, check=False)
+        log = done.stdout + done.stderr
+        assert "::error::pwned from stdout" in log and "::add-mask::x" in log  # echoed, as text
+        assert _effective_commands(log) == [], log
+        tokens = re.findall(r"^::stop-commands::([0-9a-f]{32})$", log, re.M)
+        assert len(tokens) == 1 and f"::{tokens[0]}::" in log.splitlines()
+        logs.append(tokens[0])
+    assert logs[0] != logs[1]  # a fresh random token each run
