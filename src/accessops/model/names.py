@@ -31,6 +31,9 @@ CONTROL_CLASS = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 _NAME_FORBIDDEN = r'/\\"' + CONTROL_CLASS
 #: JSON Schema / pydantic pattern of a name (first character: also no "." or space)
 NAME_PATTERN = rf"^[^{_NAME_FORBIDDEN}.\s][^{_NAME_FORBIDDEN}]*$"
+#: an e-mail address: one "@", and otherwise what a name may hold, without spaces
+_EMAIL_CHAR = rf'[^@\s{_NAME_FORBIDDEN}]'
+EMAIL_PATTERN = rf"^[^@.\s{_NAME_FORBIDDEN}]{_EMAIL_CHAR}*@{_EMAIL_CHAR}+$"
 #: JSON Schema / pydantic pattern of text: no control character or line break
 TEXT_PATTERN = rf"^[^{CONTROL_CLASS}]*$"
 #: multi-line text (descriptions): tabs and newlines allowed, other controls not
@@ -39,7 +42,12 @@ DESCRIPTION_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\
 NAME_RULE = 'a name may not start with "." or a space, nor hold "/", "\\", quotes, control characters or line breaks'
 TEXT_RULE = "may not hold control characters or line breaks"
 #: pattern -> the message a manifest problem gives instead of "String should match pattern ..."
-PATTERN_MESSAGES = {NAME_PATTERN: NAME_RULE, TEXT_PATTERN: TEXT_RULE, DESCRIPTION_PATTERN: "may not hold control characters other than tabs and newlines"}
+PATTERN_MESSAGES = {
+    NAME_PATTERN: NAME_RULE,
+    EMAIL_PATTERN: 'not an e-mail address (one "@"; no spaces, slashes, backslashes, quotes or control characters; not starting with ".")',
+    TEXT_PATTERN: TEXT_RULE,
+    DESCRIPTION_PATTERN: "may not hold control characters other than tabs and newlines",
+}
 
 _CONTROL = re.compile(f"[{CONTROL_CLASS}]")
 _SEGMENT = rf"[^{_NAME_FORBIDDEN}.][^{_NAME_FORBIDDEN}]*"
