@@ -219,3 +219,17 @@ def test_the_action_pauses_workflow_commands_around_accessops_output(tmp_path: P
         assert len(tokens) == 1 and f"::{tokens[0]}::" in log.splitlines()
         logs.append(tokens[0])
     assert logs[0] != logs[1]  # a fresh random token each run
+
+
+def test_the_audit_checklist_escapes_names_too() -> None:
+    from accessops.cli.cmd_audit import render_markdown as audit_markdown
+
+    org = {"organization": "acme<!--", "seats": {"limit": None, "active": 1, "invited": 0, "used": 1, "free": None, "over": False},
+           "pending_invitations": [], "unused_custom_roles": ["x`y @octocat", "[a](https://evil.example)"], "blank_screen_members": [],
+           "broad_full_scopes": [], "members_in_no_team": ["evil<!--@acme.test", "owner@acme.test"]}
+    markdown = "\n".join(audit_markdown({"organizations": [org]}))
+    parsed = parse(markdown)
+    assert parsed.html == [] and "link_open" not in parsed.types
+    assert "Access audit: acme<!--" in parsed.headings
+    for item in ("x`y @octocat", "[a](https://evil.example)", "evil<!--@acme.test", "owner@acme.test"):
+        assert item in parsed.text

@@ -22,7 +22,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 from accessops.errors import ConfigError
 
@@ -101,8 +101,8 @@ def is_secret_parameter(name: str) -> bool:
     return bool(_SECRET_WORDS.intersection(norm.split("_"))) or norm.replace("_", "").endswith(_SECRET_SUFFIXES)
 
 
-def _split(url: str) -> tuple[str, Any]:
-    """(adapter prefix, split transport URL) of ``scim+https://...`` or a plain URL."""
+def _split(url: str) -> tuple[str, SplitResult]:
+    """(adapter prefix, split transport URL) of ``scim+https://...`` or a plain URL; ValueError when malformed."""
     scheme, sep, rest = url.partition(":")
     if sep and "+" in scheme:
         adapter, _, transport = scheme.partition("+")
@@ -117,7 +117,10 @@ def url_credential(url: str) -> str | None:
     """
     if url.startswith("local:"):
         return None
-    _, parts = _split(url)
+    try:
+        _, parts = _split(url)
+    except ValueError as exc:  # never echo a URL that could not even be split
+        raise ValueError(f"target URL is malformed ({exc}); it is not shown, as it may hold a credential") from None
     if "@" in parts.netloc:
         userinfo = parts.netloc.rpartition("@")[0]
         return "a password in the URL" if ":" in userinfo else "user info (a token) in the URL"
@@ -132,7 +135,10 @@ def redact_url(url: str) -> str:
     """``url`` without user info and without the values of secret-named query parameters."""
     if url.startswith("local:"):
         return url
-    prefix, parts = _split(url)
+    try:
+        prefix, parts = _split(url)
+    except ValueError:
+        return "[malformed URL]"
     netloc = parts.netloc.rpartition("@")[2]
 
     def clean(text: str) -> str:
