@@ -252,3 +252,12 @@ def test_a_directus_marker_naming_a_bad_organization_is_refused(monkeypatch: pyt
         with pytest.raises(TargetError) as err:
             call()
         assert str(err.value).startswith("directus: policy p1") and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("email", ["../x@acme.test", "a\nb@acme.test", "no-at-sign", ".x@acme.test"])
+def test_tenant_add_member_refuses_an_address_that_is_not_one(workdir: Workdir, email: str) -> None:
+    _applied(workdir)
+    code, _, err = workdir.run("tenant", "add-member", email, "--org", "acme")
+    assert code == 1 and "not an e-mail address" in err
+    _one_line_errors(err)
+    assert workdir.run("plan")[0] == 0  # the tenant is still readable: nothing was added

@@ -109,8 +109,6 @@ def _no_markup_from_names(markdown: str) -> None:
     for forbidden in ("link_open", "image", "s_open", "em_open", "blockquote_open", "ordered_list_open", "code_block"):
         assert forbidden not in parsed.types, forbidden
     assert all(OWN_HEADINGS.match(h) for h in parsed.headings), parsed.headings
-    # strong is the template's own (**Plan: ...**, highlighted capabilities, policy names): never from "*bold*"
-    assert "*bold*" in parsed.text
     # no live @mention or e-mail autolink in plain text (code spans and blocks are never linked)
     tokens = __import__("markdown_parse").parser().parse(markdown)
     for token in tokens:
@@ -123,6 +121,7 @@ def test_markdown_shows_every_hostile_value_as_text_and_nothing_else() -> None:
     markdown = render_markdown(hostile_plan())
     _no_markup_from_names(markdown)
     parsed = parse(markdown)
+    assert "*bold* _it_ ~~gone~~ $x$" in parsed.text  # no emphasis, strikethrough or math from a name
     for name in HOSTILE:
         shown = escape_controls(name)
         assert f'member["acme/{shown}"]' in parsed.text, name  # every change is visible
@@ -233,3 +232,28 @@ def test_the_audit_checklist_escapes_names_too() -> None:
     assert "Access audit: acme<!--" in parsed.headings
     for item in ("x`y @octocat", "[a](https://evil.example)", "evil<!--@acme.test", "owner@acme.test"):
         assert item in parsed.text
+
+
+def test_a_live_display_name_cannot_hide_an_owner_removal_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from safety_env import Workdir, org_doc
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ACCESSOPS_TARGET", raising=False)
+    wd = Workdir(tmp_path, capsys)
+    wd.write("org.yaml", org_doc(["ada@acme.test:Owner", "bo@acme.test:Owner", "cy@acme.test:Member"]))
+    assert wd.apply()[0] == 0
+    adapter = wd.adapter()
+    with adapter.transaction() as db:  # a display name typed into the product (display names are free text there)
+        db.execute("UPDATE members SET name = ? WHERE email = 'cy@acme.test'", ("evil<!-- @octocat\n::error::pwned\n# Approved",))
+    adapter.close()
+    wd.write("org.yaml", org_doc(["ada@acme.test:Owner", "cy@acme.test:Member"]).replace("role: Member}", "role: Member, name: Cy}"))
+    code, markdown, err = wd.run("plan", "--format", "markdown")
+    assert code == 0, err
+    _no_markup_from_names(markdown)
+    parsed = parse(markdown)
+    assert 'member["acme/bo@acme.test"]' in parsed.text and '-     role = "Owner"' in parsed.text
+    assert '"evil<!-- @octocat\\n::error::pwned\\n# Approved"' in parsed.text
+    code, text, _ = wd.run("plan")
+    assert 'member["acme/bo@acme.test"]' in text
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("::")]

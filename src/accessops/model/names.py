@@ -79,6 +79,14 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+_EMAIL = re.compile(EMAIL_PATTERN)
+
+
+def email_problem(email: str) -> str | None:
+    """Why ``email`` is not allowed as a member's e-mail address (None when it is)."""
+    return None if _EMAIL.match(email) else PATTERN_MESSAGES[EMAIL_PATTERN]
+
+
 def check_names(names: Iterable[str], what: str, source: str) -> list[str]:
     """``names`` as a list, or a TargetError naming the first one a name may not be."""
     out = list(names)
