@@ -34,6 +34,7 @@ HOSTILE = [
     "@octocat",
     "@acme/owners",
     "cc @octocat please",
+    "fixes #1 and acme/repo#12",
     "https://evil.example/login",
     "www.evil.example",
     "mallory@evil.example",
@@ -114,7 +115,7 @@ def _no_markup_from_names(markdown: str) -> None:
     for token in tokens:
         for child in token.children or []:
             if child.type == "text":
-                assert not re.search(r"@[A-Za-z0-9]|://|www\.(?!\u200b)", child.content, re.I), child.content
+                assert not re.search(r"@[A-Za-z0-9]|#[0-9]|://|www\.(?!\u200b)", child.content, re.I), child.content
 
 
 def test_markdown_shows_every_hostile_value_as_text_and_nothing_else() -> None:

@@ -336,8 +336,9 @@ def _see_all(hint: str | None) -> str:
 #        backslash-escaped (CommonMark allows it for all of them), so no value
 #        makes HTML, an entity, emphasis, a link or image, a heading, a list, a
 #        quote, a table column or a code span. A zero-width space after "@",
-#        ":" and "." stops what works on plain text after parsing: GitHub's
-#        @mentions and its autolinks of e-mail addresses, "www." and URLs.
+#        ":", "." and "#" stops what works on plain text after parsing: GitHub's
+#        @mentions, #123 issue references and its autolinks of e-mail
+#        addresses, "www." and URLs.
 #        Control characters and line breaks are shown escaped (\n), so a value
 #        stays on its line. One str.translate: cheap.
 # code:  an inline code span longer than any backtick run inside, one line.
@@ -346,7 +347,7 @@ def _see_all(hint: str | None) -> str:
 
 _ZWSP = "\u200b"
 _MD_TABLE = {ord(c): "\\" + c for c in "!\"#$%&'()*+,-/;<=>?[\\]^_`{|}~"}
-_MD_TABLE.update({ord("@"): "@" + _ZWSP, ord(":"): "\\:" + _ZWSP, ord("."): "\\." + _ZWSP})
+_MD_TABLE.update({ord("@"): "@" + _ZWSP, ord(":"): "\\:" + _ZWSP, ord("."): "\\." + _ZWSP, ord("#"): "\\#" + _ZWSP})
 # a control character is shown as its escape (\n, \x1b), whose backslash is escaped in turn
 _MD_TABLE.update({code: "\\" + escape for code, escape in CONTROL_ESCAPES.items()})
 _CODE_TABLE = {ord("|"): "\\|"}
