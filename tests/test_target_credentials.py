@@ -125,3 +125,11 @@ def test_a_token_file_that_is_not_utf8_is_one_error_naming_the_file(tmp_path: Pa
     done = _accessops(tmp_path, "plan", "--target", "scim+http://127.0.0.1:9/v2")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1 and "scim.token" in done.stderr and "UTF-8" in done.stderr
+
+
+def test_a_missing_token_file_is_one_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "org.yaml").write_text(org_doc(["ada@acme.test:Owner"]))
+    missing = tmp_path / "nowhere" / "scim.token"
+    done = _accessops(tmp_path, "plan", "--target", "scim+http://127.0.0.1:9/v2", ACCESSOPS_SCIM_TOKEN_FILE=str(missing))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert str(missing) in done.stderr and "ACCESSOPS_SCIM_TOKEN_FILE" in done.stderr and "cannot be read" in done.stderr

@@ -59,13 +59,13 @@ def _read(path: Path) -> str | None:
 
 
 def _read_token(path: Path, named_by: str) -> str | None:
-    """A token file's content for use; a file that is not UTF-8 text is an error naming it."""
+    """A token file's content for use; a file that cannot be read, or is not UTF-8 text, is an error naming it."""
     try:
         return path.read_text(encoding="utf-8").strip() or None
     except UnicodeDecodeError:
         raise ConfigError(f"token file {path} (named by {named_by}) is not UTF-8 text; write the token as plain UTF-8") from None
-    except OSError:
-        return None
+    except OSError as exc:
+        raise ConfigError(f"token file {path} (named by {named_by}) cannot be read: {exc.strerror or exc}") from None
 
 
 def credential(name: str, settings_raw: dict[str, Any] | None = None, base: Path | None = None) -> str | None:
