@@ -361,6 +361,8 @@ def md_escape(text: Any) -> str:
 def inline_code(text: Any, table: bool = False) -> str:
     """An inline code span on one line that survives backticks inside the text (``table``: inside a table cell)."""
     s = escape_controls(str(text))
+    if not s:
+        return "` `"  # "``" would be two backticks of text, not an empty span
     if table:
         s = s.translate(_CODE_TABLE)  # GFM splits cells at "|" even inside code
     ticks = "`" * (_longest_run(s, "`") + 1)
