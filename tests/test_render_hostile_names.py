@@ -180,6 +180,8 @@ def test_text_plan_escapes_control_characters_and_never_starts_a_line_with_a_wor
         # one line per change header: no name forged another
         headers = [line for line in plain.splitlines() if re.match(r"^  [-+~] member\[", line)]
         assert len(headers) == len(HOSTILE) + 1
+    plan["summary"] = {"add": "1\n::error::tampered", "change": 0, "destroy": 0}
+    assert not [line for line in render_text(plan).splitlines() if line.lstrip().startswith("::")]
 
 
 # --- the Action ---------------------------------------------------------------------

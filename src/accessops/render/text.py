@@ -127,5 +127,5 @@ def render_text(plan: dict[str, Any], *, color: bool = False) -> str:
             parts = _e(", ".join(f"{n} {origin}" for origin, n in report["by_origin"].items()))
             out.add(out.paint(f"Drift: {report['differences']} difference(s): {parts}.", "1"))
         return "\n".join(out.lines)
-    out.add(out.paint(summary_line(plan), "1"))
+    out.add(out.paint(_e(summary_line(plan)), "1"))
     return "\n".join(out.lines)
