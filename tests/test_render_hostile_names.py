@@ -292,3 +292,33 @@ def test_code_filter_shows_any_text_exactly_in_one_code_span(value: str) -> None
                 for c in t.children or [] if c.type == "code_inline")
     # CommonMark drops one space at each end when both ends have one: the only difference allowed
     assert code == shown or (shown.startswith(" ") and shown.endswith(" ") and code == shown[1:-1])
+
+
+def test_a_servers_error_message_cannot_start_a_line_of_the_apply_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from safety_env import Workdir, org_doc
+
+    from accessops import engine
+    from accessops.errors import TargetError
+    import accessops.cli.cmd_apply as cmd_apply
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ACCESSOPS_TARGET", raising=False)
+    wd = Workdir(tmp_path, capsys)
+    wd.write("org.yaml", org_doc(["ada@acme.test:Owner"]))
+    real_open = engine.open_target
+
+    def hostile_open(settings: Any) -> Any:
+        target, adapter = real_open(settings)
+
+        def fail(change: Any) -> None:
+            raise TargetError("HTTP 500: server says\n::error::pwned\r\n::add-mask::x")
+
+        adapter.apply = fail  # type: ignore[method-assign]
+        return target, adapter
+
+    monkeypatch.setattr(engine, "open_target", hostile_open)
+    monkeypatch.setattr(cmd_apply, "open_target", hostile_open, raising=False)
+    code, out, err = wd.apply()
+    assert code == 1 and "server says\\n::error::pwned" in err
+    assert not [line for line in (out + err).splitlines() if line.lstrip().startswith("::")], err
