@@ -22,6 +22,7 @@ from accessops.engine import open_target, settings_for
 from accessops.errors import AccessOpsError, ConfigError
 from accessops.model.decompile import decompile
 from accessops.model.names import name_problem, shown
+from accessops.model.team_export import fold_team_grants
 
 #: characters some file system cannot hold in a name (besides those no name holds), percent-encoded
 _UNSAFE_IN_FILE_NAMES = re.compile(r'[%:*?<>|]|[. ]$')
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         live = adapter.read(orgs)
     files = output_files(Path(args.output), orgs) if args.output else {}
     for org in orgs:
-        text = HEADER.format(target=target.scheme) + yaml.safe_dump_all(decompile(live, org), sort_keys=False, allow_unicode=True)
+        text = HEADER.format(target=target.scheme) + yaml.safe_dump_all(fold_team_grants(decompile(live, org)), sort_keys=False, allow_unicode=True)
         if args.output:
             files[org].write_text(text, encoding="utf-8")
             print(f"wrote {files[org]}", file=sys.stderr)
