@@ -17,7 +17,6 @@ import pytest
 from safety_env import Workdir, org_doc, workdir  # noqa: F401  (workdir is a fixture)
 
 from accessops.adapters.base import Target
-from accessops.secrets import redact_url, url_credential
 
 TOKEN = "tok-9c1e77d2-unlisted"
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -39,6 +38,8 @@ HOSTILE_URLS = [
 
 @pytest.mark.parametrize("url", HOSTILE_URLS)
 def test_a_url_with_a_credential_is_refused_naming_the_variable_to_use(url: str) -> None:
+    from accessops.secrets import redact_url, url_credential
+
     with pytest.raises(ValueError) as err:
         Target.parse(url)
     message = str(err.value)
@@ -56,6 +57,8 @@ def test_a_url_with_a_credential_is_refused_naming_the_variable_to_use(url: str)
     "local:/tmp/tenant.db",
 ])
 def test_urls_without_a_credential_parse(url: str) -> None:
+    from accessops.secrets import url_credential
+
     assert Target.parse(url).url == url
     assert url_credential(url) is None
 
