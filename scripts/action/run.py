@@ -19,12 +19,15 @@ accessops' output holds names from manifests and from the live system, so
 the runner must never read a line of it as a workflow command (``::error``,
 ``::add-mask``, ``::stop-commands``...): it is echoed between
 ``::stop-commands::TOKEN`` and ``::TOKEN::``, with a random TOKEN made after
-the output exists, so the output cannot end the pause itself.
+the output exists, so the output cannot end the pause itself. After it, only the annotations
+accessops itself writes on stderr (``::error file=…,line=…::message``, which
+it escapes so each is one line) are repeated for the runner to act on.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shlex
 import subprocess
@@ -58,7 +61,20 @@ def execute(argv: list[str]) -> Run:
     print("+ " + shlex.join(argv), flush=True)
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     echo_untrusted(done.stdout + ("\n" if done.stdout and not done.stdout.endswith("\n") else "") + done.stderr)
+    for line in annotations(done.stderr):
+        print(line, flush=True)
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+#: an annotation as accessops writes it on stderr under Actions: error, warning
+#: or notice, properties name=value with ":" and "," percent-encoded, and the
+#: message with CR and LF percent-encoded (so it is one line)
+ANNOTATION = re.compile(r"::(error|warning|notice)( [a-z]+=[^,:\r\n]*(,[a-z]+=[^,:\r\n]*)*)?::[^\r\n]*")
+
+
+def annotations(stderr: str) -> list[str]:
+    """accessops' own annotation lines, to run after the pause: nothing else (no add-mask, set-env, ...)."""
+    return [line for line in stderr.split("\n") if ANNOTATION.fullmatch(line)]
 
 
 def echo_untrusted(text: str) -> None:
