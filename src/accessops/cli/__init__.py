@@ -18,7 +18,6 @@ from typing import NoReturn
 
 from accessops import __version__
 from accessops.errors import AccessOpsError, ManifestError
-from accessops.model.names import escape_controls
 from accessops.secrets import guard_streams, restore_streams
 
 # Command modules, in the order ``--help`` lists them.
@@ -90,6 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
     finally:
         restore_streams(originals)
+
+
+def escape_controls(text: str) -> str:
+    """An error message on one line (imported only on the error path: start-up stays light)."""
+    from accessops.model.names import escape_controls as escape
+
+    return escape(text)
 
 
 def _main(argv: Sequence[str] | None) -> int:
