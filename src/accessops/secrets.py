@@ -150,6 +150,11 @@ def redact_url(url: str) -> str:
     return prefix + urlunsplit((parts.scheme, netloc, parts.path, clean(parts.query), clean(parts.fragment)))
 
 
+def redact_urls_in(text: str) -> str:
+    """``text`` with every URL-like word passed through :func:`redact_url` (for messages that echo arguments)."""
+    return " ".join(redact_url(word) if "://" in word or "?" in word else word for word in text.split(" "))
+
+
 def credential_hint(adapter: str) -> str:
     """Where a credential for ``adapter`` goes instead of a URL."""
     env = f"ACCESSOPS_{adapter.upper()}_TOKEN"

@@ -41,11 +41,10 @@ class _Parser(argparse.ArgumentParser):
     """Usage errors exit 1: exit 2 means "changes found" in this CLI."""
 
     def error(self, message: str) -> NoReturn:
-        from accessops.secrets import redact_url
+        from accessops.secrets import redact_urls_in
 
         self.print_usage(sys.stderr)
-        # "unrecognized arguments: --target https://u:TOKEN@..." must not echo the token
-        message = " ".join(redact_url(word) if "://" in word or "?" in word else word for word in message.split(" "))
+        message = redact_urls_in(message)  # "unrecognized arguments: --target https://u:TOKEN@..." must not echo the token
         self.exit(1, f"{self.prog}: error: {message}\n")
 
 
