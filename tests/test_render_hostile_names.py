@@ -326,3 +326,17 @@ def test_a_servers_error_message_cannot_start_a_line_of_the_apply_output(tmp_pat
     code, out, err = wd.apply()
     assert code == 1 and "server says\\n::error::pwned" in err
     assert not [line for line in (out + err).splitlines() if line.lstrip().startswith("::")], err
+
+
+def test_a_teams_own_template_printing_values_bare_is_escaped_too(tmp_path: Path) -> None:
+    template = tmp_path / "mine.md.j2"
+    template.write_text("## {{ summary_line }}\n\n{% for c in changes %}- {{ c.address }} ({{ c.notes | join(', ') }}) {{ c.type | code }}\n{% endfor %}"
+                        "{% for w in warnings %}* {{ w }}\n{% endfor %}Count: {{ totals.changes }}\n")
+    markdown = render_markdown(hostile_plan(), template=template)
+    parsed = parse(markdown)
+    assert parsed.html == [] and "link_open" not in parsed.types and "image" not in parsed.types
+    assert parsed.headings == [parsed.headings[0]] and parsed.headings[0].startswith("Plan: ")  # our own words, as they are
+    for name in HOSTILE:
+        assert f'member["acme/{escape_controls(name)}"]' in parsed.text, name
+        assert f"warning about {escape_controls(name)}" in parsed.text
+    assert f"Count: {len(HOSTILE) + 1}" in parsed.text

@@ -32,7 +32,7 @@ import jinja2
 
 from accessops.errors import ConfigError
 from accessops.model.names import escape_controls
-from accessops.render.markdown_text import fenced, html_text, inline_code, md_escape
+from accessops.render.markdown_text import Markdown, fenced, finalize, html_text, inline_code, md_escape
 
 DEFAULT_LIMIT = 60_000
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -136,7 +136,8 @@ def load_template(template: str | Path | None) -> jinja2.Template:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,  # Markdown, not HTML; values are escaped by the md/code/fence filters
+        autoescape=False,  # Markdown, not HTML: values are escaped by the md/code/fence/html filters,
+        finalize=finalize,  # and a value printed with none of them by md
     )
     env.filters.update(md=md_escape, code=inline_code, fence=fenced, html=html_text, number=_number)
     try:
@@ -164,11 +165,11 @@ def build_context(plan: dict[str, Any]) -> dict[str, Any]:
     summary = {k: _count(v) for k, v in dict(plan.get("summary") or {"add": 0, "change": 0, "destroy": 0}).items()}
     meta = plan.get("meta") or {}
     return {
-        "title": "accessops drift" if meta.get("command") == "drift" else "accessops plan",
+        "title": Markdown("accessops drift" if meta.get("command") == "drift" else "accessops plan"),
         "target": plan.get("target", ""),
         "format_version": plan.get("format_version", ""),
         "summary": summary,
-        "summary_line": summary_text(summary, bool(changes)),
+        "summary_line": Markdown(summary_text(summary, bool(changes))),  # counts are numbers or escaped (_count)
         "has_changes": bool(changes),
         "counts": counts_by_type(changes),
         "drift": drift,
@@ -178,7 +179,7 @@ def build_context(plan: dict[str, Any]) -> dict[str, Any]:
         "policy": policy_results(plan.get("policy")),
         "changes": changes,
         "totals": {"drift": len(drift), "changes": len(changes)},
-        "highlight_mark": HIGHLIGHT_MARK,
+        "highlight_mark": Markdown(HIGHLIGHT_MARK),
     }
 
 
@@ -308,12 +309,12 @@ def policy_results(policy: Any) -> list[dict[str, Any]]:
     return out
 
 
-def cut_note(cut: dict[str, int], hint: str | None) -> str:
+def cut_note(cut: dict[str, int], hint: str | None) -> Markdown:
     """``… 4,213 more changes not shown; run `accessops show plan.out` for the full plan``, or ""."""
     parts = [f"{n:,} more {_NOUNS[name][n == 1]}" for name, n in cut.items() if n]
     if not parts:
-        return ""
-    return f"… {', '.join(parts)} not shown; {_see_all(hint)}"
+        return Markdown("")
+    return Markdown(f"… {', '.join(parts)} not shown; {_see_all(hint)}")
 
 
 _NOUNS = {
@@ -354,8 +355,8 @@ def _val(value: Any) -> str:
     return escape_controls(json.dumps(value, sort_keys=True, ensure_ascii=False))
 
 
-def _number(n: Any) -> str:
-    return f"{n:,}" if isinstance(n, int) else md_escape(n)
+def _number(n: Any) -> Markdown:
+    return Markdown(f"{n:,}") if isinstance(n, int) else md_escape(n)
 
 
 def _count(n: Any) -> Any:

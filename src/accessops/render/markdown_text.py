@@ -3,7 +3,9 @@
 Names come from manifests, live systems and plan files, so they are hostile
 input. Each filter is one cheap pass (``str.translate`` or a backtick count);
 ``markdown.py`` registers them as the template filters ``md``, ``code``,
-``fence`` and ``html``.
+``fence`` and ``html``, and :func:`finalize` as the template's finalizer: a
+value printed with no filter (``{{ change.address }}`` in a team's own
+template) is escaped with ``md``, as HTML templates autoescape.
 """
 
 from __future__ import annotations
@@ -36,33 +38,46 @@ _MD_TABLE.update({code: "\\" + escape for code, escape in CONTROL_ESCAPES.items(
 _CODE_TABLE = {ord("|"): "\\|"}
 
 
-def md_escape(text: Any) -> str:
+class Markdown(str):
+    """Text that is Markdown already (a filter's output, accessops' own words): a template prints it as it is."""
+
+    __slots__ = ()
+
+
+def finalize(value: Any) -> Any:
+    """What ``{{ value }}`` prints: Markdown and numbers as they are, anything else escaped by :func:`md_escape`."""
+    if isinstance(value, Markdown) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    return md_escape(value)
+
+
+def md_escape(text: Any) -> Markdown:
     """Text shown exactly as written in Markdown prose or a table cell: no markup, mention or link comes of it."""
-    return str(text).translate(_MD_TABLE)
+    return Markdown(str(text).translate(_MD_TABLE))
 
 
-def inline_code(text: Any, table: bool = False) -> str:
+def inline_code(text: Any, table: bool = False) -> Markdown:
     """An inline code span on one line that survives backticks inside the text (``table``: inside a table cell)."""
     s = escape_controls(str(text))
     if not s:
-        return "` `"  # "``" would be two backticks of text, not an empty span
+        return Markdown("` `")  # "``" would be two backticks of text, not an empty span
     if table:
         s = s.translate(_CODE_TABLE)  # GFM splits cells at "|" even inside code
     ticks = "`" * (_longest_run(s, "`") + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
-    return f"{ticks}{pad}{s}{pad}{ticks}"
+    return Markdown(f"{ticks}{pad}{s}{pad}{ticks}")
 
 
-def html_text(text: Any) -> str:
+def html_text(text: Any) -> Markdown:
     """Text inside the template's own HTML tags: entities for ``& < > "``, on one line."""
-    return html.escape(escape_controls(str(text)))
+    return Markdown(html.escape(escape_controls(str(text))))
 
 
-def fenced(text: Any, lang: str = "diff") -> str:
+def fenced(text: Any, lang: str = "diff") -> Markdown:
     """A fenced code block longer than any backtick run inside, so values cannot break out."""
     s = str(text)
     ticks = "`" * max(3, _longest_run(s, "`") + 1)
-    return f"{ticks}{lang}\n{s}\n{ticks}"
+    return Markdown(f"{ticks}{lang}\n{s}\n{ticks}")
 
 
 def _longest_run(s: str, ch: str) -> int:
