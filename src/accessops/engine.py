@@ -7,7 +7,6 @@ Adapters override their own hooks; they never rewrite this sequence.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,14 +31,13 @@ from accessops.plan.guards_config import apply_guard_flags, guard_config, manage
 from accessops.plan.planner import PlanOptions, make_plan
 from accessops.progress import working
 from accessops.runtime import paused_gc
-from accessops.secrets import register_token_files, token_files_from_settings
+from accessops.secrets import redact_url, register_token_files, token_files_from_settings
 from accessops.settings import Settings, load_settings
 
 
 def redact(url: str) -> str:
-    """A target URL without user info or query secrets, safe for output and logs."""
-    url = re.sub(r"//[^/@]*@", "//", url)
-    return re.sub(r"([?&](?:token|access_token|key|secret|password)=)[^&]*", r"\1REDACTED", url, flags=re.I)
+    """A target URL without user info or query secrets, safe for output and logs (see secrets.redact_url)."""
+    return redact_url(url)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from accessops.access.hooks import access_plan_hook
+from accessops.adapters.base import Target
 from accessops.apply.planfile import KEY_ENV, SavedPlan, digest_differences, manifest_digest, plan_key
 from accessops.engine import Context, build_plan, open_context, open_state, open_target, redact, settings_for
 from accessops.errors import ConfigError, Refusal, StalePlanError, UntrustedPlanError
@@ -42,6 +43,11 @@ def stale_addresses(plan: Plan, live: ResourceMap) -> list[str]:
 
 def ensure_target_matches(plan: Plan, settings: Settings, explicit: str | None) -> None:
     """A saved plan applies to its own target; an explicit different --target is an error."""
+    if explicit:
+        try:
+            Target.parse(explicit)  # refuses a credential in the URL before it is shown
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     if explicit and redact(explicit) != plan.target:
         raise ConfigError(f"plan was made for {plan.target}, not {redact(explicit)}")
     settings.target = plan.target

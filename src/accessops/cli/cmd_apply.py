@@ -34,6 +34,7 @@ from accessops.plan.change import Change, Plan
 from accessops.progress import working
 from accessops.plan.checks import raise_if_refused
 from accessops.plan.guards_config import add_guard_flags
+from accessops.model.names import escape_controls
 from accessops.render.text import render_text
 
 
@@ -139,7 +140,7 @@ def _reporter(args: argparse.Namespace, plan: Plan):  # type: ignore[no-untyped-
             if args.verbose or total <= 200:
                 print(f"{change.address}: {_VERB[change.action.value]}")
         else:
-            print(f"{change.address}: {result}", file=sys.stderr)
+            print(f"{change.address}: {escape_controls(result)}", file=sys.stderr)
 
     return report
 
@@ -155,7 +156,7 @@ def _report(result: ApplyResult, plan: Plan) -> int:
         if a in ("delete", "replace"):
             c["destroy"] += 1
     for change, why in result.gone:
-        print(f"warning: {change.address}: gone before it could be changed ({why}); skipped", file=sys.stderr)
+        print(f"warning: {change.address}: gone before it could be changed ({escape_controls(why)}); skipped", file=sys.stderr)
     if result.ok:
         print(f"\nApply complete! Resources: {c['add']} added, {c['change']} changed, {c['destroy']} destroyed.")
         return 0
@@ -163,7 +164,7 @@ def _report(result: ApplyResult, plan: Plan) -> int:
     change, why = result.failed[0]
     k = plan.pending.index(change) + 1
     print(
-        f"error: apply failed at change {k} of {total}: {change.address}: {why}\n"
+        f"error: apply failed at change {k} of {total}: {change.address}: {escape_controls(why)}\n"  # why: a server's words
         f"  done: {len(result.done)} change(s) applied and recorded; not done: {len(result.not_done) + 1} "
         f"(the failed one and {len(result.not_done)} after it). Run plan again to see what remains.",
         file=sys.stderr,
