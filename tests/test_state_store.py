@@ -87,7 +87,7 @@ def test_the_apply_log_is_append_only(store: StateStore) -> None:
 def test_a_second_apply_is_refused_naming_the_holder(tmp_path: Path) -> None:
     one, two = StateStore(tmp_path / "s.db"), StateStore(tmp_path / "s.db")
     lock = one.acquire(TARGET, "ada@ci-runner")
-    with pytest.raises(LockedError, match=rf"locked by ada@ci-runner pid {lock.pid} since {lock.since}"):
+    with pytest.raises(LockedError, match=rf"locked by ada@ci-runner \(pid {lock.pid} on .*\) since {lock.since}; lock id {lock.id}\..* accessops force-unlock {lock.id} --state "):
         two.acquire(TARGET, "bo@laptop")
     with pytest.raises(LockedError):  # force never breaks a live holder
         two.acquire(TARGET, "bo@laptop", force=True)
@@ -103,7 +103,7 @@ def test_a_lock_left_by_a_dead_process_is_broken_only_with_force(tmp_path: Path)
     code = f"from accessops.apply.state import StateStore; StateStore({str(path)!r}).acquire({TARGET!r}, 'crashed@here')"
     subprocess.run([sys.executable, "-c", code], check=True)  # exits holding the lock
     store = StateStore(path)
-    with pytest.raises(LockedError, match="crashed@here .*that process is gone: break the stale lock with --force-unlock"):
+    with pytest.raises(LockedError, match=r"crashed@here .*That process is gone\..*accessops force-unlock [0-9a-f]{16} "):
         store.acquire(TARGET, "ada@here")
     assert store.acquire(TARGET, "ada@here", force=True).holder == "ada@here"
     store.close()

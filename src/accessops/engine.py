@@ -98,12 +98,27 @@ def open_target(settings: Settings) -> tuple[Target, Adapter]:
     return target, open_adapter(target)
 
 
-def open_state(settings: Settings, target: Target) -> Any:
-    """The state store beside the target (or where settings say)."""
-    from accessops.apply.state import StateStore, default_state_path
+def open_state(settings: Settings, target: Target, *, create: bool = True) -> Any:
+    """The state store the ``state`` URL names (SQLite beside the target by default; git; PostgreSQL)."""
+    from accessops.apply.store import default_sqlite_path, open_store, parse_state_url
 
-    path = settings.state or default_state_path(target, Path.cwd())
-    return StateStore(path)
+    url = settings.state or str(default_sqlite_path(target, Path.cwd()))
+    return open_store(parse_state_url(url, Path.cwd()), create=create)
+
+
+def open_target_url(settings: Settings) -> Target:
+    """The target URL parsed, without opening its adapter (log, force-unlock, state migrate)."""
+    try:
+        return Target.parse(settings.target)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def lock_key(target: Target) -> str:
+    """The lock of a target, keyed by its canonical identity (local:X and local:./X share one)."""
+    from accessops.apply.store import target_identity
+
+    return target_identity(target, Path.cwd())
 
 
 #: Attributes that name the manifest's vocabulary rather than live state: a
@@ -163,7 +178,9 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
                 ctx.live = adapter.read(model.org_names)
         if need_state:
             ctx.state = open_state(settings, target)
-            ctx.last_applied = ctx.state.last_applied(redact(target.url))
+            from accessops.apply.reconcile import last_applied_view
+
+            ctx.last_applied = last_applied_view(ctx.state, redact(target.url), ctx.live)
     except BaseException:
         ctx.close()
         raise
@@ -250,14 +267,25 @@ def stale_addresses(plan: Plan, live: ResourceMap) -> list[str]:
 # --- apply ------------------------------------------------------------------------
 
 
-def acquire_lock(ctx: Context) -> None:
-    """Take the target's lock or refuse, naming who holds it."""
-    ctx.state.acquire(redact(ctx.target.url), actor())
+def acquire_lock(ctx: Context, timeout: float = 0.0) -> None:
+    """Take the target's lock (waiting up to ``timeout`` seconds) or refuse, naming who holds it."""
+    from accessops.apply.store import acquire_waiting
+
+    acquire_waiting(ctx.state, lock_key(ctx.target), actor(), timeout)
 
 
 def release_lock(ctx: Context) -> None:
     """Release the target's lock."""
-    ctx.state.release(redact(ctx.target.url))
+    ctx.state.release(lock_key(ctx.target))
+
+
+def reconcile_state(ctx: Context) -> None:
+    """Under the lock, with live read: settle what a killed apply left, then reload last applied."""
+    from accessops.apply.reconcile import reconcile
+
+    name = redact(ctx.target.url)
+    reconcile(ctx.state, name, ctx.live)
+    ctx.last_applied = ctx.state.last_applied(name)
 
 
 def ensure_target_matches(plan: Plan, settings: Settings, explicit: str | None) -> None:

@@ -94,6 +94,11 @@ class _Recorder:
             self.on_change(i, change, outcome)
 
 
+def run_meta(plan: Plan) -> dict[str, object]:
+    """What the apply log keeps of a plan's metadata: its scalars (commit, creation time) and any manifest digest."""
+    return {k: v for k, v in sorted(plan.meta.items()) if isinstance(v, (str, int, float, bool)) or "digest" in k}
+
+
 def parallelism_for(ctx: "Context", requested: int | None) -> int:
     """The bound on concurrent writes: the flag, else ``[apply] parallelism``, else 4; 1 for adapters that write one at a time."""
     if not getattr(ctx.adapter, "parallel_writes", False):
@@ -125,7 +130,8 @@ def apply_changes(
     target_url = redact(ctx.target.url)
     result = ApplyResult()
     changes = plan.pending
-    run_id = ctx.state.begin_run(target_url, actor(), commit, len(changes))
+    # the intents (every change, before any is made) are durable before the first write
+    run_id = ctx.state.begin_run(target_url, actor(), commit, changes=changes, meta=run_meta(plan))
     record = _Recorder(ctx, target_url, run_id, result, on_change)
     progress = Progress("applying", len(changes))
     try:

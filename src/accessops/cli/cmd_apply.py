@@ -25,6 +25,7 @@ from accessops.engine import (
     open_state,
     open_target,
     read_plan,
+    reconcile_state,
     refresh_and_check,
     release_lock,
     settings_for,
@@ -50,7 +51,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="N",
         help="at most N concurrent writes, for adapters that allow it (default: [apply] parallelism, else 4; local and directus write one at a time)",
     )
+    p.add_argument(
+        "--lock-timeout",
+        type=_duration,
+        default=0.0,
+        metavar="DURATION",
+        help="wait up to DURATION (30s, 2m) for another apply's lock instead of failing at once",
+    )
     p.set_defaults(func=run)
+
+
+def _duration(text: str) -> float:
+    from accessops.apply.store import parse_duration
+    from accessops.errors import ConfigError
+
+    try:
+        return parse_duration(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
 
 
 def _git_commit(paths: list[str]) -> str | None:
@@ -70,11 +88,12 @@ def run(args: argparse.Namespace) -> int:
     ctx = open_context(paths, settings, read_live=False)
     ctx.verbose = args.verbose
     try:
-        acquire_lock(ctx)
+        acquire_lock(ctx, args.lock_timeout)
         try:
             assert ctx.model is not None
             with working(f"reading live access from {ctx.target.scheme}"):
                 ctx.live = ctx.adapter.read(ctx.model.org_names)
+            reconcile_state(ctx)
             plan = build_plan(ctx, paths)
             print(render_text(plan.to_json(), color=use_color(args)))
             raise_if_refused(plan)
@@ -91,15 +110,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _apply_saved(path: Path, args: argparse.Namespace) -> int:
     plan = read_plan(path)
-    settings = settings_for(args)
+    settings = settings_for(_with_manifest_paths(args, plan))
     ensure_target_matches(plan, settings, args.target)
     target, adapter = open_target(settings)
     ctx = Context(settings, target, adapter, verbose=args.verbose)
     try:
         ctx.state = open_state(settings, target)
-        acquire_lock(ctx)
+        acquire_lock(ctx, args.lock_timeout)
         try:
             refresh_and_check(ctx, plan)
+            reconcile_state(ctx)
             print(render_text(plan.to_json(), color=use_color(args)))
             if not plan.pending:
                 return 0
@@ -110,6 +130,12 @@ def _apply_saved(path: Path, args: argparse.Namespace) -> int:
     finally:
         ctx.close()
     return _report(result, plan)
+
+
+def _with_manifest_paths(args: argparse.Namespace, plan: Plan) -> argparse.Namespace:
+    """Settings for a saved plan come from its manifests' folder (``access/accessops.toml``), where it was made."""
+    recorded = [p for p in plan.meta.get("paths", []) if isinstance(p, str) and Path(p).exists()]
+    return argparse.Namespace(**{**vars(args), "paths": recorded}) if recorded else args
 
 
 def _confirm(args: argparse.Namespace) -> None:
