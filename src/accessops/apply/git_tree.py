@@ -19,7 +19,8 @@ from accessops.secrets import redact_text
 
 #: Who commits state (the actor who ran the apply is named in the message).
 IDENTITY = {"GIT_AUTHOR_NAME": "accessops", "GIT_AUTHOR_EMAIL": "accessops@localhost", "GIT_COMMITTER_NAME": "accessops", "GIT_COMMITTER_EMAIL": "accessops@localhost"}
-_REJECTED = ("non-fast-forward", "fetch first", "stale info", "already exists")
+#: How a push that lost a race reads: the ref moved before ours (or at the same moment, on the remote's ref lock).
+_REJECTED = ("non-fast-forward", "fetch first", "stale info", "already exists", "failed to update ref", "failed to lock", "incorrect old value")
 
 
 class GitError(AccessOpsError):

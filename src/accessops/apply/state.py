@@ -105,6 +105,8 @@ CREATE INDEX intents_target ON intents(target);
 
 #: SQL scripts; ``MIGRATIONS[i]`` takes the state schema from version i to i + 1.
 MIGRATIONS: list[str] = [_V1, _V2]
+#: Seconds a write waits for another writer of the file before it fails.
+BUSY_TIMEOUT = 10.0
 
 
 def _target_name(target: Target | str) -> str:
@@ -143,7 +145,7 @@ class SqliteStore:
             raise AccessOpsError(f"state {self.path} is a folder, not a state file")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10.0)
+            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=BUSY_TIMEOUT)
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
@@ -157,10 +159,13 @@ class SqliteStore:
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
         """One statement in its own transaction (autocommit)."""
-        return self.db.execute(sql, params)
+        try:
+            return self.db.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise AccessOpsError(f"state {self.path}: {exc}") from None
 
     def _transaction(self) -> "_Tx":
-        return _Tx(self.db)
+        return _Tx(self.db, self.path)
 
     # --- lock -----------------------------------------------------------------------
 
@@ -355,11 +360,21 @@ StateStore = SqliteStore
 class _Tx:
     """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self.db, self.path = db, path
 
     def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise AccessOpsError(f"state {self.path}: {exc}") from None
 
     def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        self.db.execute("ROLLBACK" if kind is not None else "COMMIT")
+        if kind is not None:
+            self.db.execute("ROLLBACK")
+            return
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            self.db.execute("ROLLBACK")
+            raise AccessOpsError(f"state {self.path}: {error}") from None
