@@ -83,6 +83,10 @@ def settings_for(args: Any) -> Settings:
     """Settings for a parsed command line (paths, --target, --state, guard override flags)."""
     settings = load_settings(getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
     apply_guard_flags(settings, args)
+    if settings.state:  # a bad state URL fails before anything is opened
+        from accessops.apply.store import parse_state_url
+
+        parse_state_url(settings.state, Path.cwd())
     register_token_files(token_files_from_settings(settings.raw, settings.config_file.parent if settings.config_file else Path.cwd()))
     return settings
 
@@ -165,8 +169,14 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
     with paused_gc():
         model = load(paths or ["."])
         compiled = compile_model(model)
-    target, adapter = open_target(settings)
-    ctx = Context(settings, target, adapter, model, compiled)
+    state = open_state(settings, open_target_url(settings)) if need_state else None  # a bad state fails before the target is touched
+    try:
+        target, adapter = open_target(settings)
+    except BaseException:
+        if state is not None:
+            state.close()
+        raise
+    ctx = Context(settings, target, adapter, model, compiled, state=state)
     try:
         with paused_gc():
             drop_vocabulary(compiled, adapter)
@@ -177,7 +187,6 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
             with paused_gc(), working(f"reading live access from {redact(target.url)}"):
                 ctx.live = adapter.read(model.org_names)
         if need_state:
-            ctx.state = open_state(settings, target)
             from accessops.apply.reconcile import last_applied_view
 
             ctx.last_applied = last_applied_view(ctx.state, redact(target.url), ctx.live)

@@ -24,6 +24,7 @@ from accessops.engine import (
     open_context,
     open_state,
     open_target,
+    open_target_url,
     read_plan,
     reconcile_state,
     refresh_and_check,
@@ -112,10 +113,14 @@ def _apply_saved(path: Path, args: argparse.Namespace) -> int:
     plan = read_plan(path)
     settings = settings_for(_with_manifest_paths(args, plan))
     ensure_target_matches(plan, settings, args.target)
-    target, adapter = open_target(settings)
-    ctx = Context(settings, target, adapter, verbose=args.verbose)
+    state = open_state(settings, open_target_url(settings))  # a bad state fails before the target is touched
     try:
-        ctx.state = open_state(settings, target)
+        target, adapter = open_target(settings)
+    except BaseException:
+        state.close()
+        raise
+    ctx = Context(settings, target, adapter, verbose=args.verbose, state=state)
+    try:
         acquire_lock(ctx, args.lock_timeout)
         try:
             refresh_and_check(ctx, plan)
