@@ -260,7 +260,7 @@ class SqliteStore:
             f"SELECT id, target, started_at, finished_at, actor, git_commit, planned, status, meta FROM runs {where} ORDER BY id DESC LIMIT ?",
             [*params, limit],
         ).fetchall()
-        runs = {row[0]: ApplyRun(*row[:8], meta=json.loads(row[8] or "{}")) for row in rows}
+        runs = {row[0]: _run(row, json.loads(row[8] or "{}")) for row in rows}
         if runs:
             marks = ",".join("?" * len(runs))
             for run_id, *rest in self.db.execute(
@@ -378,3 +378,10 @@ class _Tx:
         except sqlite3.OperationalError as error:
             self.db.execute("ROLLBACK")
             raise AccessOpsError(f"state {self.path}: {error}") from None
+
+
+def _run(row: Any, meta: dict[str, Any]) -> ApplyRun:
+    """A run from its row (id, target, started, finished, actor, commit, planned, status, meta)."""
+    run = ApplyRun(*row[:8])
+    run.meta = meta
+    return run

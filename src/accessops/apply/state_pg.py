@@ -191,7 +191,7 @@ class PostgresStore:
             f"SELECT id, target, started_at, finished_at, actor, git_commit, planned, status, meta FROM accessops_runs {where} ORDER BY id DESC {lim}",
             tuple(params),
         ).fetchall()
-        runs = {row[0]: ApplyRun(*row[:8], meta=dict(row[8] or {})) for row in rows}
+        runs = {row[0]: _run(row, dict(row[8] or {})) for row in rows}
         if runs:
             for run_id, *rest in self._exec(
                 "SELECT run_id, seq, address, action, result, error, at FROM accessops_run_changes WHERE run_id = ANY(%s) ORDER BY run_id, seq",
@@ -275,3 +275,10 @@ class PostgresStore:
 
 def _first_line(exc: BaseException) -> str:
     return redact_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+
+
+def _run(row: Any, meta: dict[str, Any]) -> ApplyRun:
+    """A run from its row (id, target, started, finished, actor, commit, planned, status, meta)."""
+    run = ApplyRun(*row[:8])
+    run.meta = meta
+    return run

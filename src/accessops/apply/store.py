@@ -123,7 +123,7 @@ class StateURL:
         if self.backend == "git":
             tail = "" if self.branch == DEFAULT_BRANCH else f"?branch={self.branch}"
             return (f"git:{self.location}" if self.remote_name else f"git+{self.location}") + tail
-        return re.sub(r"//[^/@]*@", "//", self.location)  # never a password in output
+        return redact_url(self.location)  # never a password in output
 
 
 _BRANCH_RE = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/-]{1,100}(?<![./])$")
@@ -136,12 +136,14 @@ def parse_state_url(text: str, base: Path | None = None) -> StateURL:
     scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", text)
     windows_drive = scheme is not None and len(scheme.group(1)) == 1
     if scheme is None or windows_drive:
-        path = Path(text).expanduser()
-        if not path.is_absolute() and base is not None:
-            path = base / path
-        return StateURL("sqlite", str(path))
+        file = Path(text).expanduser()
+        if not file.is_absolute() and base is not None:
+            file = base / file
+        return StateURL("sqlite", str(file))
     name = scheme.group(1).lower()
     if name in ("postgresql", "postgres"):
+        if urlsplit(text).password or re.search(r"[?&]password=", text):
+            raise ConfigError(f"state {redact_url(text)}: a password in the URL is refused; set PGPASSWORD or use ~/.pgpass (libpq reads both)")
         return StateURL("postgresql", text)
     if name in ("git+file", "git+https", "git+http", "git+ssh", "git"):
         rest, _, query = text.partition("?")
@@ -150,20 +152,20 @@ def parse_state_url(text: str, base: Path | None = None) -> StateURL:
             params = parse_qs(query, keep_blank_values=True)
             unknown = set(params) - {"branch"}
             if unknown:
-                raise ConfigError(f"state {text}: unknown option {sorted(unknown)[0]!r} (only ?branch=NAME)")
+                raise ConfigError(f"state {redact_url(text)}: unknown option {sorted(unknown)[0]!r} (only ?branch=NAME)")
             branch = params.get("branch", [DEFAULT_BRANCH])[-1]
             if not _BRANCH_RE.match(branch) or branch.endswith(".lock"):
-                raise ConfigError(f"state {text}: {branch!r} is not a usable branch name")
+                raise ConfigError(f"state {redact_url(text)}: {branch!r} is not a usable branch name")
         if name == "git":
             remote = rest[4:]
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", remote):
-                raise ConfigError(f"state {text}: git:REMOTE needs a remote name of the repository in the current folder, e.g. git:origin")
+                raise ConfigError(f"state {redact_url(text)}: git:REMOTE needs a remote name of the repository in the current folder, e.g. git:origin")
             return StateURL("git", remote, branch, remote_name=True)
         location = rest[4:]
         if name == "git+file":
             path = location[len("file://") :] if location.startswith("file://") else location[len("file:") :]
             if not path:
-                raise ConfigError(f"state {text}: git+file:// needs a repository path")
+                raise ConfigError(f"state {redact_url(text)}: git+file:// needs a repository path")
             if not Path(path).is_absolute() and base is not None:
                 path = str(base / path)
             location = "file://" + path
@@ -176,8 +178,8 @@ def parse_state_url(text: str, base: Path | None = None) -> StateURL:
 
 
 def redact_url(text: str) -> str:
-    """A URL without its user info (a password may sit there)."""
-    return re.sub(r"//[^/@]*@", "//", text)
+    """A URL without its user info or a password parameter (a password may sit there)."""
+    return re.sub(r"([?&](?:password|token)=)[^&]*", r"\1REDACTED", re.sub(r"//[^/@]*@", "//", text), flags=re.I)
 
 
 def canonical_target(target: Target, base: Path) -> str:
@@ -193,9 +195,9 @@ def canonical_target(target: Target, base: Path) -> str:
     transport = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     port = parts.port or _DEFAULT_PORTS.get(transport)
-    path = posixpath.normpath(parts.path or "/")
-    path = "" if path in ("/", ".") else path.rstrip("/")
-    return f"{target.scheme.lower()}+{transport}://{host}{f':{port}' if port else ''}{path}"
+    where = posixpath.normpath(parts.path or "/")
+    where = "" if where in ("/", ".") else where.rstrip("/")
+    return f"{target.scheme.lower()}+{transport}://{host}{f':{port}' if port else ''}{where}"
 
 
 def target_identity(target: Target, base: Path) -> str:
