@@ -95,8 +95,24 @@ class _Recorder:
 
 
 def run_meta(plan: Plan) -> dict[str, object]:
-    """What the apply log keeps of a plan's metadata: its scalars (commit, creation time) and any manifest digest."""
-    return {k: v for k, v in sorted(plan.meta.items()) if isinstance(v, (str, int, float, bool)) or "digest" in k}
+    """What the apply log keeps of a plan: its scalar metadata (commit, creation time) and the manifest digest.
+
+    The digest of a saved plan's manifests (each file's SHA-256, the settings
+    file's, the commit) is kept as one SHA-256 of its canonical JSON, with its
+    commit and file count, so the log names exactly which manifests were applied.
+    """
+    import hashlib
+    import json
+
+    meta: dict[str, object] = {k: v for k, v in sorted(plan.meta.items()) if isinstance(v, (str, int, float, bool)) or "digest" in k}
+    manifests = getattr(plan, "manifests", None)
+    if isinstance(manifests, dict) and manifests:
+        canonical = json.dumps(manifests, sort_keys=True, separators=(",", ":"), default=str)
+        meta["manifest_digest"] = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+        meta["manifest_files"] = len(manifests.get("files") or [])
+        if manifests.get("commit"):
+            meta["manifest_commit"] = manifests["commit"]
+    return meta
 
 
 def parallelism_for(ctx: "Context", requested: int | None) -> int:
