@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from accessops.adapters.local_write import utc_now
+from accessops.apply.git_lock import GitLocks, pretty
 from accessops.apply.git_tree import Git, GitError, Tree
 from accessops.apply.records import ApplyRun, Intent, Lock, LoggedChange, applied_after, check_result, resource_json
 from accessops.apply.store import StateDump, StateURL
@@ -41,7 +41,6 @@ from accessops.plan.change import Action, Change
 from accessops.secrets import redact_text
 
 Op = Callable[[Tree, dict[int, int]], None]
-LOCK_PREFIX = "refs/accessops/lock/"
 _MAX_PUSHES = 20
 
 
@@ -55,11 +54,6 @@ def org_file(target: str, key: str) -> str:
     """The file of the organization a resource key belongs to (its first segment, quoted: never a path)."""
     org = quote(key.split("/", 1)[0], safe="") or "%00"
     return f"{target_dir(target)}/applied/{'%2E' + org[1:] if org.startswith('.') else org}.json"
-
-
-def pretty(data: Any) -> str:
-    """Sorted, indented JSON with a final newline: one line per attribute, so diffs are readable."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def _run_path(run_id: int) -> str:
@@ -81,7 +75,7 @@ def _run_ids(tree: Tree) -> list[int]:
     return sorted(int(m.group(1)) for p in tree.paths("runs/") if (m := re.fullmatch(r"runs/(\d+)\.json", p)))
 
 
-class GitStore:
+class GitStore(GitLocks):
     """The state on a branch of a git repository, locks as refs; buffered, made durable per apply."""
 
     def __init__(self, url: StateURL) -> None:
@@ -165,117 +159,6 @@ class GitStore:
                 return
             self.tree = self._fetch()  # the branch moved: replay on what is there now
         raise AccessOpsError(f"state {self.url}: the branch {self.branch} kept moving; {_MAX_PUSHES} pushes were rejected")
-
-    # --- locks ----------------------------------------------------------------------
-
-    def _lock_ref(self, key: str) -> str:
-        return LOCK_PREFIX + key
-
-    def _read_lock(self, key: str) -> tuple[Lock, str] | None:
-        local = f"refs/accessops/fetched-lock/{key}"
-        try:
-            found = self.git.fetch(self.remote, f"+{self._lock_ref(key)}:{local}")
-        except GitError as exc:
-            raise AccessOpsError(f"state {self.url}: {exc}") from None
-        if not found:
-            return None
-        sha = self.git.out("rev-parse", local)
-        text = Tree(self.git, sha).read("lock.json")
-        return (Lock.from_json(json.loads(text or "{}")), sha) if text else None
-
-    def holder(self, key: str) -> Lock | None:
-        """Who holds ``key``'s lock ref, if anyone."""
-        found = self._read_lock(key)
-        return found[0] if found else None
-
-    def acquire(self, key: str, holder: str, *, force: bool = False) -> Lock:
-        """Create the lock ref, only if it does not exist (an atomic compare-and-swap on the remote)."""
-        mine = Lock.mine(key, holder)
-        tree = Tree(self.git, None)
-        tree.write("lock.json", pretty(mine.to_json()))
-        commit = tree.commit_edits(f"accessops lock {key}\n\nheld by {mine}\nlock id {mine.id}\n", parent=None)
-        ref = self._lock_ref(key)
-        for _ in range(5):
-            try:
-                verdict = self.git.push(self.remote, f"{commit}:{ref}", lease=f"{ref}:")
-            except GitError as exc:
-                raise AccessOpsError(f"state {self.url}: cannot take the lock: {exc}") from None
-            if verdict == "":
-                self.held[key] = (mine, commit)
-                return mine
-            found = self._read_lock(key)
-            if found is None:
-                continue  # released meanwhile: try again
-            held, sha = found
-            if force and held.stale:
-                self.git.push(self.remote, f":{ref}", lease=f"{ref}:{sha}")
-                continue
-            raise held.refusal(self.url)
-        raise AccessOpsError(f"state {self.url}: could not take the lock {key}")
-
-    def release(self, key: str) -> None:
-        """Delete this process's lock ref (only if it is still ours)."""
-        held = self.held.pop(key, None)
-        if held is None:
-            return
-        lock, sha = held
-        ref = self._lock_ref(key)
-        try:
-            self.git.push(self.remote, f":{ref}", lease=f"{ref}:{sha}")
-        except GitError as exc:
-            print(f"warning: state {self.url}: could not release lock {lock.id} ({exc}); run: accessops force-unlock {lock.id}", file=sys.stderr)
-
-    def force_unlock(self, lock_id: str) -> Lock:
-        """Break the lock with this id; a run it journalled lands on the branch as ``interrupted`` with its intents."""
-        listing = self.git.run("ls-remote", self.remote, f"{LOCK_PREFIX}*", check=False)
-        if listing.returncode != 0:
-            raise AccessOpsError(f"state {self.url}: cannot list locks: {listing.stderr.decode(errors='replace').strip()[-200:]}")
-        for line in listing.stdout.decode().splitlines():
-            key = line.split("\t", 1)[1][len(LOCK_PREFIX) :]
-            found = self._read_lock(key)
-            if found is None or found[0].id != lock_id:
-                continue
-            lock, sha = found
-            self._fold_journal(lock, Tree(self.git, sha))
-            ref = self._lock_ref(key)
-            if self.git.push(self.remote, f":{ref}", lease=f"{ref}:{sha}") == "rejected":
-                raise AccessOpsError(f"lock {lock_id} changed while it was being broken; look again")
-            return lock
-        raise AccessOpsError(f"no lock {lock_id!r} in state {self.url} (it was released, or the id is wrong)")
-
-    def _fold_journal(self, lock: Lock, journal: Tree) -> None:
-        text = journal.read("run.json")
-        if not text:
-            return  # the lock was taken but nothing was started
-        run = ApplyRun.from_json(json.loads(text))
-        view = self._view()
-        recent = [p for p in view.paths("runs/")][-50:]
-        view.preload(recent)
-        if any(json.loads(view.read(p) or "{}").get("meta", {}).get("lock_id") == lock.id for p in recent):
-            return  # that run was recorded; it died after its commit
-        changes = [Change.from_json(c) for c in json.loads(journal.read("intents.json") or "[]")]
-        run.status, run.finished_at = "interrupted", utc_now()
-        pid = self._provisional()
-        run.id = pid
-        self.ops.append(lambda tree, ids: self._put_run(tree, ids, run))
-        self.ops.append(lambda tree, ids: self._add_intents(tree, ids, run.target, pid, changes))
-        self.flush(f"force-unlock {lock.id}: run by {run.actor} since {run.started_at} interrupted\n\n{len(changes)} change(s) to settle by live\n")
-
-    def _journal(self, run: ApplyRun, changes: list[Change]) -> None:
-        """Record the run and its intents on the lock ref before the first write."""
-        for key, (lock, sha) in list(self.held.items()):
-            tree = Tree(self.git, sha)
-            tree.write("run.json", pretty(run.to_json()))
-            tree.write("intents.json", json.dumps([c.to_json() for c in changes], sort_keys=True) + "\n")
-            commit = tree.commit_edits(f"accessops intents of a run on {run.target}: {len(changes)} change(s)\n", parent=sha)
-            ref = self._lock_ref(key)
-            try:
-                verdict = self.git.push(self.remote, f"{commit}:{ref}", lease=f"{ref}:{sha}")
-            except GitError as exc:
-                raise AccessOpsError(f"state {self.url}: cannot record the run's intents, so nothing was applied: {exc}") from None
-            if verdict:
-                raise AccessOpsError(f"state {self.url}: the lock {lock.id} was broken by someone else; nothing was applied")
-            self.held[key] = (lock, commit)
 
     # --- runs -------------------------------------------------------------------------
 
