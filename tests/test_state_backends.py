@@ -298,3 +298,43 @@ def test_a_failure_while_recording_leaves_a_consistent_state(backend: Backend, c
     code, out, _ = runner.cli(capsys, "plan", "access", "--detailed-exitcode")
     assert code == 0 and "No changes." in out
     assert len(runner.live()) >= 15
+
+
+def test_postgresql_force_unlock_ends_a_hung_holders_session(postgres: str, tmp_path: Path) -> None:
+    url = new_database(postgres, "hung_holder")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    hung = subprocess.Popen([sys.executable, "-c", RACE, url, "hung@runner"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert hung.stdout is not None and hung.stdout.readline().strip() == "won"
+        store = open_store(parse_state_url(url))
+        try:
+            held = store.holder("race-target")
+            assert held is not None and held.holder == "hung@runner"
+            with pytest.raises(Exception, match="locked by hung@runner"):
+                store.acquire("race-target", "me")
+            assert store.force_unlock(held.id) == held
+            assert store.acquire("race-target", "me").holder == "me"  # the hung session was ended with its advisory lock
+        finally:
+            store.close()
+    finally:
+        if hung.stdin:
+            hung.stdin.close()
+        hung.wait(timeout=60)
+
+
+def test_settling_an_intent_follows_what_live_shows() -> None:
+    from accessops.apply.reconcile import settled
+    from accessops.apply.records import Intent
+    from accessops.model.resource import Resource
+
+    made = Change(Action.CREATE, "team", "acme/platform", None, {})
+    never = Change(Action.UPDATE, "member", "acme/bo@acme.test", {"role": "Member"}, {"role": "Admin"})
+    removed = Change(Action.DELETE, "member", "acme/cy@acme.test", {"role": "Member"}, None)
+    live = {
+        made.address: Resource("team", "acme/platform", {}),
+        never.address: Resource("member", "acme/bo@acme.test", {"role": "Member", "status": "active"}),
+    }
+    applied = {never.address: Resource("member", "acme/bo@acme.test", {"role": "Member"}), removed.address: Resource("member", "acme/cy@acme.test", {"role": "Member"})}
+    out, verdicts = settled(applied, [Intent("t", 1, i, c) for i, c in enumerate([made, never, removed])], live)
+    assert [took for _, took in verdicts] == [True, False, True]
+    assert set(out) == {made.address, never.address} and out[never.address].attrs == {"role": "Member"}

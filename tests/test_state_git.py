@@ -129,3 +129,22 @@ def test_organization_files_never_escape_their_folder(key: str) -> None:
     path = org_file("local:t", key)
     folder = f"{target_dir('local:t')}/applied/"
     assert path.startswith(folder) and "/" not in path[len(folder) :] and not path[len(folder) :].startswith(".")
+
+
+def test_state_from_shallow_checkouts_as_actions_checkout_makes_them(policy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    target = f"local:{policy / 'tenant.db'}"
+    edits = [STEP1, STEP1.replace("{email: cy@acme.test, role: Member}", "{email: cy@acme.test, role: Admin}")]
+    for i, manifests in enumerate(edits):
+        work = policy / "checkout"
+        (work / "access" / "org.yaml").write_text(manifests)
+        git("commit", "-q", "--allow-empty", "-am", f"edit {i}", cwd=work)
+        git("push", "-q", "origin", "main", cwd=work)
+        runner = policy / f"runner-{i}"  # a fresh runner: fetch-depth 1, origin only
+        git("clone", "-q", "--depth", "1", f"file://{policy / 'policy.git'}", str(runner))
+        monkeypatch.chdir(runner)
+        assert main(["apply", "access", "--auto-approve", "--target", target, "--state", "git:origin"]) == 0
+    capsys.readouterr()
+    assert main(["log", "access", "--target", target, "--state", "git:origin"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("run 2  ok  ") and "\nrun 1  ok  " in out
+    assert main(["plan", "access", "--target", target, "--state", "git:origin", "--detailed-exitcode"]) == 0

@@ -143,3 +143,34 @@ def test_git_commit_inside_and_outside_a_work_tree(tmp_path: Path) -> None:
     subprocess.run(["git", "-C", str(tmp_path), "commit", "-qm", "first"], check=True, env=env)
     head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
     assert git_commit(tmp_path / "org.yaml") == head == git_commit(tmp_path)
+
+
+def test_a_version_1_state_file_is_migrated_and_keeps_its_log(tmp_path: Path) -> None:
+    from accessops.adapters.local_schema import migrate
+    from accessops.apply.state import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    migrate(conn, MIGRATIONS[:1])
+    conn.execute("INSERT INTO runs (target, started_at, actor, planned, status) VALUES ('local:t', 'then', 'ada@old', 1, 'running')")
+    conn.close()
+    store = StateStore(path)
+    try:
+        (old,) = store.runs()
+        assert (old.actor, old.status, old.meta) == ("ada@old", "running", {})
+        store.mark_interrupted("local:t")  # the next run, holding the lock, finds it dead
+        assert store.runs()[0].status == "interrupted"
+    finally:
+        store.close()
+
+
+def test_intents_are_recorded_with_the_run_and_confirmed_by_each_outcome(store: StateStore) -> None:
+    bo = Change(Action.CREATE, "member", "acme/bo@acme.test", None, {"role": "Member"})
+    run = store.begin_run(TARGET, "ada@host", "abc", changes=[ADA, bo], meta={"manifest_digest": "sha256:00"})
+    assert [(i.seq, i.change) for i in store.intents(TARGET)] == [(0, ADA), (1, bo)]
+    store.record_applied(TARGET, ADA)
+    store.record_change(run, 0, ADA, "ok")
+    assert [i.change for i in store.intents(TARGET)] == [bo]  # one left: the process dies here
+    assert store.runs()[0].meta == {"manifest_digest": "sha256:00"} and store.runs()[0].planned == 2
+    store.begin_run(TARGET, "bo@host", None, changes=[])  # the next run (under the lock) marks the dead one
+    assert [r.status for r in store.runs()] == ["running", "interrupted"]

@@ -293,7 +293,9 @@ def reconcile_state(ctx: Context) -> None:
     from accessops.apply.reconcile import reconcile
 
     name = redact(ctx.target.url)
-    reconcile(ctx.state, name, ctx.live)
+    settled = reconcile(ctx.state, name, ctx.live)
+    if settled:
+        print(f"note: settled {settled} change(s) an interrupted apply left unconfirmed, by what live shows (see accessops log)", file=sys.stderr)
     ctx.last_applied = ctx.state.last_applied(name)
 
 

@@ -138,7 +138,7 @@ class PostgresStore:
             "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = %s AND granted", (row[0],)
         ).fetchone() if row else None
         if alive:
-            self._exec("SELECT pg_terminate_backend(%s)", (row[0],))
+            self._exec("SELECT pg_terminate_backend(%s, 10000)", (row[0],))  # waits (10 s at most) until it is gone
         self._exec("DELETE FROM accessops_locks WHERE id = %s", (lock_id,))
         return lock
 
