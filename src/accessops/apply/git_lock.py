@@ -15,17 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from accessops.adapters.local_write import utc_now
-from accessops.apply.git_tree import Git, GitError, Tree
+from accessops.apply.git_tree import Git, GitError, Tree, pretty
 from accessops.apply.records import ApplyRun, Lock
 from accessops.errors import AccessOpsError
 from accessops.plan.change import Change
 
 LOCK_PREFIX = "refs/accessops/lock/"
-
-
-def pretty(data: Any) -> str:
-    """Sorted, indented JSON with a final newline: one line per attribute, so diffs are readable."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 class GitLocks:

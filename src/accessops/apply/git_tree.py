@@ -8,11 +8,13 @@ its checkout stays as it is, and in a bare scratch repository for a URL.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from accessops.errors import AccessOpsError
 from accessops.secrets import redact_text
@@ -79,6 +81,11 @@ class Git:
         raise GitError(f"git fetch from the state repository failed: {last_words(done.stderr)}")
 
 
+def pretty(data: Any) -> str:
+    """Sorted, indented JSON with a final newline: one line per attribute, so diffs are readable."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def last_words(stderr: bytes) -> str:
     """git's last meaningful stderr line, with any credential removed."""
     lines = [ln.strip() for ln in stderr.decode(errors="replace").splitlines() if ln.strip() and not ln.startswith("hint:")]
@@ -94,6 +101,7 @@ class Tree:
     blobs: dict[str, str] = field(default_factory=dict)  # path -> blob id in ``commit``
     edits: dict[str, str | None] = field(default_factory=dict)  # path -> new text, None = removed
     cache: dict[str, str] = field(default_factory=dict)  # blob id -> text
+    docs: dict[str, Any] = field(default_factory=dict)  # path -> decoded JSON being edited (written out by :meth:`settle`)
 
     def __post_init__(self) -> None:
         if self.commit:
@@ -110,11 +118,14 @@ class Tree:
 
     def paths(self, prefix: str) -> list[str]:
         """Every path under ``prefix``, sorted."""
-        found = {p for p in self.blobs if p.startswith(prefix)} | {p for p, t in self.edits.items() if t is not None and p.startswith(prefix)}
-        return sorted(p for p in found if self.edits.get(p, "") is not None)
+        found = {p for p in self.blobs if p.startswith(prefix)} | {p for p in self.edits if p.startswith(prefix)} | {p for p in self.docs if p.startswith(prefix)}
+        return sorted(p for p in found if (self.docs[p] if p in self.docs else self.edits.get(p, "present")))
 
     def read(self, path: str) -> str | None:
         """A file's text, or None."""
+        if path in self.docs:
+            data = self.docs[path]
+            return pretty(data) if data else None
         if path in self.edits:
             return self.edits[path]
         blob = self.blobs.get(path)
@@ -137,6 +148,22 @@ class Tree:
             self.cache[blob] = out[header_end + 1 : header_end + 1 + size].decode()
             pos = header_end + 1 + size + 1
 
+    def load(self, path: str, default: Any) -> Any:
+        """A JSON file decoded once per tree, for editing in place; ``default`` when absent."""
+        if path not in self.docs:
+            text = self.read(path)
+            self.docs[path] = json.loads(text) if text else default
+        return self.docs[path]
+
+    def settle(self) -> None:
+        """Write every edited JSON document back (an empty one removes its file)."""
+        docs, self.docs = self.docs, {}
+        for path, data in docs.items():
+            if data:
+                self.write(path, pretty(data))
+            else:
+                self.delete(path)
+
     def write(self, path: str, text: str) -> None:
         """Set a file's text."""
         if self.read(path) != text:
@@ -150,10 +177,12 @@ class Tree:
     @property
     def changed(self) -> bool:
         """Whether any edit differs from the commit."""
+        self.settle()
         return bool(self.edits)
 
     def commit_edits(self, message: str, *, parent: str | None) -> str:
         """A new commit: ``parent``'s tree (or none) with the edits, and ``message``; returns its id."""
+        self.settle()
         with tempfile.TemporaryDirectory(prefix="accessops-index-") as tmp:
             index = str(Path(tmp) / "index")
             if parent:

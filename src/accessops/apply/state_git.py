@@ -31,8 +31,8 @@ from typing import Any
 from urllib.parse import quote
 
 from accessops.adapters.local_write import utc_now
-from accessops.apply.git_lock import GitLocks, pretty
-from accessops.apply.git_tree import Git, GitError, Tree
+from accessops.apply.git_lock import GitLocks
+from accessops.apply.git_tree import Git, GitError, Tree, pretty
 from accessops.apply.records import ApplyRun, Intent, Lock, LoggedChange, applied_after, check_result, resource_json
 from accessops.apply.store import StateDump, StateURL
 from accessops.errors import AccessOpsError, ConfigError
@@ -172,7 +172,7 @@ class GitStore(GitLocks):
             ids[run.id] = max([0, *_run_ids(tree), *ids.values()]) + 1
         data = run.to_json()
         data["id"] = ids[run.id]
-        tree.write(_run_path(ids[run.id]), pretty(data))
+        tree.docs[_run_path(ids[run.id])] = data
 
     def begin_run(
         self, target: str, actor: str, commit: str | None = None, planned: int = 0, *, changes: list[Change] | None = None, meta: dict[str, Any] | None = None
@@ -200,16 +200,12 @@ class GitStore(GitLocks):
 
     def _settle(self, tree: Tree, ids: dict[int, int], run_id: int, logged: LoggedChange, target: str | None) -> None:
         real = ids.get(run_id, run_id)
-        text = tree.read(_run_path(real))
-        if text:
-            data = json.loads(text)
-            if all(c["seq"] != logged.seq for c in data["changes"]):
-                data["changes"] = sorted([*data["changes"], dict(logged.__dict__)], key=lambda c: c["seq"])
-                tree.write(_run_path(real), pretty(data))
+        data = tree.load(_run_path(real), None)
+        if data and all(c["seq"] != logged.seq for c in data["changes"]):
+            data["changes"] = sorted([*data["changes"], dict(logged.__dict__)], key=lambda c: c["seq"])
         if target is not None:
             path = f"{target_dir(target)}/intents.json"
-            left = [i for i in json.loads(tree.read(path) or "[]") if (i["run_id"], i["seq"]) != (real, logged.seq)]
-            tree.write(path, pretty(left)) if left else tree.delete(path)
+            tree.docs[path] = [i for i in tree.load(path, []) if (i["run_id"], i["seq"]) != (real, logged.seq)]
 
     def finish_run(self, run_id: int, status: str) -> None:
         """Close the run and push everything it recorded as one commit."""
@@ -260,10 +256,9 @@ class GitStore(GitLocks):
         return found
 
     def _add_intents(self, tree: Tree, ids: dict[int, int], target: str, pid: int, changes: list[Change]) -> None:
-        path = f"{target_dir(target)}/intents.json"
-        items = json.loads(tree.read(path) or "[]")
+        items = tree.load(f"{target_dir(target)}/intents.json", [])
         items += [{"target": target, "run_id": ids.get(pid, pid), "seq": seq, "change": c.to_json()} for seq, c in enumerate(changes)]
-        tree.write(path, pretty(items))
+        tree.docs[f"{target_dir(target)}/intents.json"] = items
 
     # --- last applied -----------------------------------------------------------------
 
@@ -277,15 +272,16 @@ class GitStore(GitLocks):
         self.ops.append(lambda tree, ids: self._apply(tree, target, Change(Action.DELETE, change.type, change.key, change.before, None)))
 
     def _apply(self, tree: Tree, target: str, change: Change) -> None:
-        path = org_file(target, change.key)
-        data = json.loads(tree.read(path) or "null") or {"target": target, "organization": change.key.split("/", 1)[0], "resources": {}}
+        data = tree.load(org_file(target, change.key), None) or {"target": target, "organization": change.key.split("/", 1)[0], "resources": {}}
+        tree.docs[org_file(target, change.key)] = data
         prev = data["resources"].get(change.address)
         res = applied_after(change, prev["attrs"] if prev else None)
         if res is None:
             data["resources"].pop(change.address, None)
         else:
             data["resources"][change.address] = resource_json(res)
-        tree.write(path, pretty(data)) if data["resources"] else tree.delete(path)
+        if not data["resources"]:
+            tree.docs[org_file(target, change.key)] = None
 
     def last_applied(self, target: str) -> ResourceMap:
         """Every organization file of ``target``, merged."""
@@ -341,7 +337,6 @@ class GitStore(GitLocks):
         self.flush(f"state migrate: {sum(len(r) for r in dump.applied.values())} resource(s), {len(dump.runs)} run(s)\n")
 
     def _load_intents(self, tree: Tree, ids: dict[int, int], target: str, run_id: int, items: list[Intent]) -> None:
-        path = f"{target_dir(target)}/intents.json"
-        data = json.loads(tree.read(path) or "[]")
+        data = tree.load(f"{target_dir(target)}/intents.json", [])
         data += [{"target": target, "run_id": ids.get(run_id, run_id), "seq": i.seq, "change": i.change.to_json()} for i in items]
-        tree.write(path, pretty(data))
+        tree.docs[f"{target_dir(target)}/intents.json"] = data
