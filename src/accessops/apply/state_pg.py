@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Any
 
 from accessops.adapters.local_write import utc_now
@@ -110,8 +111,7 @@ class PostgresStore:
         """Take the session advisory lock of ``key``, or raise naming its holder."""
         (got,) = self._exec("SELECT pg_try_advisory_lock(%s)", (advisory_key(key),)).fetchone()
         if not got:
-            held = self.holder(key) or Lock(key, "another session", "?", 0, "?", "?")
-            raise held.refusal(self.url)
+            raise self._refusal(key)
         mine = Lock.mine(key, holder)
         (backend,) = self._exec("SELECT pg_backend_pid()").fetchone()
         with self._tx():  # the advisory lock proves any older row's holder is gone
@@ -121,6 +121,15 @@ class PostgresStore:
                 (mine.target, mine.holder, mine.host, mine.pid, mine.since, mine.id, backend),
             )
         return mine
+
+    def _refusal(self, key: str) -> Exception:
+        """The "locked by" error; the winner of a race writes its row just after its lock, so wait a moment for it."""
+        for _ in range(50):
+            held = self.holder(key)
+            if held is not None:
+                return held.refusal(self.url)
+            time.sleep(0.1)
+        return Lock(key, "another session", "?", 0, "?", "?").refusal(self.url)
 
     def release(self, key: str) -> None:
         """Drop this session's lock on ``key``."""
