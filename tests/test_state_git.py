@@ -148,3 +148,41 @@ def test_state_from_shallow_checkouts_as_actions_checkout_makes_them(policy: Pat
     out = capsys.readouterr().out
     assert out.startswith("run 2  ok  ") and "\nrun 1  ok  " in out
     assert main(["plan", "access", "--target", target, "--state", "git:origin", "--detailed-exitcode"]) == 0
+
+
+def _push_files(policy: Path, ref: str, files: dict[str, str]) -> None:
+    """Someone pushes these files as ``ref`` (a damaged state, a forged lock)."""
+    work = policy / "forger"
+    git("init", "-q", str(work))
+    for name, text in files.items():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / name).write_text(text)
+    git("add", ".", cwd=work)
+    git("commit", "-qm", "forged", cwd=work)
+    git("push", "-q", "--force", f"file://{policy / 'policy.git'}", f"HEAD:{ref}", cwd=work)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"runs/000001.json": "{not json"}, "runs/000001.json in commit .* is not valid JSON"),
+        ({"runs/000001.json": '{"id": 1}'}, "runs/000001.json is damaged"),
+    ],
+)
+def test_a_damaged_state_branch_is_a_one_line_error_naming_the_file(policy: Path, files: dict[str, str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    _push_files(policy, "refs/heads/accessops-state", files)
+    assert main(["log", "access", "--state", f"git+file://{policy / 'policy.git'}"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert __import__("re").search(message, err), err
+
+
+def test_a_forged_lock_ref_is_a_one_line_error(policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from accessops.adapters.base import Target
+    from accessops.engine import lock_key
+
+    target = f"local:{policy / 'tenant.db'}"
+    _push_files(policy, f"refs/accessops/lock/{lock_key(Target.parse(target))}", {"lock.json": '{"holder": 1}'})
+    assert main(["apply", "access", "--auto-approve", "--target", target, "--state", f"git+file://{policy / 'policy.git'}"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is damaged" in err and "git push --delete" in err

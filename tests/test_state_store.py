@@ -174,3 +174,14 @@ def test_intents_are_recorded_with_the_run_and_confirmed_by_each_outcome(store: 
     assert store.runs()[0].meta == {"manifest_digest": "sha256:00"} and store.runs()[0].planned == 2
     store.begin_run(TARGET, "bo@host", None, changes=[])  # the next run (under the lock) marks the dead one
     assert [r.status for r in store.runs()] == ["running", "interrupted"]
+
+
+def test_a_file_that_is_not_a_state_store_is_a_one_line_error(tmp_path: Path) -> None:
+    from accessops.errors import AccessOpsError
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("this is not a database " * 100)
+    with pytest.raises(AccessOpsError, match=r"notes.txt: not a usable state file"):
+        StateStore(bad)
+    with pytest.raises(AccessOpsError, match="is a folder"):
+        StateStore(tmp_path)

@@ -59,8 +59,11 @@ class GitLocks:
         if not found:
             return None
         sha = self.git.out("rev-parse", local)
-        text = Tree(self.git, sha).read("lock.json")
-        return (Lock.from_json(json.loads(text or "{}")), sha) if text else None
+        try:
+            data = Tree(self.git, sha).json("lock.json", None)
+            return (Lock.from_json(data), sha) if data else None
+        except (GitError, KeyError, TypeError, ValueError) as exc:
+            raise AccessOpsError(f"state {self.url}: the lock ref {self._lock_ref(key)} is damaged ({exc}); delete it with git push --delete") from None
 
     def holder(self, key: str) -> Lock | None:
         """Who holds ``key``'s lock ref, if anyone."""
@@ -123,16 +126,16 @@ class GitLocks:
         raise AccessOpsError(f"no lock {lock_id!r} in state {self.url} (it was released, or the id is wrong)")
 
     def _fold_journal(self, lock: Lock, journal: Tree) -> None:
-        text = journal.read("run.json")
-        if not text:
+        started = journal.json("run.json", None)
+        if not started:
             return  # the lock was taken but nothing was started
-        run = ApplyRun.from_json(json.loads(text))
+        run = ApplyRun.from_json(started)
         view = self._view()
         recent = [p for p in view.paths("runs/")][-50:]
         view.preload(recent)
-        if any(json.loads(view.read(p) or "{}").get("meta", {}).get("lock_id") == lock.id for p in recent):
+        if any((view.json(p, {}).get("meta") or {}).get("lock_id") == lock.id for p in recent):
             return  # that run was recorded; it died after its commit
-        changes = [Change.from_json(c) for c in json.loads(journal.read("intents.json") or "[]")]
+        changes = [Change.from_json(c) for c in journal.json("intents.json", [])]
         run.status, run.finished_at = "interrupted", utc_now()
         pid = self._provisional()
         run.id = pid

@@ -148,11 +148,20 @@ class Tree:
             self.cache[blob] = out[header_end + 1 : header_end + 1 + size].decode()
             pos = header_end + 1 + size + 1
 
+    def json(self, path: str, default: Any) -> Any:
+        """A JSON file decoded (``default`` when absent); a damaged one is a one-line error naming it."""
+        text = self.read(path)
+        if not text:
+            return default
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise GitError(f"{path} in commit {(self.commit or '')[:12]} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+
     def load(self, path: str, default: Any) -> Any:
         """A JSON file decoded once per tree, for editing in place; ``default`` when absent."""
         if path not in self.docs:
-            text = self.read(path)
-            self.docs[path] = json.loads(text) if text else default
+            self.docs[path] = self.json(path, default)
         return self.docs[path]
 
     def settle(self) -> None:

@@ -116,8 +116,16 @@ class ApplyRun:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "ApplyRun":
         """Inverse of :meth:`to_json`."""
-        fields = {k: data.get(k) for k in ("id", "target", "started_at", "finished_at", "actor", "git_commit", "planned", "status")}
-        run = cls(**fields)  # type: ignore[arg-type]
+        run = cls(
+            int(data["id"]),
+            str(data["target"]),
+            str(data["started_at"]),
+            None if data.get("finished_at") is None else str(data["finished_at"]),
+            str(data["actor"]),
+            None if data.get("git_commit") is None else str(data["git_commit"]),
+            int(data.get("planned") or 0),
+            str(data["status"]),
+        )
         run.changes = [LoggedChange(**c) for c in data.get("changes", [])]
         run.meta = dict(data.get("meta") or {})
         return run

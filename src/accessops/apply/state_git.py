@@ -71,6 +71,14 @@ def _repository_here() -> Path | None:
     return Path(done.stdout.strip()) if done.returncode == 0 else None
 
 
+def _run_from(tree: Tree, path: str) -> ApplyRun:
+    """One run file; a damaged one is a one-line error naming it."""
+    try:
+        return ApplyRun.from_json(tree.json(path, {}))
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise AccessOpsError(f"state branch file {path} is damaged ({type(exc).__name__}: {exc})") from None
+
+
 def _run_ids(tree: Tree) -> list[int]:
     return sorted(int(m.group(1)) for p in tree.paths("runs/") if (m := re.fullmatch(r"runs/(\d+)\.json", p)))
 
@@ -242,7 +250,7 @@ class GitStore(GitLocks):
             batch = paths[start : start + 64]
             view.preload(batch)
             for p in batch:
-                run = ApplyRun.from_json(json.loads(view.read(p) or "{}"))
+                run = _run_from(view, p)
                 if target is None or run.target == target:
                     out.append(run)
         return out if limit < 0 else out[:limit]
@@ -250,7 +258,7 @@ class GitStore(GitLocks):
     def intents(self, target: str) -> list[Intent]:
         """Changes of a killed run, moved here by force-unlock, not yet settled."""
         found = []
-        for item in json.loads(self._view().read(f"{target_dir(target)}/intents.json") or "[]"):
+        for item in self._view().json(f"{target_dir(target)}/intents.json", []):
             self.intent_targets[(item["run_id"], item["seq"])] = target
             found.append(Intent(target, item["run_id"], item["seq"], Change.from_json(item["change"])))
         return found
@@ -290,8 +298,11 @@ class GitStore(GitLocks):
         view.preload(paths)
         out: ResourceMap = {}
         for p in paths:
-            for addr, r in json.loads(view.read(p) or "{}").get("resources", {}).items():
-                out[addr] = Resource(r["type"], r["key"], r["attrs"])
+            try:
+                for addr, r in view.json(p, {}).get("resources", {}).items():
+                    out[addr] = Resource(r["type"], r["key"], r["attrs"])
+            except (AttributeError, KeyError, TypeError, GitError) as exc:
+                raise AccessOpsError(f"state {self.url}: {p} is damaged ({exc})") from None
         return out
 
     # --- migrate ------------------------------------------------------------------------
@@ -304,13 +315,13 @@ class GitStore(GitLocks):
         for p in view.paths("targets/"):
             if "/applied/" in p or p.endswith("/intents.json"):
                 view.preload([p])
-                data = json.loads(view.read(p) or "null")
+                data = view.json(p, None)
                 if isinstance(data, dict):
                     targets.add(data["target"])
                 elif isinstance(data, list):
                     targets.update(str(i.get("target", "")) for i in data)
         for p in view.paths("runs/"):
-            targets.add(json.loads(view.read(p) or "{}").get("target", ""))
+            targets.add(_run_from(view, p).target or "")
         for t in sorted(filter(None, targets)):
             applied = self.last_applied(t)
             if applied:
