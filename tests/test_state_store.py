@@ -185,3 +185,14 @@ def test_a_file_that_is_not_a_state_store_is_a_one_line_error(tmp_path: Path) ->
         StateStore(bad)
     with pytest.raises(AccessOpsError, match="is a folder"):
         StateStore(tmp_path)
+
+
+def test_an_outcome_and_its_last_applied_record_are_one_transaction(store: StateStore) -> None:
+    run = store.begin_run(TARGET, "ada@host", None, changes=[ADA])
+    with pytest.raises(sqlite3.IntegrityError):  # the log line is refused (a result outside the closed set) ...
+        store.record_change(run, 0, ADA, "maybe", applied_to=TARGET)
+    assert store.last_applied(TARGET) == {} and len(store.intents(TARGET)) == 1  # ... so neither record nor confirmation happened
+    store.record_change(run, 0, ADA, "ok", applied_to=TARGET)
+    assert list(store.last_applied(TARGET)) == [ADA.address] and store.intents(TARGET) == []
+    store.record_change(run, 1, ADA, "gone", "404", applied_to=TARGET)
+    assert store.last_applied(TARGET) == {}

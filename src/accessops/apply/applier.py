@@ -68,15 +68,14 @@ class _Recorder:
         self.result, self.on_change = result, on_change
 
     def ok(self, i: int, change: Change) -> None:
-        self.ctx.state.record_applied(self.target_url, change)
-        self.ctx.state.record_change(self.run_id, i, change, "ok", None)
+        # the log line, the last-applied record and the intent's confirmation are one transaction
+        self.ctx.state.record_change(self.run_id, i, change, "ok", None, applied_to=self.target_url)
         self.result.done.append(change)
         self._tell(i, change, "ok")
 
     def gone(self, i: int, change: Change, exc: BaseException) -> None:
         self.result.gone.append((change, str(exc)))
-        self.ctx.state.record_change(self.run_id, i, change, "gone", str(exc))
-        self.ctx.state.forget_applied(self.target_url, change)
+        self.ctx.state.record_change(self.run_id, i, change, "gone", str(exc), applied_to=self.target_url)
         self._tell(i, change, "gone")
 
     def failed(self, i: int, change: Change, exc: BaseException) -> None:

@@ -65,8 +65,6 @@ def reconcile(store: StateStore, target: str, live: ResourceMap) -> int:
         return 0
     _, verdicts = settled(store.last_applied(target), intents, live)
     for intent, took in verdicts:
-        if took:
-            store.record_applied(target, intent.change)
-        store.record_change(intent.run_id, intent.seq, intent.change, "ok" if took else "not attempted", CONFIRMED if took else NOT_SEEN)
+        store.record_change(intent.run_id, intent.seq, intent.change, "ok" if took else "not attempted", CONFIRMED if took else NOT_SEEN, applied_to=target)
     store.flush(f"reconcile {len(verdicts)} unconfirmed change(s) of interrupted run(s)")
     return len(verdicts)

@@ -233,9 +233,19 @@ class SqliteStore:
             )
         return run_id
 
-    def record_change(self, run_id: int, seq: int, change: Change, result: str, error: str | None = None) -> None:
-        """Log one change's result (ok, failed, gone, skipped or not attempted) and confirm its intent."""
+    def record_change(
+        self, run_id: int, seq: int, change: Change, result: str, error: str | None = None, *, applied_to: Target | str | None = None
+    ) -> None:
+        """Log one change's result (ok, failed, gone, skipped or not attempted) and confirm its intent, in one transaction.
+
+        With ``applied_to``, the last-applied record changes in that same
+        transaction: what an ``ok`` change left, or a ``gone`` one forgotten.
+        """
         with self._transaction():
+            if applied_to is not None and result == "ok":
+                self.record_applied(applied_to, change)
+            elif applied_to is not None and result == "gone":
+                self.forget_applied(applied_to, change)
             self.db.execute(
                 "INSERT INTO run_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (run_id, seq, change.address, change.action.value, result, None if error is None else redact_text(error), utc_now()),

@@ -195,9 +195,13 @@ class GitStore(GitLocks):
         self._journal(run, self.planned[pid])
         return pid
 
-    def record_change(self, run_id: int, seq: int, change: Change, result: str, error: str | None = None) -> None:
+    def record_change(self, run_id: int, seq: int, change: Change, result: str, error: str | None = None, *, applied_to: str | None = None) -> None:
         """Log one outcome: into the open run, or (settling a killed run) into its file on the branch."""
         check_result(result)
+        if applied_to is not None and result == "ok":
+            self.record_applied(applied_to, change)
+        elif applied_to is not None and result == "gone":
+            self.forget_applied(applied_to, change)
         logged = LoggedChange(seq, change.address, change.action.value, result, None if error is None else redact_text(error), utc_now())
         run = self.open_runs.get(run_id)
         if run is not None:

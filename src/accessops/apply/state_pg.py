@@ -171,10 +171,14 @@ class PostgresStore:
                 )
         return int(run_id)
 
-    def record_change(self, run_id: int, seq: int, change: Change, result: str, error: str | None = None) -> None:
-        """Log one outcome and confirm its intent, in one transaction."""
+    def record_change(self, run_id: int, seq: int, change: Change, result: str, error: str | None = None, *, applied_to: str | None = None) -> None:
+        """Log one outcome and confirm its intent (and, with ``applied_to``, update last applied), in one transaction."""
         check_result(result)
         with self._tx():
+            if applied_to is not None and result == "ok":
+                self.record_applied(applied_to, change)
+            elif applied_to is not None and result == "gone":
+                self.forget_applied(applied_to, change)
             self._exec(
                 "INSERT INTO accessops_run_changes VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 (run_id, seq, change.address, change.action.value, result, None if error is None else redact_text(error), utc_now()),

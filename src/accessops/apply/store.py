@@ -65,8 +65,9 @@ class StateStore(Protocol):
     ) -> int:
         """Open a run and record its intents (the changes it is about to make) durably; return its id."""
 
-    def record_change(self, run_id: int, seq: int, change: Change, result: str, error: str | None = None) -> None:
-        """Log one change's outcome; this confirms its intent."""
+    def record_change(self, run_id: int, seq: int, change: Change, result: str, error: str | None = None, *, applied_to: str | None = None) -> None:
+        """Log one change's outcome, confirming its intent; with ``applied_to``, update that target's
+        last applied in the same transaction (``ok``: what it left; ``gone``: forgotten)."""
 
     def record_applied(self, target: str, change: Change) -> None:
         """Remember what a successful change left live."""
