@@ -70,9 +70,10 @@ class Git:
             return "rejected"
         raise GitError(f"git push to the state repository failed: {last_words(done.stderr or done.stdout)}")
 
-    def fetch(self, remote: str, refspec: str) -> bool:
-        """Fetch one ref; False when the remote does not have it."""
-        done = self.run("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, refspec, check=False)
+    def fetch(self, remote: str, refspec: str, *, shallow: bool = False) -> bool:
+        """Fetch one ref (``shallow``: its tip only); False when the remote does not have it."""
+        depth = ["--depth", "1"] if shallow else []
+        done = self.run("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", *depth, remote, refspec, check=False)
         if done.returncode == 0:
             return True
         err = done.stderr.decode(errors="replace")

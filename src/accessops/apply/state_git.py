@@ -125,7 +125,8 @@ class GitStore(GitLocks):
 
     def _fetch(self) -> Tree:
         try:
-            found = self.git.fetch(self.remote, f"+refs/heads/{self.branch}:{self.fetched}")
+            # a scratch repository needs only the tip (the next commit's parent); the checkout's own is never made shallow
+            found = self.git.fetch(self.remote, f"+refs/heads/{self.branch}:{self.fetched}", shallow=self._scratch is not None)
         except GitError as exc:
             raise AccessOpsError(f"state {self.url}: {exc}") from None
         if not found:
