@@ -50,6 +50,7 @@ def test_state_urls_name_their_backend(text: str, expected: StateURL) -> None:
         ("git+file:///x?depth=1", "unknown option 'depth'"),
         ("git+https://bot:hunter2@github.com/acme/p.git", "a password in the URL is refused"),
         ("postgresql://bot:hunter2@db/state", "a password in the URL is refused; set PGPASSWORD"),
+        ("git+https://hunter2@github.com/acme/p.git", "a password in the URL is refused"),
         ("postgresql://db/state?password=hunter2", "a password in the URL is refused"),
         ("git+https://bot:hunter2@github.com/acme/p.git?branch=../x", "not a usable branch name"),
         ("", "empty"),

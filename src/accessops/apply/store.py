@@ -170,7 +170,8 @@ def parse_state_url(text: str, base: Path | None = None) -> StateURL:
             if not Path(path).is_absolute() and base is not None:
                 path = str(base / path)
             location = "file://" + path
-        elif urlsplit(location).password:
+        elif urlsplit(location).password or (name in ("git+https", "git+http") and "@" in urlsplit(location).netloc):
+            # https://TOKEN@host is a credential too; ssh's user name (git@host) is not
             raise ConfigError(f"state {redact_url(text)}: a password in the URL is refused; use a credential helper or the checkout's token")
         return StateURL("git", location, branch)
     raise ConfigError(
