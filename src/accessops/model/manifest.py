@@ -9,16 +9,54 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, WithJsonSchema
 
 from accessops.model.base import Strict
 
 API_VERSION = "accessops/v1"
 
+#: A name: no slash, backslash, quote or control character, and no leading
+#: space or dot. Written to be the same regex in Python, Rust (pydantic-core)
+#: and ECMAScript with the ``u`` flag (ajv, yaml-language-server): control
+#: characters as ``\uXXXX`` ranges, and no identity escapes such as ``\"``,
+#: which a Unicode-mode ECMAScript regex rejects.
+NAME_PATTERN = r'^[^/\\"\s.\u0000-\u001f\u007f][^/\\"\u0000-\u001f\u007f]*$'
+
+#: The profiles that ship in ``accessops/profiles`` and the roles they define,
+#: offered by editors for completion (a test keeps them equal to the files).
+BUILTIN_PROFILES = ("org-roles", "permission-matrix", "scoped-access", "spaces", "union", "workspace-roles")
+BUILTIN_ORG_ROLES = ("Owner", "Admin", "Admin W/O Billing", "Billing", "Maintainer", "Member", "User")
+BUILTIN_WORKSPACE_ROLES = ("Admin", "Editor", "Viewer", "Member", "None")
+SCOPE_LEVELS = ("None", "View only", "Full")
+
 Email = Annotated[str, Field(min_length=3, pattern=r"^[^@\s]+@[^@\s]+$", description="A member's email address; the member's identity.")]
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^/\"\s][^/\"]*$", description="A name; no slashes or quotes.")]
-RoleName = Annotated[str, Field(min_length=1, description="A role named by the profile, or a custom role.")]
-ScopeLevel = Annotated[str, Field(description="A scope level from the profile: None, View only or Full.")]
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=200, pattern=NAME_PATTERN, description="A name; no slash, backslash, quote or control character, and no leading space or dot."),
+]
+RoleName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        description="A role named by the profile, or a custom role.",
+        examples=list(dict.fromkeys(BUILTIN_ORG_ROLES + BUILTIN_WORKSPACE_ROLES)),
+    ),
+]
+OrgRoleName = Annotated[str, Field(min_length=1, description="An organization role from the profile.", examples=list(BUILTIN_ORG_ROLES))]
+WorkspaceRoleName = Annotated[str, Field(min_length=1, description="A default workspace role from the profile.", examples=list(BUILTIN_WORKSPACE_ROLES))]
+ScopeLevel = Annotated[str, Field(description="A scope level from the profile: None, View only or Full.", examples=list(SCOPE_LEVELS))]
+#: A built-in profile name (offered for completion) or a path to a profile .yaml.
+ProfileRef = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": list(BUILTIN_PROFILES), "description": "A built-in profile."},
+                {"type": "string", "pattern": r"\.ya?ml$", "description": "A path to a profile .yaml, relative to the manifest."},
+            ]
+        }
+    ),
+]
 
 
 class Metadata(Strict):
@@ -36,7 +74,7 @@ class OrgMember(Strict):
     """A person in the organization, identified by email."""
 
     email: Email
-    role: RoleName | None = Field(None, description="Organization role from the profile (e.g. Admin, Member, Owner).")
+    role: OrgRoleName | None = Field(None, description="Organization role from the profile (e.g. Admin, Member, Owner).")
     global_admin: bool | None = Field(None, description="Seed 004 global admin: may archive and delete spaces.")
     name: str | None = Field(None, description="Display name.")
 
@@ -59,11 +97,11 @@ class CustomRole(Strict):
 class OrganizationSpec(Strict):
     """An organization: profile, seats, members, teams, matrix, custom roles."""
 
-    profile: str = Field(description="Built-in profile name (permission-matrix, org-roles, scoped-access, workspace-roles, spaces, union) or a path to a profile file.")
+    profile: ProfileRef = Field(description="Built-in profile name (permission-matrix, org-roles, scoped-access, workspace-roles, spaces, union) or a path to a profile file.")
     seats: int | None = Field(None, ge=0, description="Seat limit: active plus invited members may not exceed it.")
     members: list[OrgMember] | None = None
     teams: list[Team] | None = None
-    permissions: dict[str, RoleName] | None = Field(None, description="Seed 000 permission matrix: key -> lowest org role allowed.")
+    permissions: dict[str, OrgRoleName] | None = Field(None, description="Seed 000 permission matrix: key -> lowest org role allowed.")
     custom_roles: list[CustomRole] | None = None
 
 
@@ -83,7 +121,7 @@ class WorkspaceMember(Strict):
     """A member's access to one workspace."""
 
     email: Email
-    role: RoleName | None = Field(None, description="Default workspace role (Admin / Editor / Viewer / None).")
+    role: WorkspaceRoleName | None = Field(None, description="Default workspace role (Admin / Editor / Viewer / None, or Member in scoped-access).")
     custom_roles: list[RoleName] | None = None
     sections: dict[str, ScopeLevel] | None = Field(None, description="Seed 002 section scopes (General, Integrations, Members, Projects, Billing).")
     permission_set: Name | None = Field(None, description="A PermissionSet whose scopes apply; explicit scopes win.")
@@ -118,7 +156,7 @@ class WorkspaceSpec(Strict):
     """A workspace: members with roles and scopes, apps, tables, fields."""
 
     organization: Name
-    profile: str | None = Field(None, description="Overrides the organization's profile for this workspace.")
+    profile: ProfileRef | None = Field(None, description="Overrides the organization's profile for this workspace.")
     members: list[WorkspaceMember] | None = None
     apps: list[App] | None = None
     tables: list[Table] | None = None
