@@ -12,6 +12,7 @@ t1=$(date +%s)
 bash scripts/install-directus.sh >/dev/null
 t2=$(date +%s)
 bash scripts/install-yaml-language-server.sh >/dev/null  # the editor engine tests/test_schema_editors.py drives
+bash scripts/install-shells.sh  # zsh and fish, for tests/test_cli_completion.py
 t3=$(date +%s)
-echo "setup: python packages $((t1 - t0))s, directus $((t2 - t1))s, yaml-language-server $((t3 - t2))s"
+echo "setup: python packages $((t1 - t0))s, directus $((t2 - t1))s, yaml-language-server and shells $((t3 - t2))s"
 python3 -m pytest -q --durations=8 "$@"

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
-from typing import Any, TextIO
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the CLI imports this module first, and start-up counts
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, TextIO
 
 _TOKEN_ENV = re.compile(r"^ACCESSOPS_[A-Z0-9_]*(TOKEN|PASSWORD|SECRET)$")
 _TOKEN_FILE_ENV = re.compile(r"^ACCESSOPS_[A-Z0-9_]*(TOKEN|PASSWORD|SECRET)_FILE$")
@@ -36,16 +39,19 @@ def register_token_files(paths: list[Path]) -> None:
 
 def token_files_from_settings(raw: dict[str, Any], base: Path) -> list[Path]:
     """Paths named by ``[credentials] *_file`` keys, relative to the config file's folder."""
+    from pathlib import Path
+
     section = raw.get("credentials", {})
     if not isinstance(section, dict):
         return []
     return [(base / str(v)) if not Path(str(v)).is_absolute() else Path(str(v)) for k, v in section.items() if k.endswith("_file")]
 
 
-def _read(path: Path) -> str | None:
+def _read(path: str | Path) -> str | None:
     try:
-        return path.read_text().strip() or None
-    except OSError:
+        with open(path, encoding="utf-8") as file:
+            return file.read().strip() or None
+    except (OSError, UnicodeDecodeError):
         return None
 
 
@@ -55,10 +61,12 @@ def credential(name: str, settings_raw: dict[str, Any] | None = None, base: Path
     if os.environ.get(env):
         return os.environ[env]
     if os.environ.get(env + "_FILE"):
-        return _read(Path(os.environ[env + "_FILE"]))
+        return _read(os.environ[env + "_FILE"])
     section = (settings_raw or {}).get("credentials", {})
     path = section.get(f"{name.lower()}_token_file") if isinstance(section, dict) else None
     if path:
+        from pathlib import Path
+
         found = Path(str(path))
         return _read(found if found.is_absolute() or base is None else base / found)
     return None
@@ -71,7 +79,7 @@ def known_secrets() -> list[str]:
         if _TOKEN_ENV.match(name) and value:
             values.add(value.strip())
         elif _TOKEN_FILE_ENV.match(name) and value:
-            content = _read(Path(value))
+            content = _read(value)
             if content:
                 values.add(content)
     for path in _config_files:
