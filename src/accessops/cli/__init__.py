@@ -125,11 +125,13 @@ def _main(argv: Sequence[str] | None) -> int:
             raise  # cmd_validate prints JSON itself; never reached
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
+        _annotate(exc)
         if debug:
             traceback.print_exc()
         return exc.exit_code
     except AccessOpsError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        _annotate(exc)
         if debug:
             traceback.print_exc()
         return exc.exit_code
@@ -143,3 +145,10 @@ def _main(argv: Sequence[str] | None) -> int:
             traceback.print_exc()
         print(f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", file=sys.stderr)
         return 1
+
+
+def _annotate(exc: BaseException) -> None:
+    """Under GitHub Actions, the error also as ``::error file=…,line=…::`` annotations."""
+    from accessops.cli.annotations import annotate_error
+
+    annotate_error(exc)

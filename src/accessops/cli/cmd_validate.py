@@ -30,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
             for problem in exc.problems:
                 print(f"error: {problem}", file=sys.stderr)
             print(f"{len(exc.problems)} error(s)", file=sys.stderr)
+        from accessops.cli.annotations import annotate_problems
+
+        annotate_problems(exc.problems)  # under GitHub Actions only
         return 1
     from accessops.cli.cmd_audit import access_checks  # policies (exit 3) and lint (issue 5)
 
