@@ -62,11 +62,16 @@ def error_line(message: str, *, file: str | None = None, line: int = 0, col: int
 class _Located(Protocol):
     """What a located problem (errors.Problem) offers."""
 
-    file: str
-    line: int
-    column: int
-    path: str
-    message: str
+    @property
+    def file(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> int: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def message(self) -> str: ...
 
 
 def annotate_problems(problems: Iterable[_Located], stream: TextIO | None = None) -> None:
