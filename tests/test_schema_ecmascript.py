@@ -124,3 +124,21 @@ def test_profile_offers_the_builtins_and_still_allows_a_path(profile: str, valid
     assert (not errors) is valid, [e.message for e in errors]
     props = schema["$defs"]["OrganizationSpec"]["properties"]["profile"]
     assert props["anyOf"][0]["enum"] == list(BUILTIN_PROFILES)
+
+
+def test_check_jsonschema_with_ecmascript_regexes_accepts_every_example_and_refuses_bad_names(tmp_path: Path) -> None:
+    """The validator CI users run (ECMAScript patterns via regress) agrees with accessops on real documents."""
+    import yaml
+
+    files = []
+    for i, doc in enumerate(d for path in sorted((ROOT / "examples" / "policies").rglob("*.yaml")) for d in yaml.safe_load_all(path.read_text()) if d):
+        out = tmp_path / f"doc{i}.json"
+        out.write_text(json.dumps(doc))
+        files.append(str(out))
+    assert len(files) > 10
+    good = subprocess.run([_check_jsonschema(), "--regex-variant", "default", "--schemafile", str(SCHEMA), *files], capture_output=True, text=True)
+    assert good.returncode == 0, good.stdout + good.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"apiVersion": "accessops/v1", "kind": "Organization", "metadata": {"name": ".hidden\u0007"}, "spec": {"profile": "union"}}))
+    refused = subprocess.run([_check_jsonschema(), "--regex-variant", "default", "--schemafile", str(SCHEMA), str(bad)], capture_output=True, text=True)
+    assert refused.returncode == 1 and "does not match" in refused.stdout + refused.stderr, refused.stdout
