@@ -7,6 +7,7 @@ never by timing; bench/startup.py measures the time.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,9 +35,12 @@ sys.__stdout__.write("\\n" + json.dumps(sorted(sys.modules)))
 """
 
 
-def loaded_by(*argv: str) -> set[str]:
+def loaded_by(*argv: str, cwd: Path = ROOT) -> set[str]:
     """The modules a fresh interpreter has loaded after ``accessops ARGV``."""
-    done = subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, cwd=ROOT)
+    import accessops
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(accessops.__file__).parent.parent), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, cwd=cwd, env=env)
     baseline = subprocess.run([sys.executable, "-c", "import json, sys; sys.stdout.write(json.dumps(sorted(sys.modules)))"], capture_output=True, text=True)
     # site and .pth hooks may import some stdlib modules in every interpreter: only what accessops added counts
     return set(json.loads(done.stdout.rsplit("\n", 1)[-1])) - set(json.loads(baseline.stdout)) | {m for m in json.loads(done.stdout.rsplit("\n", 1)[-1]) if m.startswith("accessops")}
@@ -71,6 +75,14 @@ def test_validate_loads_only_what_validation_needs() -> None:
     assert {"pydantic", "yaml"} <= _top(modules)  # it validates for real
     assert not _top(modules) & {"jinja2", "requests", "sqlite3", "urllib3"}
     assert not {m for m in modules if m.startswith(("accessops.adapters", "accessops.render", "accessops.apply", "accessops.engine"))}
+
+
+def test_plan_on_a_local_target_loads_no_template_engine_nor_http(tmp_path: Path) -> None:
+    text = loaded_by("plan", str(SMALL_FILE), "--target", f"local:{tmp_path / 't.db'}", cwd=tmp_path)
+    assert "accessops.engine" in text  # it planned for real
+    assert not _top(text) & {"jinja2", "requests", "urllib3"}, sorted(_top(text) & {"jinja2", "requests", "urllib3"})
+    markdown = loaded_by("plan", str(SMALL_FILE), "--target", f"local:{tmp_path / 't.db'}", "--format", "markdown", cwd=tmp_path)
+    assert "jinja2" in _top(markdown)
 
 
 def test_the_command_table_summaries_are_the_commands_own() -> None:
