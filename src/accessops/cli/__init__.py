@@ -1,7 +1,9 @@
 """The ``accessops`` command line: the one place exceptions become exit codes.
 
 Each command lives in its own module exposing ``register(subparsers)``;
-its handler returns an exit code. Exit codes: 0 success, 1 error, 2 changes
+its handler returns an exit code. A new command is one line in
+:data:`COMMANDS` (name, module, summary): only the module of the command
+being run is imported. Exit codes: 0 success, 1 error, 2 changes
 or drift (``--detailed-exitcode`` / ``drift``), 3 refused by a safety guard
 or a failing policy.
 """
