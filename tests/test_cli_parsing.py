@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_local_roundtrip import seed
 
 from accessops.adapters.base import Target
 from accessops.adapters.local import LocalAdapter
 from accessops.cli import COMMANDS, build_parser, main
 from accessops.cli.parsing import plain, subcommands
-from test_local_roundtrip import seed
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_FILE = ROOT / "examples" / "policies" / "seed000-matrix" / "organization.yaml"

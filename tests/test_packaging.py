@@ -32,7 +32,7 @@ def test_the_index_page_has_urls_keywords_and_classifiers() -> None:
 
 def test_one_version_everywhere() -> None:
     assert PROJECT["version"] == __version__
-    top = re.search(r"^## \[(\d+\.\d+\.\d+)\]", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    top = re.search(r"^## \[(\d+\.\d+\.\d+)\]", (ROOT / "CHANGELOG.md").read_text(), re.MULTILINE)
     assert top and top.group(1) == __version__
 
 
@@ -50,6 +50,6 @@ def test_the_docs_pin_the_release_tag() -> None:
         text = path.read_text()
         refs += [(path.name, ref) for ref in re.findall(r"accessops/accessops@([\w.\-]+)", text)]
         if "accessops/accessops" in text:
-            refs += [(path.name, ref) for ref in re.findall(r"^\s*rev:\s*([\w.\-]+)", text, re.M)]
+            refs += [(path.name, ref) for ref in re.findall(r"^\s*rev:\s*([\w.\-]+)", text, re.MULTILINE)]
     assert refs
     assert [r for r in refs if r[1] != tag] == []

@@ -39,8 +39,6 @@ class Node:
 
 def command_tree(parser: argparse.ArgumentParser, path: str = "") -> list[Node]:
     """Every command path of ``parser``, depth first."""
-    from accessops.cli.parsing import subcommands
-
     node = Node(path)
     nodes = [node]
     for action in parser._actions:
