@@ -102,6 +102,8 @@ def test_validate_annotates_every_problem_at_its_line(tmp_path: Path, monkeypatc
         ("error", "access/a,b:c.yaml", "8", "3"),
     ]
     assert "::warning file=x::pwned" in commands[0][2]  # the hostile key, kept as text inside one message
+    # and no other line, plain ones included, is a workflow command
+    assert [line for line in err.splitlines() if line.startswith("::") and not line.startswith("::error ")] == [], err
 
 
 def test_no_annotation_outside_github_actions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -105,52 +105,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         restore_streams(originals)
 
 
+def _wants_json(words: list[str]) -> bool:
+    """Whether the command line asks for ``--format json`` (read before argparse, which may have refused it)."""
+    return "--format=json" in words or any(a == "--format" and b == "json" for a, b in zip(words, words[1:]))
+
+
 def _main(argv: Sequence[str] | None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv)
-    args, extra = parser.parse_known_args(argv)
-    if extra:  # show the usage of the command the stray words were given to
-        parser_for(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
+    try:
+        args, extra = parser.parse_known_args(words)
+        if extra:  # show the usage of the command the stray words were given to
+            parser_for(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exc:
+        if exc.code not in (0, None) and _wants_json(words):  # a usage error is an error too
+            from accessops.cli.common import print_json
+
+            print_json({"error": {"message": Parser.last_error or "usage error", "file": None, "line": None, "column": None, "exit_code": exc.code}})
+        raise
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
+    # after parsing: --version and --help never need these
     import traceback
 
-    from accessops.errors import AccessOpsError, ManifestError  # after parsing: --version never needs them
+    from accessops.cli.common import WatchedStream, report_error
+    from accessops.errors import AccessOpsError
 
     debug = args.debug or os.environ.get("ACCESSOPS_DEBUG") == "1"
+    json_format = getattr(args, "format", None) == "json"
+    stdout = sys.stdout = WatchedStream(sys.stdout)
     try:
         code: int = args.func(args)
         return code
-    except ManifestError as exc:
-        if getattr(args, "format", None) == "json" and args.command == "validate":
-            raise  # cmd_validate prints JSON itself; never reached
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        _annotate(exc)
-        if debug:
-            traceback.print_exc()
-        return exc.exit_code
-    except AccessOpsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        _annotate(exc)
-        if debug:
-            traceback.print_exc()
-        return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 1
-    except Exception as exc:  # the one place an unexpected bug becomes a message
+    except Exception as exc:  # the one place an error becomes a message and an exit code
         if debug:
             traceback.print_exc()
-        print(f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", file=sys.stderr)
-        return 1
-
-
-def _annotate(exc: BaseException) -> None:
-    """Under GitHub Actions, the error also as ``::error file=…,line=…::`` annotations."""
-    from accessops.cli.annotations import annotate_error
-
-    annotate_error(exc)
+        code = exc.exit_code if isinstance(exc, AccessOpsError) else 1
+        return report_error(exc, code, json_format=json_format, stdout_written=stdout.written)
+    finally:
+        sys.stdout = stdout.inner

@@ -45,8 +45,15 @@ class Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
+    #: The last usage error, for ``--format json`` (see ``accessops.cli._main``).
+    last_error = ""
+
     def error(self, message: str) -> NoReturn:
+        from accessops.secrets import redact_urls_in
+
         self.print_usage(sys.stderr)
+        message = redact_urls_in(message)  # "unrecognized arguments: --target https://u:TOKEN@..." must not echo the token
+        Parser.last_error = f"{self.prog}: error: {message}"
         self.exit(1, f"{self.prog}: error: {message}\n")
 
 
