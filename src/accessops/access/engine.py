@@ -20,6 +20,7 @@ from accessops.access.capability import (
     OWNER_ACTIONS,
     SPACE_ACTIONS,
     TABLE_ACTIONS,
+    TABLE_EXPORT,
     VIEW,
     Capability,
     full_name,
@@ -101,7 +102,7 @@ class AccessEngine:
             vocab += [(scope_action(s, g), w) for s in view.ws_profile(ws).sections for g in (VIEW, FULL)]
             vocab += [(APP_ACTION, f"{w}/{app}") for app in sorted(view.apps.get(ws, {}))]
             for table in sorted(view.tables.get(ws, {})):
-                vocab += [(action, f"{w}/{table}") for action in TABLE_ACTIONS]
+                vocab += [(action, f"{w}/{table}") for action in (*TABLE_ACTIONS, TABLE_EXPORT)]
                 vocab += [("read", f"{w}/{table}/{f}") for f in sorted(view.fields.get(ws, {}).get(table, {}))]
         for space in sorted(view.spaces):
             s = f"{o}/{space}"
@@ -157,6 +158,8 @@ class AccessEngine:
                 return partial(rules_workspace.app_rule, ws=ws, app=item)
             if action in TABLE_ACTIONS and item in view.tables.get(ws, {}):
                 return partial(rules_workspace.table_rule, ws=ws, table=item, action=action)
+            if action == TABLE_EXPORT and item in view.tables.get(ws, {}):
+                return partial(rules_workspace.export_rule, ws=ws, table=item)
             return None
         if len(parts) == 3 and action == "read":
             ws, table, field = parts
@@ -280,9 +283,10 @@ def _frozen(value: Any) -> Any:
 # Rules whose answer for a member of the workspace depends only on that
 # membership and the workspace's structure: who the member is shows only in
 # the reasons (seed 001: the org role grants nothing inside a workspace).
+# section_rule is not one: seed 002's org Admin holds every section.
 _WORKSPACE_RULES = frozenset({
-    rules_workspace.ws_admin_rule, rules_workspace.section_rule, rules_workspace.app_rule,
-    rules_workspace.table_rule, rules_workspace.field_rule,
+    rules_workspace.ws_admin_rule, rules_workspace.app_rule,
+    rules_workspace.table_rule, rules_workspace.field_rule, rules_workspace.export_rule,
 })
 
 # A member of nothing: stands in for every member outside a workspace or space.
