@@ -37,6 +37,20 @@ class Target:
             return cls(url, adapter, f"{transport}:{rest}", options)
         return cls(url, scheme, rest, options)
 
+    def http_location(self) -> str:
+        """The location as an http(s) URL, or a one-line error naming the spelling to use.
+
+        ``scim://host/v2`` names no transport; requests would fail with
+        InvalidSchema deep inside the first read.
+        """
+        if self.location.startswith(("http://", "https://")) and len(self.location.split("://", 1)[1]) > 0:
+            return self.location
+        rest = self.location.split("//", 1)[-1] if "//" in self.location else self.location
+        raise ValueError(
+            f"target {self.url}: the {self.scheme} adapter needs an http(s) URL after its scheme: "
+            f"write {self.scheme}+https://{rest} (or {self.scheme}+http://{rest} for a server without TLS)"
+        )
+
     def __str__(self) -> str:
         return self.url
 

@@ -68,6 +68,10 @@ class ScimAdapter(Adapter):
 
     def __init__(self, target: Target) -> None:
         super().__init__(target)
+        try:
+            location = target.http_location()
+        except ValueError as exc:
+            raise TargetError(str(exc)) from None
         token = credential("scim", target.options.get("settings_raw"), target.options.get("config_dir"))
         if not token:
             raise TargetError(
@@ -78,7 +82,7 @@ class ScimAdapter(Adapter):
         if not page_size.isdigit() or int(page_size) < 1:
             raise TargetError(f"{PAGE_SIZE_ENV}={page_size!r}: expected a positive whole number")
         self.page_size = int(page_size)
-        self.client = HttpClient(target.location, token, name=f"scim {target.location}")
+        self.client = HttpClient(location, token, name=f"scim {location}")
         self.org = ""
         self._count_lock = threading.Lock()
         # what the last read saw, so apply can address objects by id and version

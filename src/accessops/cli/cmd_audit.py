@@ -84,11 +84,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def access_checks(model: Any, paths: list[str], fmt: str = "text") -> int | None:
+def access_checks(model: Any, paths: list[str], fmt: str = "text", lint_json: list[dict[str, Any]] | None = None) -> int | None:
     """For ``validate``: policy failures (exit 3) and lint findings (errors exit 1); None when clean.
 
     Lint warnings are printed on stderr and do not change the exit code;
-    codes listed in the settings' ``[lint] errors`` do.
+    codes listed in the settings' ``[lint] errors`` do. With JSON, every
+    finding (warnings too) is appended to ``lint_json`` for the caller's
+    report when the manifests are valid.
     """
     import sys
 
@@ -106,6 +108,8 @@ def access_checks(model: Any, paths: list[str], fmt: str = "text") -> int | None
     findings = lint(resources, model_profiles(model), raised)
     errors = [f for f in findings if f.level == "error"]
     if fmt == "json":
+        if lint_json is not None:
+            lint_json.extend(f.to_json() for f in findings)
         if failures or errors:
             print_json({"valid": False, "errors": [], "policy_failures": [f.to_json() for f in failures], "lint": [f.to_json() for f in findings]})
     else:
