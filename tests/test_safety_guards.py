@@ -288,3 +288,17 @@ def test_a_manifest_carrying_a_credential_is_refused_without_echoing_it(workdir:
     assert code == 3 and "a manifest value contains a credential" in err
     assert token not in out + err and "[REDACTED]" in out
     assert workdir.live() == {} and workdir.runs() == before
+
+
+def test_after_allow_cascade_the_next_plan_and_drift_show_no_drift(workdir: Workdir) -> None:
+    """Issue 15: the cascade's own removals are not "changed live" on the next plan."""
+    import json
+
+    with_role_in_use(workdir)
+    assert workdir.apply("--allow-cascade")[0] == 0
+    code, out, _ = workdir.run("plan", "--format", "json", "--detailed-exitcode")
+    plan = json.loads(out)
+    assert plan.get("resource_drift", []) == [], plan.get("resource_drift")
+    assert code == 0
+    code, out, _ = workdir.run("drift")
+    assert code == 0, out

@@ -195,6 +195,9 @@ class AccessEngine:
         if email not in self._known.get(org, frozenset()):
             return Capability(email, org, action, full, False, (f"{short_member(email)} is not a member of {org}",))
         who = view.person(email)
+        if who.suspended:
+            reasons = (f"{short_member(email)} is suspended (deactivated live)", "suspended members have no access while suspended")
+            return Capability(email, org, action, full, False, reasons)
         if who.invited:
             reasons = (f"{short_member(email)} is invited and has not accepted yet", "invited members have no access until they accept")
             return Capability(email, org, action, full, False, reasons)
@@ -225,7 +228,7 @@ class AccessEngine:
             return set()
         view = self.views[org]
         who = view.person(email)
-        if who.invited:
+        if who.invited or who.suspended:
             return set()
         fast = self._fast_org(org)
         if fast is None:  # capability names shared between loci: ask the slow way

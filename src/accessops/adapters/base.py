@@ -63,6 +63,9 @@ class Adapter(ABC):
     """Reads a live system into resources and applies one change at a time."""
 
     scheme: ClassVar[str]
+    #: The status a member this adapter creates has: ``invited`` (they must
+    #: accept, seeds 001/003) or ``active`` (provisioned, as SCIM does).
+    new_member_status: ClassVar[str] = "invited"
     #: resource type -> the attributes it can read and write; validation
     #: refuses manifests that need a type or attribute not listed here
     supports: ClassVar[dict[str, frozenset[str]]]

@@ -4,9 +4,10 @@ Mapping, both ways:
 
 * ``member`` is a User: ``userName`` is the email, ``displayName`` the name,
   the primary entry of ``roles`` the organization role. SCIM has no
-  invitation, so ``active: false`` reads as status ``invited`` (access not
-  yet granted) and ``active: true`` as ``active``; members accessops creates
-  are provisioned active.
+  invitation: members accessops creates are provisioned active (so nothing
+  waits for acceptance), ``active: true`` reads as status ``active`` and
+  ``active: false`` as ``suspended``, which is how identity providers
+  offboard people: no access while suspended, reported by drift and audit.
 * ``team`` is a Group (``displayName`` is the team name); ``team_member`` is
   a Group membership. Membership changes are PATCH deltas (RFC 7644
   §3.5.2), never a replacement of the member list.
@@ -59,6 +60,7 @@ class ScimAdapter(Adapter):
     # Users are independent and each group's memberships stay in one lane,
     # so writes may run side by side (apply --parallelism).
     parallel_writes: ClassVar[bool] = True
+    new_member_status: ClassVar[str] = "active"  # POST /Users with active: true; there is no invitation
     supports: ClassVar[dict[str, frozenset[str]]] = {
         "organization": frozenset(),
         "member": frozenset({"role", "name", "status"}),
@@ -323,7 +325,7 @@ def _member_attrs(user: dict[str, Any]) -> dict[str, Any]:
     return {
         "role": primary["value"] if primary else None,
         "name": user.get("displayName"),
-        "status": "active" if user.get("active", True) else "invited",
+        "status": "active" if user.get("active", True) else "suspended",
     }
 
 

@@ -25,7 +25,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_target(p)
     p.add_argument("-o", "--output", metavar="DIR", help="folder to write one file per organization (default: stdout)")
     p.add_argument("--org", action="append", metavar="NAME", help="organization(s) to export (default: all the target holds)")
+    p.add_argument("--profile", metavar="NAME", default="union", help="profile to write for an organization whose target stores none, e.g. scim (default: union)")
     p.set_defaults(func=run, paths=[])
+
+
+def profile_supports(name: str | None) -> list[str] | None:
+    """The concepts a built-in or file profile supports; None when it cannot be loaded (everything is written)."""
+    from accessops.manifest.profiles import load_profile
+
+    try:
+        return list(load_profile(name or "union").supports)
+    except Exception:  # an unknown profile: export everything, validation will say what is wrong
+        return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
             raise AccessOpsError(f"target {target} holds no organization to export (name one with --org)")
         live = adapter.read(orgs)
     for org in orgs:
-        text = HEADER.format(target=target.scheme) + yaml.safe_dump_all(decompile(live, org), sort_keys=False, allow_unicode=True)
+        docs = decompile(live, org, profile_supports, args.profile)
+        text = HEADER.format(target=target.scheme) + yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True)
         if args.output:
             out = Path(args.output)
             out.mkdir(parents=True, exist_ok=True)
