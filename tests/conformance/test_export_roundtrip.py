@@ -90,3 +90,76 @@ def test_export_then_plan_shows_no_changes(adapter_name: str, example: Path, req
     orgs = write_policy(adapter, example)
     model = load([example])
     round_trip(adapter, orgs, next(iter(model.organizations.values())).doc.spec.profile)
+
+
+# --- directus: one organization, one workspace, seed 003's model -------------------
+
+
+def _directus_email(email: str) -> str:
+    """Directus refuses reserved top-level domains such as ``.test``: keep the person, move the domain."""
+    return email.split("@", 1)[0] + "@example.com"
+
+
+def directus_cut(example: Path) -> tuple[str, dict[str, tuple[str, ...]], str]:
+    """The example as one Directus holds it: YAML, the collections it needs, and its organization.
+
+    The first organization and its first workspace; org roles become Admin
+    (a bypass role) or Member; apps, sections, spaces and teams go (Directus
+    has none). The bootstrap admin is added: accessops never removes the
+    identity that runs the apply.
+    """
+    from directus_server import ADMIN_EMAIL
+
+    model = load([example])
+    org_name, loaded = next(iter(sorted(model.organizations.items())))
+    profile = load_profile(loaded.doc.spec.profile)
+    bypass = {r.name for r in profile.org_roles if r.bypass}
+    members = {ADMIN_EMAIL: "Admin"}
+    for m in loaded.doc.spec.members or []:
+        members[_directus_email(m.email)] = "Admin" if m.role in bypass else "Member"
+    spaces = sorted((key.split("/", 1)[1], ws) for key, ws in model.workspaces.items() if ws.doc.spec.organization == org_name)
+    customs = [{"name": r.name} for r in loaded.doc.spec.custom_roles or []]
+    ws_doc: dict[str, object] | None = None
+    collections: dict[str, tuple[str, ...]] = {}
+    if spaces:
+        ws_name, ws = spaces[0]
+        rows = [{"email": ADMIN_EMAIL, "role": "Admin", "custom_roles": []}]
+        for wm in ws.doc.spec.members or []:
+            email = _directus_email(wm.email)
+            members.setdefault(email, "Member")
+            # seed 003's default roles; another profile's (seed 002 Member: no data actions) is None
+            role = wm.role if wm.role in ("Admin", "Editor", "Viewer", "None") else "None"
+            rows.append({"email": email, "role": role, "custom_roles": list(wm.custom_roles or [])})
+        tables = []
+        for t in ws.doc.spec.tables or []:
+            table: dict[str, object] = {"name": t.name, **{a: list(getattr(t, a)) for a in ("read", "create", "edit", "delete") if getattr(t, a) is not None}}
+            # Directus keeps field lists on the read rows: a field reader must read the table
+            readers = set(t.read) if t.read is not None else None
+            table["fields"] = [{"name": f.name, "read": [r for r in f.read or [] if readers is None or r in readers]} for f in t.fields or []]
+            collections[t.name] = tuple(f.name for f in t.fields or []) or ("name",)
+            tables.append(table)
+        ws_doc = {"apiVersion": "accessops/v1", "kind": "Workspace", "metadata": {"name": ws_name}, "spec": {"organization": org_name, "members": rows, "tables": tables}}
+    org_doc = {
+        "apiVersion": "accessops/v1", "kind": "Organization", "metadata": {"name": org_name},
+        "spec": {"profile": "workspace-roles", "members": [{"email": e, "role": r} for e, r in members.items()], "custom_roles": customs},
+    }
+    return yaml.safe_dump_all([org_doc] + ([ws_doc] if ws_doc else []), sort_keys=False), collections, org_name
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_directus_export_then_plan_shows_no_changes(example: Path, request: pytest.FixtureRequest) -> None:
+    adapter: AdapterUnderTest = request.getfixturevalue("directus_adapter")
+    server = request.getfixturevalue("directus_service")
+    text, collections, org = directus_cut(example)
+    existing = {c["collection"] for c in server.api("GET", "/collections")}
+    server.create_collections({name: fields for name, fields in collections.items() if name not in existing})
+    for name, fields in collections.items():  # a collection made by another case may lack a field
+        have = {f["field"] for f in server.api("GET", f"/fields/{name}")}
+        for f in fields:
+            if f not in have:
+                server.api("POST", f"/fields/{name}", json={"field": f, "type": "string"})
+    folder = adapter.workdir / "policy"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    (folder / "org.yaml").write_text(text)
+    round_trip(adapter, [org], "workspace-roles")
