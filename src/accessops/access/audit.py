@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from accessops.access.index import SUSPENDED, OrgView, build_index
+from accessops.access.index import OrgView, build_index
 from accessops.access.lint import blank_screen_members, broad_full_scopes, unused_custom_roles
 from accessops.model.profile import Profile
-from accessops.model.resource import ResourceMap
+from accessops.model.resource import SUSPENDED_STATUSES, ResourceMap
 
 STALE_DAYS = 7  # a pending invitation older than this is stale
 
@@ -49,7 +49,7 @@ def invitations(view: OrgView, now: datetime, stale_days: int) -> list[dict[str,
 def seat_usage(view: OrgView) -> dict[str, Any]:
     """Seats: the limit, active, invited and suspended members (every member holds a seat), and what is left."""
     invited = sum(1 for a in view.members.values() if a.get("status") == "invited")
-    suspended = sum(1 for a in view.members.values() if a.get("status") in SUSPENDED)
+    suspended = sum(1 for a in view.members.values() if a.get("status") in SUSPENDED_STATUSES)
     used = len(view.members)
     active = used - invited - suspended
     limit = view.seats
@@ -80,7 +80,7 @@ def no_longer_on_account(view: OrgView, live: bool = True) -> list[dict[str, Any
     """
     out = []
     for email, attrs in sorted(view.members.items()):
-        if attrs.get("status") in SUSPENDED:
+        if attrs.get("status") in SUSPENDED_STATUSES:
             out.append({"member": email, "status": str(attrs["status"]), "still_holds": _holdings(view, email)})
     if live and view.members:
         for email in view.emails():

@@ -12,12 +12,9 @@ from operator import attrgetter
 from typing import Any
 
 from accessops.model.profile import OrgRole, Profile, WorkspaceRole
-from accessops.model.resource import ResourceMap
+from accessops.model.resource import SUSPENDED_STATUSES, ResourceMap
 
 Attrs = dict[str, Any]
-#: Live member statuses of a deactivated account: how identity providers
-#: offboard people (not an invitation; nothing to accept).
-SUSPENDED = frozenset({"suspended"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +86,7 @@ class OrgView:
         name = str(attrs.get("role") or (ranks[-1].name if ranks else "Member"))
         role = self._role_by_name().get(name)
         status = attrs.get("status")
-        return Person(email, role, name, bool(attrs.get("global_admin")), status == "invited", True, status in SUSPENDED)
+        return Person(email, role, name, bool(attrs.get("global_admin")), status == "invited", True, status in SUSPENDED_STATUSES)
 
     def _role_by_name(self) -> dict[str, OrgRole]:
         """The profile's org roles by name, the first of a name winning (as a search in rank order finds it)."""

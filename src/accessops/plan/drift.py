@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from accessops.model.resource import RESOURCE_TYPES, ResourceMap
+from accessops.model.resource import RESOURCE_TYPES, SUSPENDED_STATUSES, ResourceMap
 from accessops.plan.change import Action, Change, Drift, Origin
 
-#: Live member statuses of a deactivated account (see access.index.SUSPENDED).
-SUSPENDED = frozenset({"suspended"})
 #: Attributes that hold custom role names, by resource type (seed 001/003 uses of a role).
 ROLE_LISTS: dict[str, tuple[str, ...]] = {
     "workspace_member": ("custom_roles",),
@@ -53,7 +51,7 @@ def changed_outside(
         now = live.get(addr)
         if last is None:
             continue
-        suspended = now is not None and now.type == "member" and now.attrs.get("status") in SUSPENDED
+        suspended = now is not None and now.type == "member" and now.attrs.get("status") in SUSPENDED_STATUSES
         if not suspended and now is not None and (last.attrs == now.attrs or _same(last.attrs, now.attrs, last.type)):
             continue
         # show only what accessops manages, not live-only status or times
