@@ -197,3 +197,15 @@ def test_a_complete_matrix_has_no_unassigned_key_warning() -> None:
         for key in group:
             s.matrix(key, "Owner")
     assert [w for w in lint(s.resources, s.profiles()) if w.code == "AO105"] == []
+
+
+def test_seed004_turning_auto_join_on_warns_what_is_counted() -> None:
+    from accessops.access.hooks import auto_join_warnings
+    from accessops.plan.change import Action, Change, Plan
+
+    on = Change(Action.UPDATE, "space", "acme/lobby", {"private": True, "auto_join": False}, {"private": True, "auto_join": True})
+    kept = Change(Action.UPDATE, "space", "acme/hall", {"auto_join": True}, {"auto_join": True, "private": True})
+    new = Change(Action.CREATE, "space", "acme/new", None, {"auto_join": True})
+    warnings = auto_join_warnings(Plan(changes=[on, kept, new]))
+    assert [w["message"].split(":")[0] for w in warnings] == ["space acme/lobby gets auto join", "space acme/new gets auto join"]
+    assert all("the product adds only people who join from now on" in w["message"] for w in warnings)
