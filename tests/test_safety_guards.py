@@ -134,6 +134,17 @@ def test_an_invited_owner_does_not_replace_the_last_active_one(workdir: Workdir)
     assert "would keep 0 active" in workdir.refused_without_writing("plan")
 
 
+def test_a_suspended_owner_does_not_replace_the_last_active_one(workdir: Workdir) -> None:
+    """Issue 15: a deactivated Owner has no access, so demoting the only active one is refused."""
+    workdir.write("org.yaml", org_doc(["ada@acme.test:Owner", "bo@acme.test:Owner"]))
+    assert workdir.apply()[0] == 0
+    workdir.accept_all()
+    workdir.tenant("suspend", "bo@acme.test", "acme")
+    workdir.write("org.yaml", org_doc(["ada@acme.test:Member", "bo@acme.test:Owner"]))
+    err = workdir.refused_without_writing("apply", "--auto-approve")
+    assert "organization acme would keep 0 active Admin/Owner member(s), minimum 1; the plan removes or demotes ada@acme.test" in err
+
+
 def test_min_admins_zero_allows_it(workdir: Workdir) -> None:
     workdir.write("org.yaml", org_doc(["ada@acme.test:Owner", "bo@acme.test:Member"]))
     assert workdir.apply()[0] == 0

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from accessops.errors import Refusal
 from accessops.model.profile import Profile
-from accessops.model.resource import Resource, ResourceMap
+from accessops.model.resource import SUSPENDED_STATUSES, Resource, ResourceMap
 from accessops.plan.change import Action, Change, Plan
 from accessops.plan.checks import add_refusal
 from accessops.plan.guards_config import BUDGET_KINDS, GuardConfig, guard_config
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 _GRANT_TYPES = ("workspace_member", "space_member")
 _COUNTED = frozenset({"member", "team_member", *_GRANT_TYPES})  # what removal budgets count
+#: Member statuses without access: an admin who is invited or suspended keeps no one in control.
+_NO_ACCESS_YET = frozenset({"invited", *SUSPENDED_STATUSES})
 _ROLE_LISTS = {"app_permission": ("allow",), "table_permission": ("read", "create", "edit", "delete"), "field_permission": ("read",)}
 
 
@@ -64,9 +66,9 @@ class PlanView:
         return cls(live, after, plan.pending, dict(profiles or {}), dict(workspace_profiles or {}))
 
     def active(self, state: ResourceMap, type_: str, key: str) -> bool:
-        """Whether the person a member or membership is about has joined (is not only invited)."""
+        """Whether the person a member or membership is about has access now: joined, and not suspended."""
         person = state.get(member_address(type_, key)) or self.before.get(member_address(type_, key))
-        return person is not None and person.attrs.get("status", "active") != "invited"
+        return person is not None and person.attrs.get("status", "active") not in _NO_ACCESS_YET
 
     def org_admin_roles(self, org: str) -> frozenset[str]:
         """Organization roles that bypass restrictions (Owner, Admin)."""
@@ -175,12 +177,18 @@ def removal_counts(view: PlanView) -> dict[str, tuple[int, int]]:
             existing[kind] += 1
             if gone is None or (kind == "admins" and not view.is_admin_grant(gone)):
                 removed[kind] += 1
-            if kind == "admins":  # a joined admin grant: what _admins lists for the state before
+            if kind == "admins" and not _suspended(before, res):  # a joined admin grant: what _admins lists for the state before
                 place = (type_, res.org if type_ == "member" else res.key.rsplit("/", 1)[0])
                 admins_by_addr[addr] = place
                 admins_by_place.setdefault(place, set()).add(addr)
     view._admins_before = (admins_by_place, admins_by_addr)
     return {k: (existing[k], removed[k]) for k in BUDGET_KINDS}
+
+
+def _suspended(state: ResourceMap, res: Resource) -> bool:
+    """Whether the person ``res`` is about is suspended: their admin grant keeps no one in control (budgets still count it)."""
+    who = res if res.type == "member" else state.get(member_address(res.type, res.key))
+    return who is not None and who.attrs.get("status") in SUSPENDED_STATUSES
 
 
 def check_budgets(view: PlanView, config: GuardConfig, plan: Plan, counts: dict[str, tuple[int, int]] | None = None) -> None:
@@ -242,7 +250,7 @@ def _admins(
             else:
                 org = res.key.split("/", 1)[0]  # res.org
                 attrs = res.attrs
-                joined = attrs.get("role") in org_roles(org) and attrs.get("status", "active") != "invited"
+                joined = attrs.get("role") in org_roles(org) and attrs.get("status", "active") not in _NO_ACCESS_YET
                 place = (type_, org) if joined else None
         elif type_ == "workspace_member":
             if known is not None and before.get(addr) is res and state.get(who := member_address(type_, res.key)) is before.get(who):
