@@ -20,6 +20,7 @@ from accessops.access.capability import (
     OWNER_ACTIONS,
     SPACE_ACTIONS,
     TABLE_ACTIONS,
+    TABLE_EXPORT,
     VIEW,
     Capability,
     full_name,
@@ -101,7 +102,7 @@ class AccessEngine:
             vocab += [(scope_action(s, g), w) for s in view.ws_profile(ws).sections for g in (VIEW, FULL)]
             vocab += [(APP_ACTION, f"{w}/{app}") for app in sorted(view.apps.get(ws, {}))]
             for table in sorted(view.tables.get(ws, {})):
-                vocab += [(action, f"{w}/{table}") for action in TABLE_ACTIONS]
+                vocab += [(action, f"{w}/{table}") for action in (*TABLE_ACTIONS, TABLE_EXPORT)]
                 vocab += [("read", f"{w}/{table}/{f}") for f in sorted(view.fields.get(ws, {}).get(table, {}))]
         for space in sorted(view.spaces):
             s = f"{o}/{space}"
@@ -157,6 +158,8 @@ class AccessEngine:
                 return partial(rules_workspace.app_rule, ws=ws, app=item)
             if action in TABLE_ACTIONS and item in view.tables.get(ws, {}):
                 return partial(rules_workspace.table_rule, ws=ws, table=item, action=action)
+            if action == TABLE_EXPORT and item in view.tables.get(ws, {}):
+                return partial(rules_workspace.export_rule, ws=ws, table=item)
             return None
         if len(parts) == 3 and action == "read":
             ws, table, field = parts
@@ -192,6 +195,9 @@ class AccessEngine:
         if email not in self._known.get(org, frozenset()):
             return Capability(email, org, action, full, False, (f"{short_member(email)} is not a member of {org}",))
         who = view.person(email)
+        if who.suspended:
+            reasons = (f"{short_member(email)} is suspended (deactivated live)", "suspended members have no access while suspended")
+            return Capability(email, org, action, full, False, reasons)
         if who.invited:
             reasons = (f"{short_member(email)} is invited and has not accepted yet", "invited members have no access until they accept")
             return Capability(email, org, action, full, False, reasons)
@@ -222,7 +228,7 @@ class AccessEngine:
             return set()
         view = self.views[org]
         who = view.person(email)
-        if who.invited:
+        if who.invited or who.suspended:
             return set()
         fast = self._fast_org(org)
         if fast is None:  # capability names shared between loci: ask the slow way
@@ -280,9 +286,10 @@ def _frozen(value: Any) -> Any:
 # Rules whose answer for a member of the workspace depends only on that
 # membership and the workspace's structure: who the member is shows only in
 # the reasons (seed 001: the org role grants nothing inside a workspace).
+# section_rule is not one: seed 002's org Admin holds every section.
 _WORKSPACE_RULES = frozenset({
-    rules_workspace.ws_admin_rule, rules_workspace.section_rule, rules_workspace.app_rule,
-    rules_workspace.table_rule, rules_workspace.field_rule,
+    rules_workspace.ws_admin_rule, rules_workspace.app_rule,
+    rules_workspace.table_rule, rules_workspace.field_rule, rules_workspace.export_rule,
 })
 
 # A member of nothing: stands in for every member outside a workspace or space.
