@@ -100,9 +100,10 @@ class AccessEngine:
             vocab.append((ADMIN_ACTION, w))
             vocab += [(scope_action(s, g), w) for s in view.ws_profile(ws).sections for g in (VIEW, FULL)]
             vocab += [(APP_ACTION, f"{w}/{app}") for app in sorted(view.apps.get(ws, {}))]
-            for table in sorted(view.tables.get(ws, {})):
+            for table in sorted(set(view.tables.get(ws, {})) | set(view.live_tables.get(ws, {}))):
                 vocab += [(action, f"{w}/{table}") for action in TABLE_ACTIONS]
-                vocab += [("read", f"{w}/{table}/{f}") for f in sorted(view.fields.get(ws, {}).get(table, {}))]
+                names = set(view.fields.get(ws, {}).get(table, {})) | set(view.unmanaged_fields(ws, table))
+                vocab += [("read", f"{w}/{table}/{f}") for f in sorted(names)]
         for space in sorted(view.spaces):
             s = f"{o}/{space}"
             vocab += [(action, s) for action in SPACE_ACTIONS]
@@ -155,12 +156,12 @@ class AccessEngine:
             ws, item = parts
             if action == APP_ACTION and item in view.apps.get(ws, {}):
                 return partial(rules_workspace.app_rule, ws=ws, app=item)
-            if action in TABLE_ACTIONS and item in view.tables.get(ws, {}):
+            if action in TABLE_ACTIONS and view.has_table(ws, item):
                 return partial(rules_workspace.table_rule, ws=ws, table=item, action=action)
             return None
         if len(parts) == 3 and action == "read":
             ws, table, field = parts
-            if field in view.fields.get(ws, {}).get(table, {}):
+            if field in view.fields.get(ws, {}).get(table, {}) or field in view.unmanaged_fields(ws, table):
                 return partial(rules_workspace.field_rule, ws=ws, table=table, field=field)
         return None
 
@@ -192,10 +193,11 @@ class AccessEngine:
         if email not in self._known.get(org, frozenset()):
             return Capability(email, org, action, full, False, (f"{short_member(email)} is not a member of {org}",))
         who = view.person(email)
-        if who.invited:
-            reasons = (f"{short_member(email)} is invited and has not accepted yet", "invited members have no access until they accept")
-            return Capability(email, org, action, full, False, reasons)
         allowed, why = rule(view, who)
+        if who.invited:  # configured access is not effective until they accept (seeds 001, 003)
+            pending = f"{'allowed' if allowed else 'still denied'} once they accept: {'; '.join(why)}"
+            reasons = (f"{short_member(email)} is invited and has not accepted yet, so cannot log in", pending)
+            return Capability(email, org, action, full, False, reasons, configured=allowed)
         return Capability(email, org, action, full, allowed, tuple(why))
 
     def capabilities(self, org: str, email: str) -> list[Capability]:

@@ -50,6 +50,8 @@ class OrgView:
     apps: dict[str, dict[str, Attrs]] = field(default_factory=dict)
     tables: dict[str, dict[str, Attrs]] = field(default_factory=dict)
     fields: dict[str, dict[str, dict[str, Attrs]]] = field(default_factory=dict)
+    # tables the target holds (live ``table`` resources): their unmanaged fields and readers
+    live_tables: dict[str, dict[str, Attrs]] = field(default_factory=dict)
     space_type_roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     spaces: dict[str, Attrs] = field(default_factory=dict)
     space_members: dict[str, dict[str, Attrs]] = field(default_factory=dict)
@@ -95,6 +97,16 @@ class OrgView:
                 roles.setdefault(r.name, r)
             self._roles = roles
         return self._roles
+
+    def has_table(self, ws: str, table: str) -> bool:
+        """Whether the table is declared (a table permission) or held by the target."""
+        return table in self.tables.get(ws, {}) or table in self.live_tables.get(ws, {})
+
+    def unmanaged_fields(self, ws: str, table: str) -> dict[str, Any]:
+        """Fields of a live table no field permission covers -> their readers (None: the table's)."""
+        fields = (self.live_tables.get(ws, {}).get(table) or {}).get("fields") or {}
+        declared = self.fields.get(ws, {}).get(table, {})
+        return {f: roles for f, roles in fields.items() if f not in declared}
 
     def ws_profile(self, ws: str) -> Profile:
         """A workspace's profile: its own override, else the organization's."""
@@ -167,6 +179,8 @@ def build_index(resources: ResourceMap, profiles: Mapping[str, Profile]) -> dict
             view.tables.setdefault(parts[1], {})[parts[2]] = a
         elif t == "field_permission":
             view.fields.setdefault(parts[1], {}).setdefault(parts[2], {})[parts[3]] = a
+        elif t == "table":
+            view.live_tables.setdefault(parts[1], {})[parts[2]] = a
         elif t == "space_type_role":
             view.space_type_roles.setdefault(parts[1], {})[parts[2]] = list(a.get("permissions") or [])
         elif t == "space":

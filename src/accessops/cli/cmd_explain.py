@@ -7,6 +7,7 @@ Both read the manifests (desired state) by default, or the live system with
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from accessops.access.engine import AccessEngine, UnknownCapability
@@ -17,7 +18,7 @@ from accessops.manifest.loader import load
 from accessops.manifest.profiles import load_profile
 from accessops.model.compile import compile_model
 from accessops.model.profile import Profile
-from accessops.model.resource import ResourceMap
+from accessops.model.resource import Resource, ResourceMap, address
 
 FALLBACK_PROFILE = "union"  # a live organization that does not name its profile
 
@@ -69,11 +70,37 @@ def read_live(args: argparse.Namespace, orgs: list[str] | None = None) -> tuple[
 
 
 def access_state(args: argparse.Namespace) -> tuple[ResourceMap, dict[str, Profile]]:
-    """Resources and profiles: the compiled manifests, or the live system with ``--live``."""
+    """Resources and profiles: the compiled manifests, or the live system with ``--live``.
+
+    On the manifests with a target named (``--target`` or ACCESSOPS_TARGET),
+    what they leave out comes from live state (see :func:`overlay_live`).
+    """
     if getattr(args, "live", False):
         return read_live(args)
     model = load(args.paths or ["."])
-    return compile_model(model).resources, model_profiles(model)
+    resources = compile_model(model).resources
+    if getattr(args, "target", None) or os.environ.get("ACCESSOPS_TARGET"):
+        live, _profiles = read_live(args, model.org_names)
+        resources = overlay_live(resources, live)
+    return resources, model_profiles(model)
+
+
+def overlay_live(desired: ResourceMap, live: ResourceMap) -> ResourceMap:
+    """The manifests, completed from live state where they say nothing.
+
+    * tables and fields the target holds that no permission declares (live
+      ``table`` resources of a declared workspace);
+    * each declared member's live invitation status: an invited member's
+      access is configured, not effective, until they accept.
+    """
+    out = dict(desired)
+    for addr, res in live.items():
+        if res.type == "table" and addr not in out and address("workspace", res.key.rsplit("/", 1)[0]) in desired:
+            out[addr] = res
+        elif res.type == "member" and addr in desired and "status" in res.attrs and "status" not in desired[addr].attrs:
+            want = desired[addr]
+            out[addr] = Resource(want.type, want.key, {**want.attrs, "status": res.attrs["status"]})
+    return out
 
 
 def resolve_member(engine: AccessEngine, query: str) -> str:
