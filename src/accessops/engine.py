@@ -184,6 +184,9 @@ def plan_options(ctx: Context, paths: list[str]) -> PlanOptions:
 def build_plan(ctx: Context, paths: list[str]) -> Plan:
     """The plan for ``ctx``: changes, drift since the last apply, and extras."""
     assert ctx.compiled is not None
+    from accessops.plan.empty_target import check_not_empty
+
+    check_not_empty(ctx.live, ctx.last_applied, redact(ctx.target.url))
     with paused_gc():
         plan = make_plan(ctx.compiled, ctx.live, plan_options(ctx, paths))
         managed = set(ctx.last_applied)

@@ -23,16 +23,20 @@ member who never accepted, a collection (``notes``) and fields (``id``,
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from directus_server import ADMIN_EMAIL, DirectusServer
+
+from accessops.cli import main
 
 pytestmark = pytest.mark.server
 
@@ -98,9 +102,21 @@ class Cli:
         return subprocess.run(argv, cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=120)
 
     def json(self, *args: str) -> Any:
-        done = self.run(*args, "--format", "json")
-        assert done.returncode == 0, done.stdout + done.stderr
-        return json.loads(done.stdout)
+        """The JSON answer of one command, run in this process (the same ``main`` the CLI calls, without a start-up per call)."""
+        out, err = io.StringIO(), io.StringIO()
+        saved = {k: os.environ.get(k) for k in (TOKEN_ENV, "NO_COLOR")}
+        here = os.getcwd()
+        os.environ.update({TOKEN_ENV: self.server.token, "NO_COLOR": "1"})
+        os.chdir(self.workdir)
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                code = main([*args, "--target", self.server.target, "--format", "json"])
+        finally:
+            os.chdir(here)
+            for k, v in saved.items():
+                os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+        assert code == 0, out.getvalue() + err.getvalue()
+        return json.loads(out.getvalue())
 
 
 def collection_fields(server: DirectusServer) -> dict[str, list[str]]:
@@ -154,6 +170,14 @@ def probe(server: DirectusServer, email: str, fields: dict[str, list[str]]) -> d
     return found
 
 
+def users_seen_by(server: DirectusServer, email: str) -> set[str]:
+    """The emails of the users ``email`` may list."""
+    session = server.login(email, PASSWORD)
+    resp = session.get(f"{server.url}/users", params={"fields": "email", "limit": "-1"}, timeout=15)
+    session.close()
+    return {u["email"] for u in resp.json().get("data") or []} if resp.ok else set()
+
+
 def answers(explained: dict[str, Any], names: list[str]) -> dict[str, bool | None]:
     """accessops's verdict per probed capability (None: it gave none)."""
     given = {c["capability"]: bool(c["allowed"]) for c in explained["capabilities"]}
@@ -190,13 +214,45 @@ def test_explain_agrees_with_what_directus_enforces(directus_service: DirectusSe
                     disagreements.append(f"{email}: {name}: Directus {'allows' if allowed else 'denies'}, {source} says {shown}")
     # who-can answers the undeclared collection from live state too
     for action in ACTIONS:
-        done = cli.run("who-can", action, "crm/notes", "--live", "--all", "--format", "json")
-        if done.returncode != 0:
-            disagreements.append(f"who-can {action} crm/notes --live: {done.stderr.strip()}")
+        try:
+            said = cli.json("who-can", action, "crm/notes", "--live", "--all")
+        except AssertionError as exc:
+            disagreements.append(f"who-can {action} crm/notes --live: {str(exc).strip()}")
             continue
-        for member in json.loads(done.stdout)["members"]:
+        for member in said["members"]:
             truth_now = member["member"] in (ADMIN_EMAIL, "wa@example.com")  # only workspace Admins reach it
             if member["allowed"] is not truth_now:
                 disagreements.append(f"{member['member']}: {action} crm/notes: who-can --live says {member['allowed']}")
     assert verdicts == len(MEMBERS) * sum(4 + len(f) for f in fields.values())
+    # the org Admin administers the organization's users, and only that (seed 001)
+    assert len(users_seen_by(server, "oa@example.com")) == len(MEMBERS)
+    assert users_seen_by(server, "mo@example.com") <= {"mo@example.com"}
     assert not disagreements, f"{len(disagreements)} disagreement(s) in {verdicts} verdicts:\n" + "\n".join(disagreements)
+
+
+def test_drift_delta_on_an_undeclared_collection_and_a_wrong_base_path(directus_service: DirectusServer, tmp_path: Path) -> None:
+    """Item 5: rows added live on an undeclared collection are removed, and only their holders lose access.
+
+    A wrong base path (``/api``) is a one-line error, never an empty Directus.
+    """
+    server = directus_service
+    server.reset()
+    ensure_undeclared(server)
+    (tmp_path / "org.yaml").write_text(manifests())
+    cli = Cli(tmp_path, server)
+    assert cli.run("apply", "--auto-approve").returncode == 0
+    editor = [p for p in server.api("GET", "/policies", params={"limit": "-1"}) if p["name"] == "Editor"][0]
+    server.api("POST", "/permissions", json={"policy": editor["id"], "collection": "notes", "action": "read", "fields": ["*"], "permissions": {}})
+    plan = cli.json("plan")
+    assert [c["address"] for c in plan["resource_changes"] if c["change"]["actions"] != ["no-op"]] == ['table_permission["acme/crm/notes"]']
+    lost = {e["member"]: [c["capability"] for c in e["lost"]] for e in plan["access_delta"]}
+    assert ADMIN_EMAIL not in lost and "wa@example.com" not in lost  # workspace Admins keep notes (admin access)
+    assert lost["ed@example.com"][0] == "read crm/notes" and not plan["access_delta"][0]["gained"]
+
+    wrong = subprocess.run(
+        [sys.executable, "-m", "accessops", "plan", "--target", f"{server.target}/api"],
+        cwd=tmp_path, env=cli.env, capture_output=True, text=True, timeout=60,
+    )
+    assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
+    assert "HTTP 404: no Directus API here (check the target URL's base path)" in wrong.stderr
+    assert "to add" not in wrong.stdout
