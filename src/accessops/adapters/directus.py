@@ -133,8 +133,17 @@ class DirectusAdapter(TablePermissions, Adapter):
         handler = getattr(self, f"_apply_{change.type}", None)
         if handler is None:
             raise TargetError(f"directus: cannot express {change.type} resources ({change.address})")
+        self._drop_legacy_admin_access()
         handler(change, change.after if change.action is not Action.DELETE else None)
         self.writes += 1
+
+    def _drop_legacy_admin_access(self) -> None:
+        """Older versions gave the org Admin policy admin access; the first write of an apply takes it away."""
+        current = self.snapshot().org_policy()
+        if current is not None and current.admin_access:
+            self._call("PATCH", f"/policies/{current.id}", "organization policy", json={"admin_access": False})
+            current.admin_access = False
+            self._org_admin_rows(current)
 
     def _call(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
         resp = self.client.request(method, path, **kwargs)
@@ -201,12 +210,8 @@ class DirectusAdapter(TablePermissions, Adapter):
             policy = self._new_policy("accessops: organization Admin", "organization", False, True, **marker)
             self._org_admin_rows(policy)
             return
-        body: dict[str, Any] = {"description": marker_text("organization", **marker)}
-        if current.admin_access:  # given by accessops before 0.x: org Admin never reaches workspace data (seed 001)
-            body["admin_access"] = False
-        self._call("PATCH", f"/policies/{current.id}", f"organization {org}", json=body)
+        self._call("PATCH", f"/policies/{current.id}", f"organization {org}", json={"description": marker_text("organization", **marker)})
         current.marker = {"kind": "organization", **marker}
-        current.admin_access = False
 
     def _org_admin_rows(self, policy: Policy) -> None:
         """Organization administration without workspace data: manage the users (seed 001 "Admin")."""
