@@ -144,7 +144,10 @@ def run_who_can(args: argparse.Namespace) -> int:
     try:
         answers = engine.who_can(args.action, args.resource)
     except UnknownCapability as exc:
-        raise ConfigError(str(exc)) from None
+        hint = ""
+        if not args.live and not (args.target or os.environ.get("ACCESSOPS_TARGET")):
+            hint = " in the manifests (name a --target, or use --live, to ask about tables and fields only the target holds)"
+        raise ConfigError(f"{exc}{hint}") from None
     can = [a for a in answers if a.allowed]
     shown = answers if args.all else can
     if args.format == "json":
