@@ -27,7 +27,7 @@ from accessops.model.compile import Compiled, compile_model
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change, Plan, fingerprint
 from accessops.plan.simulate import simulate
-from accessops.plan import invitations, safety
+from accessops.plan import grant_notes, invitations, safety
 from accessops.plan.drift import changed_outside
 from accessops.plan.guards_config import apply_guard_flags, management_modes
 from accessops.plan.planner import PlanOptions, make_plan
@@ -123,6 +123,21 @@ def drop_vocabulary(compiled: Compiled, adapter: Adapter) -> None:
             compiled.resources[addr] = Resource(res.type, res.key, {k: v for k, v in res.attrs.items() if k not in drop})
 
 
+def drop_grouping_teams(compiled: Compiled, adapter: Adapter) -> None:
+    """On a target without teams, teams that only group team grants are not written.
+
+    Their grants were expanded per person at compile (the target has nothing
+    else to hold them); a team no grant names is still refused by
+    :func:`unsupported`, as before.
+    """
+    if "team" in adapter.supports or not compiled.grant_teams:
+        return
+    for addr, res in list(compiled.resources.items()):
+        team = "/".join(res.key.split("/")[:2])
+        if res.type in ("team", "team_member") and team in compiled.grant_teams:
+            del compiled.resources[addr]
+
+
 def unsupported(compiled: Compiled, adapter: Adapter) -> list[str]:
     """What the manifests need that the target cannot express, one line per kind of gap."""
     gaps: dict[str, int] = {}
@@ -155,6 +170,7 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
     try:
         with paused_gc():
             drop_vocabulary(compiled, adapter)
+            drop_grouping_teams(compiled, adapter)
             gaps = unsupported(compiled, adapter)
         if gaps:
             raise ConfigError("; ".join(gaps))
@@ -198,7 +214,7 @@ def build_plan(ctx: Context, paths: list[str]) -> Plan:
 
 #: Steps that add sections to a plan after the changes are known (access
 #: delta, policy results, lint warnings). Each takes (ctx, plan).
-PLAN_HOOKS: list[Callable[[Context, Plan], None]] = [invitations.plan_hook, safety.plan_hook, access_plan_hook]
+PLAN_HOOKS: list[Callable[[Context, Plan], None]] = [grant_notes.plan_hook, invitations.plan_hook, safety.plan_hook, access_plan_hook]
 
 
 # --- saved plans ---------------------------------------------------------------

@@ -126,6 +126,7 @@ class Drift:
     origin: Origin
     last_applied: dict[str, Any] | None
     live: dict[str, Any] | None
+    notes: tuple[str, ...] = ()  # display only (e.g. the team grant behind a per-person grant)
 
     @property
     def address(self) -> str:
@@ -136,7 +137,7 @@ class Drift:
         """Terraform's ``resource_drift[]`` entry, with the origin."""
         before, after = self.last_applied, self.live
         actions = ["create"] if before is None else ["delete"] if after is None else ["update"]
-        return {
+        data: dict[str, Any] = {
             "address": self.address,
             "mode": "managed",
             "type": self.type,
@@ -144,11 +145,14 @@ class Drift:
             "origin": self.origin.value,
             "change": {"actions": actions, "before": before, "after": after},
         }
+        if self.notes:
+            data["notes"] = list(self.notes)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Drift":
         """Inverse of :meth:`to_json`."""
-        return cls(data["type"], data["name"], Origin(data["origin"]), data["change"]["before"], data["change"]["after"])
+        return cls(data["type"], data["name"], Origin(data["origin"]), data["change"]["before"], data["change"]["after"], tuple(data.get("notes", ())))
 
 
 def fingerprint(attrs: dict[str, Any] | None) -> str:
