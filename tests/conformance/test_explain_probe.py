@@ -70,8 +70,10 @@ TABLES = """\
         - {name: address, read: [Editor, delivery]}
         - {name: email}
     - name: orders
-      read: [Editor, delivery]
       edit: [delivery]
+      delete: []
+      fields:
+        - {name: note, read: [Editor]}
 """
 
 
@@ -258,6 +260,16 @@ def test_drift_delta_on_an_undeclared_collection_and_a_wrong_base_path(directus_
     assert gained["ed@example.com"] == ["create crm/customers"]
     assert cli.run("apply", "--auto-approve").returncode == 0
     assert cli.run("plan", "--detailed-exitcode").returncode == 0
+
+    # an org Admin policy with admin access (as older versions made it) reads as what it is
+    org = [p for p in server.api("GET", "/policies", params={"limit": "-1", "fields": "id,description"}) if '"organization"' in (p["description"] or "")][0]
+    server.api("PATCH", f"/policies/{org['id']}", json={"admin_access": True})
+    oa = {c["capability"]: c["configured"] for c in cli.json("explain", "oa@example.com", "--live")["capabilities"]}
+    assert oa["read crm/notes"] and oa["delete crm/customers"]  # what Directus enforces for it once it logs in
+    assert cli.run("plan", "--detailed-exitcode").returncode == 2  # not "No changes": the apply takes it away
+    assert cli.run("apply", "--auto-approve").returncode == 0
+    assert cli.run("plan", "--detailed-exitcode").returncode == 0
+    assert server.api("GET", f"/policies/{org['id']}", params={"fields": "admin_access"})["admin_access"] is False
 
     wrong = subprocess.run(
         [sys.executable, "-m", "accessops", "plan", "--target", f"{server.target}/api"],

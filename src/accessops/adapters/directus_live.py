@@ -265,11 +265,15 @@ class Snapshot:
         w = f"{org}/{(ws.marker or {})['workspace']}"
         ws_attrs = {"profile": ws.marker["profile"]} if ws.marker and ws.marker.get("profile") else {}
         add("workspace", w, **ws_attrs)
+        # older versions gave the org Admin policy admin access: whoever holds it
+        # reaches everything, as a workspace Admin does, until an apply removes it
+        legacy = org_policy.id if org_policy is not None and org_policy.admin_access else None
         for email, user in sorted(self.users.items()):
-            if user.role in role_by_id:
-                direct = {a.policy for a in self.user_access(user)}
+            direct = {a.policy for a in self.user_access(user)}
+            if user.role in role_by_id or legacy in direct:
                 extra = sorted(name for name, p in custom.items() if p.id in direct)
-                add("workspace_member", f"{w}/{email}", role=role_by_id[user.role], custom_roles=extra)
+                role = "Admin" if legacy in direct else role_by_id[user.role or ""]
+                add("workspace_member", f"{w}/{email}", role=role, custom_roles=extra)
         self._tables(add, w, roles)
         self._collections(add, w, roles)
         return out
