@@ -169,3 +169,17 @@ def test_a_target_that_lost_everything_applied_is_refused(tmp_path: Path, monkey
     err = capsys.readouterr().err
     assert "target looks empty: wrong URL?" in err and "none of them" in err
     assert main(["plan", "--state", str(tmp_path / "fresh.db"), "--detailed-exitcode"]) == 2  # a fresh state starts over
+
+
+# --- a superuser the target makes outside accessops ---------------------------------------------
+
+
+def test_a_superuser_outside_accessops_is_allowed_in_workspaces_but_not_given_org_roles() -> None:
+    resources = live_with_notes()
+    root = res("member", "acme/root@acme.test", role="Member", status="active", superuser=True)
+    resources[root.address] = root
+    engine = engine_of(resources)
+    notes = engine.check("acme", "root@acme.test", "delete", "crm/notes")
+    assert notes.allowed and "admin access in the target that accessops does not manage" in notes.reasons[0]
+    assert not engine.check("acme", "root@acme.test", "admin", "acme").allowed  # the org role stays what git says
+    assert engine.allowed("acme", "root@acme.test") == {c.name for c in engine.capabilities("acme", "root@acme.test") if c.allowed}

@@ -58,6 +58,7 @@ MEMBERS: dict[str, tuple[str, str | None, list[str], bool]] = {
     "dee@example.com": ("Member", "None", [], True),
     "ivy@example.com": ("Member", "Editor", ["support"], False),  # invited, never accepts
     "mo@example.com": ("Member", None, [], True),  # in no workspace
+    "root@example.com": ("Member", None, [], True),  # given Directus's Administrator role by hand
 }
 
 TABLES = """\
@@ -194,6 +195,10 @@ def test_explain_agrees_with_what_directus_enforces(directus_service: DirectusSe
     cli = Cli(tmp_path, server)
     applied = cli.run("apply", "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
+    roles = server.api("GET", "/roles", params={"limit": "-1", "fields": "id,description"})
+    administrator = [r["id"] for r in roles if r["description"] == "$t:admin_description"][0]
+    root = server.api("GET", "/users", params={"filter[email][_eq]": "root@example.com", "fields": "id"})[0]
+    server.api("PATCH", f"/users/{root['id']}", json={"role": administrator})
     again = cli.run("plan", "--detailed-exitcode")
     assert again.returncode == 0, again.stdout + again.stderr  # "No changes"
     for email, (_, _, _, accepts) in MEMBERS.items():
@@ -222,7 +227,7 @@ def test_explain_agrees_with_what_directus_enforces(directus_service: DirectusSe
             disagreements.append(f"who-can {action} crm/notes --live: {str(exc).strip()}")
             continue
         for member in said["members"]:
-            truth_now = member["member"] in (ADMIN_EMAIL, "wa@example.com")  # only workspace Admins reach it
+            truth_now = member["member"] in (ADMIN_EMAIL, "wa@example.com", "root@example.com")  # only admins reach it
             if member["allowed"] is not truth_now:
                 disagreements.append(f"{member['member']}: {action} crm/notes: who-can --live says {member['allowed']}")
     assert verdicts == len(MEMBERS) * sum(4 + len(f) for f in fields.values())

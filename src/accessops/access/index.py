@@ -27,6 +27,7 @@ class Person:
     global_admin: bool
     invited: bool
     declared: bool  # has a member resource
+    superuser: bool = False  # live: the target gives them everything outside accessops (Directus admin access)
 
     @property
     def bypass(self) -> bool:
@@ -87,7 +88,7 @@ class OrgView:
         name = str(attrs.get("role") or (ranks[-1].name if ranks else "Member"))
         role = self._role_by_name().get(name)
         invited = attrs.get("status") == "invited"
-        return Person(email, role, name, bool(attrs.get("global_admin")), invited, True)
+        return Person(email, role, name, bool(attrs.get("global_admin")), invited, True, bool(attrs.get("superuser")))
 
     def _role_by_name(self) -> dict[str, OrgRole]:
         """The profile's org roles by name, the first of a name winning (as a search in rank order finds it)."""

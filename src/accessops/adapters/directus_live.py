@@ -225,11 +225,16 @@ class Snapshot:
             return set(), set()
         return set(mark.get("actions") or ()), set(mark.get("fields") or ())
 
-    def is_admin(self, user: User) -> bool:
-        """Whether any policy gives the user admin access (directly or through its role)."""
+    def is_admin(self, user: User, unmanaged_only: bool = False) -> bool:
+        """Whether any policy gives the user admin access (directly or through its role).
+
+        ``unmanaged_only``: only policies accessops did not create (Directus's
+        own Administrator role, or one made by hand).
+        """
         policy_ids = {a.policy for a in self.user_access(user)}
         policy_ids |= {a.policy for a in self.access.values() if user.role and a.role == user.role}
-        return any(self.policies[p].admin_access for p in policy_ids if p in self.policies)
+        found = [self.policies[p] for p in policy_ids if p in self.policies]
+        return any(p.admin_access and not (unmanaged_only and p.marker) for p in found)
 
     # --- as resources --------------------------------------------------------
 
@@ -256,6 +261,8 @@ class Snapshot:
             direct = {a.policy for a in self.user_access(user)}
             is_admin = org_policy is not None and org_policy.id in direct
             attrs: dict[str, Any] = {"role": "Admin" if is_admin else "Member", "status": user.status}
+            if self.is_admin(user, unmanaged_only=True):
+                attrs["superuser"] = True  # live only: Directus lets it do everything, whatever git says
             if user.name:
                 attrs["name"] = user.name
             add("member", f"{org}/{email}", **attrs)

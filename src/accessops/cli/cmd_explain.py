@@ -22,6 +22,7 @@ from accessops.model.profile import Profile
 from accessops.model.resource import Resource, ResourceMap, address
 
 FALLBACK_PROFILE = "union"  # a live organization that does not name its profile
+LIVE_MEMBER_ATTRS = ("status", "superuser")  # what only the target knows about a declared member
 
 
 def _add_source(p: argparse.ArgumentParser) -> None:
@@ -105,16 +106,19 @@ def overlay_live(desired: ResourceMap, live: ResourceMap) -> ResourceMap:
 
     * tables and fields the target holds that no permission declares (live
       ``table`` resources of a declared workspace);
-    * each declared member's live invitation status: an invited member's
-      access is configured, not effective, until they accept.
+    * each declared member's live invitation status (an invited member's
+      access is configured, not effective, until they accept) and whether
+      the target makes them a superuser outside accessops.
     """
     out = dict(desired)
     for addr, res in live.items():
         if res.type == "table" and addr not in out and address("workspace", res.key.rsplit("/", 1)[0]) in desired:
             out[addr] = res
-        elif res.type == "member" and addr in desired and "status" in res.attrs and "status" not in desired[addr].attrs:
+        elif res.type == "member" and addr in desired:
             want = desired[addr]
-            out[addr] = Resource(want.type, want.key, {**want.attrs, "status": res.attrs["status"]})
+            seen = {k: v for k, v in res.attrs.items() if k in LIVE_MEMBER_ATTRS and k not in want.attrs}
+            if seen:
+                out[addr] = Resource(want.type, want.key, {**want.attrs, **seen})
     return out
 
 

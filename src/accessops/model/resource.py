@@ -30,7 +30,7 @@ _TYPES = (
     ResourceType("organization", 0, ("org",)),
     ResourceType("custom_role", 10, ("org", "role")),
     ResourceType("org_permission", 15, ("org", "permission"), kind="grants"),
-    ResourceType("member", 20, ("org", "email"), readonly=frozenset({"status", "invited_at", "joined_at"}), kind="members"),
+    ResourceType("member", 20, ("org", "email"), readonly=frozenset({"status", "invited_at", "joined_at", "superuser"}), kind="members"),
     ResourceType("team", 30, ("org", "team")),
     ResourceType("team_member", 40, ("org", "team", "email"), kind="memberships"),
     ResourceType("workspace", 50, ("org", "workspace")),
