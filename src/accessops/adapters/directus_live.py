@@ -279,8 +279,8 @@ class Snapshot:
             direct = {a.policy for a in self.user_access(user)}
             if user.role in role_by_id or legacy in direct:
                 extra = sorted(name for name, p in custom.items() if p.id in direct)
-                role = "Admin" if legacy in direct else role_by_id[user.role or ""]
-                add("workspace_member", f"{w}/{email}", role=role, custom_roles=extra)
+                ws_role = "Admin" if legacy in direct else role_by_id[user.role or ""]
+                add("workspace_member", f"{w}/{email}", role=ws_role, custom_roles=extra)
         self._tables(add, w, roles)
         self._collections(add, w, roles)
         return out
