@@ -183,3 +183,14 @@ def test_a_superuser_outside_accessops_is_allowed_in_workspaces_but_not_given_or
     assert notes.allowed and "admin access in the target that accessops does not manage" in notes.reasons[0]
     assert not engine.check("acme", "root@acme.test", "admin", "acme").allowed  # the org role stays what git says
     assert engine.allowed("acme", "root@acme.test") == {c.name for c in engine.capabilities("acme", "root@acme.test") if c.allowed}
+
+
+def test_the_empty_target_guard_counts_only_the_organizations_planned() -> None:
+    from accessops.errors import RefusedError
+    from accessops.plan.empty_target import check_not_empty
+
+    applied = {r.address: r for r in (res("member", "acme/ada@acme.test", role="Admin"),)}
+    check_not_empty({}, applied, "local:t.db", ["globex"])  # another organization: nothing to compare
+    check_not_empty({}, {}, "local:t.db", ["acme"])  # nothing applied yet
+    with pytest.raises(RefusedError, match="target looks empty: wrong URL"):
+        check_not_empty({}, applied, "local:t.db", ["acme"])

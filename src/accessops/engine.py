@@ -202,7 +202,7 @@ def build_plan(ctx: Context, paths: list[str]) -> Plan:
     assert ctx.compiled is not None
     from accessops.plan.empty_target import check_not_empty
 
-    check_not_empty(ctx.live, ctx.last_applied, redact(ctx.target.url))
+    check_not_empty(ctx.live, ctx.last_applied, redact(ctx.target.url), ctx.model.org_names if ctx.model else None)
     with paused_gc():
         plan = make_plan(ctx.compiled, ctx.live, plan_options(ctx, paths))
         managed = set(ctx.last_applied)

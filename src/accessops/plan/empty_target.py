@@ -9,12 +9,21 @@ them, the plan is refused (exit 3) before anything else is worked out.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from accessops.errors import Refusal, RefusedError
 from accessops.model.resource import ResourceMap
 
 
-def check_not_empty(live: ResourceMap, last_applied: ResourceMap, target: str) -> None:
-    """Refuse when ``last_applied`` names objects on ``target`` and ``live`` holds none of them."""
+def check_not_empty(live: ResourceMap, last_applied: ResourceMap, target: str, orgs: Collection[str] | None = None) -> None:
+    """Refuse when ``last_applied`` names objects on ``target`` and ``live`` holds none of them.
+
+    Only objects of ``orgs`` (the organizations the manifests name) count:
+    the live read covers only those.
+    """
+    if orgs is not None:
+        wanted = set(orgs)
+        last_applied = {a: r for a, r in last_applied.items() if r.org in wanted}
     if not last_applied or not live.keys().isdisjoint(last_applied.keys()):
         return
     message = (
