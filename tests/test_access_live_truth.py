@@ -194,3 +194,20 @@ def test_the_empty_target_guard_counts_only_the_organizations_planned() -> None:
     check_not_empty({}, {}, "local:t.db", ["acme"])  # nothing applied yet
     with pytest.raises(RefusedError, match="target looks empty: wrong URL"):
         check_not_empty({}, applied, "local:t.db", ["acme"])
+
+
+def test_who_can_lists_invited_members_as_allowed_once_they_accept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ACCESSOPS_TARGET", raising=False)
+    (tmp_path / "org.yaml").write_text(ORG % "read: [Editor]")
+    assert main(["apply", "--auto-approve"]) == 0  # local creates members invited
+    capsys.readouterr()
+    assert main(["who-can", "read", "crm/customers", "--live"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "read crm/customers in acme: 0 of 2 member(s), 2 more once they accept"
+    assert any(line.startswith("  bo@acme.test: denied (allowed once they accept): bo is invited") for line in out)
+    assert main(["who-can", "read", "crm/customers", "--live", "--format", "json"]) == 0
+    import json
+
+    members = json.loads(capsys.readouterr().out)["members"]
+    assert {(m["member"], m["allowed"], m["configured"]) for m in members} == {("ada@acme.test", False, True), ("bo@acme.test", False, True)}

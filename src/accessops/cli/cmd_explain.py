@@ -167,7 +167,8 @@ def run_who_can(args: argparse.Namespace) -> int:
         if not args.live and not (args.target or os.environ.get("ACCESSOPS_TARGET")):
             hint = " in the manifests (name a --target, or use --live, to ask about tables and fields only the target holds)"
         raise ConfigError(f"{exc}{hint}") from None
-    can = [a for a in answers if a.allowed]
+    # effective access first; invited members who will have it once they accept are shown too
+    can = [a for a in answers if a.allowed or a.configured]
     shown = answers if args.all else can
     if args.format == "json":
         print_json({"action": args.action, "resource": args.resource, "members": [a.to_json() for a in shown]})
@@ -175,9 +176,11 @@ def run_who_can(args: argparse.Namespace) -> int:
     for org in sorted({a.org for a in answers}):
         in_org = [a for a in answers if a.org == org]
         name = in_org[0].name
-        print(f"{name} in {org}: {sum(a.allowed for a in in_org)} of {len(in_org)} member(s)")
+        pending = sum(bool(a.configured and not a.allowed) for a in in_org)
+        later = f", {pending} more once they accept" if pending else ""
+        print(f"{name} in {org}: {sum(a.allowed for a in in_org)} of {len(in_org)} member(s){later}")
         for a in shown:
             if a.org == org:
-                verdict = "" if not args.all else f"{a.verdict}: "
+                verdict = f"{a.verdict}: " if args.all or not a.allowed else ""
                 print(f"  {a.member}: {verdict}{'; '.join(a.reasons)}")
     return 0
