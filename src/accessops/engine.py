@@ -7,9 +7,6 @@ Adapters override their own hooks; they never rewrite this sequence.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,30 +16,28 @@ from typing import Any
 
 from accessops.access.hooks import access_plan_hook
 from accessops.apply.applier import ApplyResult, actor, apply_changes
+from accessops.apply.planfile import is_plan_file, manifest_digest, read_plan_file, save_plan_file
 from accessops.adapters.base import Adapter, Target
 from accessops.adapters.registry import open_adapter
-from accessops.errors import AccessOpsError, ConfigError, StalePlanError
+from accessops.errors import ConfigError
 from accessops.manifest.loader import DesiredModel, load
 from accessops.model.compile import Compiled, compile_model
 from accessops.model.resource import Resource, ResourceMap
-from accessops.plan.change import Action, Change, Plan, fingerprint
+from accessops.plan.change import Action, Change, Plan
 from accessops.plan.simulate import simulate
 from accessops.plan import grant_notes, invitations, safety
 from accessops.plan.drift import changed_outside
-from accessops.plan.guards_config import apply_guard_flags, management_modes
+from accessops.plan.guards_config import apply_guard_flags, guard_config, management_modes
 from accessops.plan.planner import PlanOptions, make_plan
 from accessops.progress import working
 from accessops.runtime import paused_gc
-from accessops.secrets import redact_text, register_token_files, token_files_from_settings
+from accessops.secrets import redact_url, register_token_files, token_files_from_settings
 from accessops.settings import Settings, load_settings
-
-PLAN_FILE_KIND = "accessops-plan"
 
 
 def redact(url: str) -> str:
-    """A target URL without user info or query secrets, safe for output and logs."""
-    url = re.sub(r"//[^/@]*@", "//", url)
-    return re.sub(r"([?&](?:token|access_token|key|secret|password)=)[^&]*", r"\1REDACTED", url, flags=re.I)
+    """A target URL without user info or query secrets, safe for output and logs (see secrets.redact_url)."""
+    return redact_url(url)
 
 
 @dataclass
@@ -58,6 +53,8 @@ class Context:
     last_applied: ResourceMap = field(default_factory=dict)
     state: Any = None  # apply.state.StateStore
     verbose: int = 0
+    now: datetime | None = None  # the plan's clock: set to a saved plan's time when re-deriving it
+    paths: list[str] = field(default_factory=list)  # the manifest paths as given
     _after: tuple[tuple[tuple[str, Action], ...], ResourceMap] | None = field(default=None, repr=False)
 
     def after(self, changes: list[Change]) -> ResourceMap:
@@ -79,10 +76,18 @@ class Context:
             self.state.close()
 
 
-def settings_for(args: Any) -> Settings:
-    """Settings for a parsed command line (paths, --target, --state, guard override flags)."""
-    settings = load_settings(getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
+def settings_for(args: Any, paths: list[str] | None = None) -> Settings:
+    """Settings for a parsed command line (paths, --target, --state, guard override flags).
+
+    ``paths`` finds the settings file beside these manifests instead of ``args.paths``.
+    """
+    settings = load_settings(paths if paths is not None else getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
     apply_guard_flags(settings, args)
+    guard_config(settings), management_modes(settings)  # every command checks every value up front
+    if settings.state:  # a bad state URL fails before anything is opened
+        from accessops.apply.store import parse_state_url
+
+        parse_state_url(settings.state, Path.cwd())
     register_token_files(token_files_from_settings(settings.raw, settings.config_file.parent if settings.config_file else Path.cwd()))
     return settings
 
@@ -98,12 +103,27 @@ def open_target(settings: Settings) -> tuple[Target, Adapter]:
     return target, open_adapter(target)
 
 
-def open_state(settings: Settings, target: Target) -> Any:
-    """The state store beside the target (or where settings say)."""
-    from accessops.apply.state import StateStore, default_state_path
+def open_state(settings: Settings, target: Target, *, create: bool = True) -> Any:
+    """The state store the ``state`` URL names (SQLite beside the target by default; git; PostgreSQL)."""
+    from accessops.apply.store import default_sqlite_path, open_store, parse_state_url
 
-    path = settings.state or default_state_path(target, Path.cwd())
-    return StateStore(path)
+    url = settings.state or str(default_sqlite_path(target, Path.cwd()))
+    return open_store(parse_state_url(url, Path.cwd()), create=create)
+
+
+def open_target_url(settings: Settings) -> Target:
+    """The target URL parsed, without opening its adapter (log, force-unlock, state migrate)."""
+    try:
+        return Target.parse(settings.target)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def lock_key(target: Target) -> str:
+    """The lock of a target, keyed by its canonical identity (local:X and local:./X share one)."""
+    from accessops.apply.store import target_identity
+
+    return target_identity(target, Path.cwd())
 
 
 #: Attributes that name the manifest's vocabulary rather than live state: a
@@ -165,8 +185,14 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
     with paused_gc():
         model = load(paths or ["."])
         compiled = compile_model(model)
-    target, adapter = open_target(settings)
-    ctx = Context(settings, target, adapter, model, compiled)
+    state = open_state(settings, open_target_url(settings)) if need_state else None  # a bad state fails before the target is touched
+    try:
+        target, adapter = open_target(settings)
+    except BaseException:
+        if state is not None:
+            state.close()
+        raise
+    ctx = Context(settings, target, adapter, model, compiled, state=state, paths=[str(p) for p in paths])
     try:
         with paused_gc():
             drop_vocabulary(compiled, adapter)
@@ -178,8 +204,9 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
             with paused_gc(), working(f"reading live access from {redact(target.url)}"):
                 ctx.live = adapter.read(model.org_names)
         if need_state:
-            ctx.state = open_state(settings, target)
-            ctx.last_applied = ctx.state.last_applied(redact(target.url))
+            from accessops.apply.reconcile import last_applied_view
+
+            ctx.last_applied = last_applied_view(ctx.state, redact(target.url), ctx.live)
     except BaseException:
         ctx.close()
         raise
@@ -190,21 +217,29 @@ def plan_options(ctx: Context, paths: list[str]) -> PlanOptions:
     """Planner options from settings: management modes and metadata."""
     additive, ignore = management_modes(ctx.settings)
     meta = {
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": plan_time(ctx).isoformat(timespec="seconds"),
         "paths": [str(p) for p in paths],
         "organizations": ctx.model.org_names if ctx.model else [],
     }
     return PlanOptions(additive=additive, ignore=ignore, target=redact(ctx.target.url), meta=meta)
 
 
+def plan_time(ctx: Context) -> datetime:
+    """The plan's "now", to the second: the context's clock, else the wall clock (fixed on first use)."""
+    if ctx.now is None:
+        ctx.now = datetime.now(timezone.utc).replace(microsecond=0)
+    return ctx.now
+
+
 def build_plan(ctx: Context, paths: list[str]) -> Plan:
-    """The plan for ``ctx``: changes, drift since the last apply, and extras."""
+    """The plan for ``ctx``: changes, drift since the last apply, extras, and the manifests' digest."""
     assert ctx.compiled is not None
     from accessops.plan.empty_target import check_not_empty
 
     check_not_empty(ctx.live, ctx.last_applied, redact(ctx.target.url), ctx.model.org_names if ctx.model else None)
     with paused_gc():
         plan = make_plan(ctx.compiled, ctx.live, plan_options(ctx, paths))
+        plan.manifests = manifest_digest([str(p) for p in paths], ctx.settings.config_file)
         managed = set(ctx.last_applied)
         plan.drift = changed_outside(ctx.live, ctx.last_applied, managed)
         for hook in PLAN_HOOKS:
@@ -220,79 +255,40 @@ PLAN_HOOKS: list[Callable[[Context, Plan], None]] = [grant_notes.plan_hook, invi
 # --- saved plans ---------------------------------------------------------------
 
 
-def _checksum(plan_json: dict[str, Any]) -> str:
-    raw = json.dumps(plan_json, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def save_plan(plan: Plan, path: Path) -> None:
-    """Write a plan file: the plan JSON and its checksum."""
-    data = plan.to_json()
-    data = json.loads(redact_text(json.dumps(data)))  # a credential never reaches a plan file
-    path.write_text(json.dumps({"kind": PLAN_FILE_KIND, "checksum": _checksum(data), "plan": data}, indent=1))
-
-
-def is_plan_file(path: Path) -> bool:
-    """Whether ``path`` is a saved plan (rather than a manifest)."""
-    if not path.is_file() or path.suffix in (".yaml", ".yml"):
-        return False
-    try:
-        with path.open("rb") as fh:
-            return b'"kind": "accessops-plan"' in fh.read(200)
-    except OSError:
-        return False
+    """Write a plan file: the plan JSON, its manifest digest, checksum and (with a key) signature."""
+    save_plan_file(plan, path)
 
 
 def read_plan(path: Path) -> Plan:
-    """Load a plan file, refusing one whose checksum does not match."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise AccessOpsError(f"{path}: not a readable plan file ({exc})") from None
-    if data.get("kind") != PLAN_FILE_KIND or "plan" not in data:
-        raise AccessOpsError(f"{path}: not an accessops plan file")
-    if _checksum(data["plan"]) != data.get("checksum"):
-        raise AccessOpsError(f"{path}: checksum mismatch; the plan file was edited or damaged")
-    return Plan.from_json(data["plan"])
-
-
-def stale_addresses(plan: Plan, live: ResourceMap) -> list[str]:
-    """Addresses whose live object no longer matches the plan's fingerprint."""
-    stale = []
-    for addr, fp in plan.fingerprints.items():
-        now = live.get(addr)
-        if fingerprint(now.attrs if now else None) != fp:
-            stale.append(addr)
-    return stale
+    """Load a plan file, refusing one whose checksum does not match (for ``show``; apply verifies more)."""
+    return read_plan_file(path).plan
 
 
 # --- apply ------------------------------------------------------------------------
 
 
-def acquire_lock(ctx: Context) -> None:
-    """Take the target's lock or refuse, naming who holds it."""
-    ctx.state.acquire(redact(ctx.target.url), actor())
+def acquire_lock(ctx: Context, timeout: float = 0.0) -> None:
+    """Take the target's lock (waiting up to ``timeout`` seconds) or refuse, naming who holds it."""
+    from accessops.apply.store import acquire_waiting
+
+    acquire_waiting(ctx.state, lock_key(ctx.target), actor(), timeout)
 
 
 def release_lock(ctx: Context) -> None:
     """Release the target's lock."""
-    ctx.state.release(redact(ctx.target.url))
+    ctx.state.release(lock_key(ctx.target))
 
 
-def ensure_target_matches(plan: Plan, settings: Settings, explicit: str | None) -> None:
-    """A saved plan applies to its own target; an explicit different --target is an error."""
-    if explicit and redact(explicit) != plan.target:
-        raise ConfigError(f"plan was made for {plan.target}, not {redact(explicit)}")
-    settings.target = plan.target
+def reconcile_state(ctx: Context) -> None:
+    """Under the lock, with live read: settle what a killed apply left, then reload last applied."""
+    from accessops.apply.reconcile import reconcile
 
-
-def refresh_and_check(ctx: Context, plan: Plan) -> None:
-    """Re-read live and refuse a stale plan (nothing is written)."""
-    orgs = sorted(set(plan.meta.get("organizations", [])))
-    ctx.live = ctx.adapter.read(orgs)
-    stale = stale_addresses(plan, ctx.live)
-    if stale:
-        raise StalePlanError(stale)
+    name = redact(ctx.target.url)
+    settled = reconcile(ctx.state, name, ctx.live)
+    if settled:
+        print(f"note: settled {settled} change(s) an interrupted apply left unconfirmed, by what live shows (see accessops log)", file=sys.stderr)
+    ctx.last_applied = ctx.state.last_applied(name)
 
 
 __all__ = [
@@ -303,6 +299,7 @@ __all__ = [
     "apply_changes",
     "build_plan",
     "open_context",
+    "is_plan_file",
     "read_plan",
     "redact",
     "release_lock",
