@@ -223,8 +223,12 @@ def test_r16_invited_members_have_no_access() -> None:
     s = State().member("new@a.test", "Owner", status="invited", invited_at="2024-01-01T00:00:00Z").workspace("crm").ws_member("crm", "new@a.test", "Admin")
     run_table(s, [
         ("new@a.test", "delete_organization", "acme", False, "invited and has not accepted yet"),
-        ("new@a.test", "admin", "crm", False, "invited members have no access until they accept"),
+        ("new@a.test", "admin", "crm", False, "allowed once they accept"),
     ])
+    engine = s.engine()
+    pending = engine.check("acme", "new@a.test", "admin", "crm")
+    assert (pending.allowed, pending.configured, pending.verdict) == (False, True, "denied (allowed once they accept)")
+    assert pending.to_json()["configured"] is True and pending.to_json()["allowed"] is False
 
 
 # R17: people outside the organization and questions outside the vocabulary are denied, with the reason.

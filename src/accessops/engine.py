@@ -234,6 +234,9 @@ def plan_time(ctx: Context) -> datetime:
 def build_plan(ctx: Context, paths: list[str]) -> Plan:
     """The plan for ``ctx``: changes, drift since the last apply, extras, and the manifests' digest."""
     assert ctx.compiled is not None
+    from accessops.plan.empty_target import check_not_empty
+
+    check_not_empty(ctx.live, ctx.last_applied, redact(ctx.target.url), ctx.model.org_names if ctx.model else None)
     with paused_gc():
         plan = make_plan(ctx.compiled, ctx.live, plan_options(ctx, paths))
         plan.manifests = manifest_digest([str(p) for p in paths], ctx.settings.config_file)

@@ -62,8 +62,9 @@ class Capability:
     org: str
     action: str
     resource: str  # full key, organization first
-    allowed: bool
+    allowed: bool  # effective: what they can do now
     reasons: tuple[str, ...]
+    configured: bool | None = None  # an invited member's verdict once they accept (None: same as allowed)
 
     @property
     def name(self) -> str:
@@ -72,7 +73,9 @@ class Capability:
 
     @property
     def verdict(self) -> str:
-        """``allowed`` or ``denied``."""
+        """``allowed``, ``denied``, or for an invited member ``denied (allowed once they accept)``."""
+        if self.configured and not self.allowed:
+            return "denied (allowed once they accept)"
         return "allowed" if self.allowed else "denied"
 
     def line(self) -> str:
@@ -88,6 +91,7 @@ class Capability:
             "action": self.action,
             "resource": local_name(self.org, self.resource),
             "allowed": self.allowed,
+            "configured": self.allowed if self.configured is None else self.configured,
             "reasons": list(self.reasons),
         }
 
