@@ -30,13 +30,14 @@ from accessops.plan.simulate import simulate
 from accessops.plan import invitations, safety
 from accessops.plan.drift import changed_outside
 from accessops.plan.guards_config import apply_guard_flags, management_modes
+from accessops.plan.planfile import PLAN_FILE_KIND, SNIFF, unwrap_plan_file, wrap_plan_file
 from accessops.plan.planner import PlanOptions, make_plan
 from accessops.progress import working
 from accessops.runtime import paused_gc
 from accessops.secrets import redact_text, register_token_files, token_files_from_settings
 from accessops.settings import Settings, load_settings
 
-PLAN_FILE_KIND = "accessops-plan"
+__all__ = ["PLAN_FILE_KIND", "build_plan", "read_plan", "save_plan"]  # PLAN_FILE_KIND: re-exported from plan.planfile
 
 
 def redact(url: str) -> str:
@@ -186,6 +187,8 @@ def build_plan(ctx: Context, paths: list[str]) -> Plan:
     assert ctx.compiled is not None
     with paused_gc():
         plan = make_plan(ctx.compiled, ctx.live, plan_options(ctx, paths))
+        plan.prior = ctx.live  # Terraform's prior_state; planned_values is it with the changes made
+        plan.timestamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         managed = set(ctx.last_applied)
         plan.drift = changed_outside(ctx.live, ctx.last_applied, managed)
         for hook in PLAN_HOOKS:
@@ -207,10 +210,10 @@ def _checksum(plan_json: dict[str, Any]) -> str:
 
 
 def save_plan(plan: Plan, path: Path) -> None:
-    """Write a plan file: the plan JSON and its checksum."""
+    """Write a plan file: the plan JSON (Terraform-shaped, at the top level) and its checksum."""
     data = plan.to_json()
     data = json.loads(redact_text(json.dumps(data)))  # a credential never reaches a plan file
-    path.write_text(json.dumps({"kind": PLAN_FILE_KIND, "checksum": _checksum(data), "plan": data}, indent=1))
+    path.write_text(json.dumps(wrap_plan_file({"checksum": _checksum(data)}, data), indent=1))
 
 
 def is_plan_file(path: Path) -> bool:
@@ -219,7 +222,7 @@ def is_plan_file(path: Path) -> bool:
         return False
     try:
         with path.open("rb") as fh:
-            return b'"kind": "accessops-plan"' in fh.read(200)
+            return SNIFF in fh.read(200)
     except OSError:
         return False
 
@@ -230,11 +233,13 @@ def read_plan(path: Path) -> Plan:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise AccessOpsError(f"{path}: not a readable plan file ({exc})") from None
-    if data.get("kind") != PLAN_FILE_KIND or "plan" not in data:
+    unwrapped = unwrap_plan_file(data)
+    if unwrapped is None:
         raise AccessOpsError(f"{path}: not an accessops plan file")
-    if _checksum(data["plan"]) != data.get("checksum"):
+    envelope, plan_json = unwrapped
+    if _checksum(plan_json) != envelope.get("checksum"):
         raise AccessOpsError(f"{path}: checksum mismatch; the plan file was edited or damaged")
-    return Plan.from_json(data["plan"])
+    return Plan.from_json(plan_json)
 
 
 def stale_addresses(plan: Plan, live: ResourceMap) -> list[str]:

@@ -31,6 +31,7 @@ from typing import Any
 import jinja2
 
 from accessops.errors import ConfigError
+from accessops.plan.terraform_json import native, own
 
 DEFAULT_LIMIT = 60_000
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -66,7 +67,7 @@ def render_markdown(
     tmpl = load_template(template)
     base = build_context(plan_json)
     lists = {name: base[name] for name in _CUT_SECTIONS}
-    hint = plan_file or (plan_json.get("meta") or {}).get("plan_file")
+    hint = plan_file or (own(plan_json).get("meta") or {}).get("plan_file")
 
     def render_at(cap: int | None) -> str:
         ctx = dict(base)
@@ -159,11 +160,11 @@ def build_context(plan: dict[str, Any]) -> dict[str, Any]:
     """The template context, computed from the plan JSON alone."""
     changes = [change_entry(rc) for rc in plan.get("resource_changes") or []]
     drift = [change_entry(rc) for rc in plan.get("resource_drift") or []]
-    summary = dict(plan.get("summary") or {"add": 0, "change": 0, "destroy": 0})
-    meta = plan.get("meta") or {}
+    summary = dict(own(plan).get("summary") or {"add": 0, "change": 0, "destroy": 0})
+    meta = own(plan).get("meta") or {}
     return {
         "title": "accessops drift" if meta.get("command") == "drift" else "accessops plan",
-        "target": plan.get("target", ""),
+        "target": own(plan).get("target", ""),
         "format_version": plan.get("format_version", ""),
         "summary": summary,
         "summary_line": summary_text(summary, bool(changes)),
@@ -194,24 +195,24 @@ def action_of(actions: list[str]) -> str:
 
 def change_entry(rc: dict[str, Any]) -> dict[str, Any]:
     """One change or drift entry, with its diff lines ready for a ``diff`` code block."""
-    action = action_of(rc["change"]["actions"])
-    before, after = rc["change"].get("before"), rc["change"].get("after")
-    notes = [str(n) for n in rc.get("notes") or []]
-    flags = [str(f) for f in rc.get("flags") or []]
-    lines = [f"{_SYMBOL.get(action, ' ')} {rc['address']}"]
-    if rc.get("origin"):
-        lines.append(f"  # {rc['origin']}")
+    n = native(rc)  # accessops's own address and attributes, not Terraform's
+    action = action_of(n["actions"])
+    before, after = n["before"], n["after"]
+    notes, flags = n["notes"], n["flags"]
+    lines = [f"{_SYMBOL.get(action, ' ')} {n['address']}"]
+    if n["origin"]:
+        lines.append(f"  # {n['origin']}")
     lines += [f"  # {note}" for note in notes]
     # A flag already spelled out by a note ("pending acceptance: ...") is not repeated.
     lines += [f"  # {f}" for f in (flag.replace("_", " ") for flag in flags) if not any(f in n for n in notes)]
     lines += attribute_diff(action, before, after)
     return {
-        "address": rc["address"],
-        "type": rc["type"],
-        "name": rc.get("name", ""),
+        "address": n["address"],
+        "type": n["type"],
+        "name": n["key"],
         "action": action,
         "symbol": _SYMBOL.get(action, " "),
-        "origin": rc.get("origin", ""),
+        "origin": n["origin"],
         "notes": notes,
         "flags": flags,
         "diff": "\n".join(lines),

@@ -1,0 +1,348 @@
+"""Terraform's JSON plan representation of a plan, and the way back.
+
+Real plan-policy tools (checkov's ``terraform_plan`` framework,
+terraform-compliance, Rego policies over ``planned_values``) read this shape,
+so it follows what ``terraform show -json PLANFILE`` emits (Terraform 1.11,
+format 1.2) key for key; docs/plan-json.md is the contract.
+
+Addresses. Internally a resource is ``member["acme/bo@acme.test"]``: state,
+fingerprints, the apply log and the human views keep that. Here each one is
+a Terraform resource instance: type ``accessops_member`` (the ``accessops_``
+prefix names the provider, as ``aws_`` does), name = the organization (one
+``for_each`` block per type and organization) and index = the rest of the key,
+so ``accessops_member.acme["bo@acme.test"]``. An organization is a single
+instance without an index: ``accessops_organization.acme``. The key's segments
+also appear in ``values`` (``org``, ``email``, ``workspace``, ...), so a policy
+reads ``values.email`` rather than parsing the index.
+
+accessops's own additions stay under a key named ``accessops``: top level
+(version, target, summary, fingerprints, meta) and in each change (its
+native address, type and key, notes, flags, drift origin).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING, Any
+
+from accessops.model.resource import RESOURCE_TYPES, Resource, ResourceMap
+
+if TYPE_CHECKING:
+    from accessops.plan.change import Change, Drift, Plan
+
+FORMAT_VERSION = "1.2"
+#: The Terraform release whose ``terraform show -json`` output this shape was
+#: compared with. Tools gate on it (terraform-compliance accepts 0.12.x-1.16.x
+#: only), so it must be a real Terraform version, not accessops's own, which is
+#: ``accessops.version``.
+TERRAFORM_VERSION = "1.11.4"
+STATE_FORMAT_VERSION = "1.0"
+PROVIDER = "accessops"
+#: A provider source address (hostname/namespace/type) no registry serves.
+PROVIDER_NAME = "accessops.invalid/accessops/accessops"
+TYPE_PREFIX = "accessops_"
+EXTRA = "accessops"
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def tf_type(type_: str) -> str:
+    """``member`` -> ``accessops_member``."""
+    return TYPE_PREFIX + type_
+
+
+def native_type(tf: str) -> str:
+    """``accessops_member`` -> ``member``; ValueError for a type accessops does not have."""
+    type_ = tf[len(TYPE_PREFIX) :] if tf.startswith(TYPE_PREFIX) else ""
+    if type_ not in RESOURCE_TYPES:
+        raise ValueError(f"not an accessops resource type: {tf!r}")
+    return type_
+
+
+def block_name(org: str) -> str:
+    """The organization as a Terraform name; one that is not an identifier is
+    spelled with ``_`` and a short hash, so two organizations never share one."""
+    if _IDENTIFIER.match(org):
+        return org
+    slug = re.sub(r"[^A-Za-z0-9_-]", "_", org)
+    if not re.match(r"[A-Za-z_]", slug):
+        slug = "_" + slug
+    return f"{slug}_{hashlib.sha256(org.encode()).hexdigest()[:8]}"
+
+
+def split_key(type_: str, key: str) -> tuple[str, str | None]:
+    """(organization, index): the index is the key after the organization, None for one."""
+    org, _, rest = key.partition("/")
+    return org, (rest if len(RESOURCE_TYPES[type_].key_parts) > 1 else None)
+
+
+def tf_address(type_: str, key: str) -> str:
+    """``accessops_member.acme["bo@acme.test"]``; quotes in the index escaped as Terraform does."""
+    org, index = split_key(type_, key)
+    base = f"{tf_type(type_)}.{block_name(org)}"
+    return base if index is None else f"{base}[{json.dumps(index, ensure_ascii=False)}]"
+
+
+def key_fields(type_: str, key: str) -> dict[str, str]:
+    """The key's segments by name: ``{"org": "acme", "email": "bo@acme.test"}``.
+
+    No resource type has an attribute named like one of its key segments
+    (tests/test_plan_json.py checks every example), so adding them to
+    ``values`` loses nothing and :func:`attrs_of` can take them out again.
+    """
+    parts = RESOURCE_TYPES[type_].key_parts
+    # the last segment may be an email, which holds no "/" either; split exactly len(parts)
+    return dict(zip(parts, key.split("/", len(parts) - 1)))
+
+
+def values_of(type_: str, key: str, attrs: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Terraform's ``values`` (or a change's before/after): attributes plus key segments."""
+    if attrs is None:
+        return None
+    return {**attrs, **key_fields(type_, key)}
+
+
+def attrs_of(type_: str, values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Inverse of :func:`values_of`."""
+    if values is None:
+        return None
+    parts = RESOURCE_TYPES[type_].key_parts
+    return {k: v for k, v in values.items() if k not in parts}
+
+
+def _instance(type_: str, key: str) -> dict[str, Any]:
+    org, index = split_key(type_, key)
+    data: dict[str, Any] = {
+        "address": tf_address(type_, key),
+        "mode": "managed",
+        "type": tf_type(type_),
+        "name": block_name(org),
+    }
+    if index is not None:
+        data["index"] = index
+    data["provider_name"] = PROVIDER_NAME
+    return data
+
+
+def resource_json(res: Resource) -> dict[str, Any]:
+    """One resource in ``planned_values`` or ``prior_state``."""
+    data = _instance(res.type, res.key)
+    data["schema_version"] = 0
+    data["values"] = values_of(res.type, res.key, res.attrs)
+    data["sensitive_values"] = {}  # accessops holds no secrets in resources
+    return data
+
+
+def resource_from_json(data: dict[str, Any]) -> Resource:
+    """Inverse of :func:`resource_json`; the key comes back from the key segments in ``values``."""
+    type_ = native_type(data["type"])
+    values = data.get("values") or {}
+    key = "/".join(str(values[p]) for p in RESOURCE_TYPES[type_].key_parts)
+    return Resource(type_, key, attrs_of(type_, values) or {})
+
+
+def _unknown_after(change: "Change") -> dict[str, Any]:
+    """Live-only attributes (status, times) of an object being created are known only after apply."""
+    if change.after is None or change.before is not None:
+        return {}
+    return {k: True for k in sorted(RESOURCE_TYPES[change.type].readonly) if k not in change.after}
+
+
+def _action_reason(change: "Change", blocks: AbstractSet[str]) -> str | None:
+    from accessops.plan.change import Action
+
+    if change.action is Action.REPLACE:
+        return "replace_because_cannot_update"
+    if change.action is Action.DELETE:
+        block = tf_address(change.type, change.key).split("[", 1)[0]
+        return "delete_because_each_key" if block in blocks else "delete_because_no_resource_config"
+    return None
+
+
+def change_json(change: "Change", blocks: AbstractSet[str] = frozenset()) -> dict[str, Any]:
+    """Terraform's ``resource_changes[]`` entry for one change."""
+    data = _instance(change.type, change.key)
+    before = values_of(change.type, change.key, change.before)
+    after = values_of(change.type, change.key, change.after)
+    body: dict[str, Any] = {
+        "actions": change.action.terraform,
+        "before": before,
+        "after": after,
+        "after_unknown": _unknown_after(change),
+        "before_sensitive": {} if before is not None else False,
+        "after_sensitive": {} if after is not None else False,
+    }
+    fixed = sorted(RESOURCE_TYPES[change.type].replace_on & set(change.changed_attrs()))
+    if change.action.value == "replace" and fixed:
+        body["replace_paths"] = [[k] for k in fixed]
+    data["change"] = body
+    reason = _action_reason(change, blocks)
+    if reason:
+        data["action_reason"] = reason
+    extra: dict[str, Any] = {"address": change.address, "type": change.type, "key": change.key}
+    if change.notes:
+        extra["notes"] = list(change.notes)
+    if change.flags:
+        extra["flags"] = list(change.flags)
+    data[EXTRA] = extra
+    return data
+
+
+def drift_json(drift: "Drift") -> dict[str, Any]:
+    """Terraform's ``resource_drift[]`` entry: last applied -> live now, with the origin."""
+    data = _instance(drift.type, drift.key)
+    before = values_of(drift.type, drift.key, drift.last_applied)
+    after = values_of(drift.type, drift.key, drift.live)
+    actions = ["create"] if before is None else ["delete"] if after is None else ["update"]
+    data["change"] = {
+        "actions": actions,
+        "before": before,
+        "after": after,
+        "after_unknown": {},
+        "before_sensitive": {} if before is not None else False,
+        "after_sensitive": {} if after is not None else False,
+    }
+    data[EXTRA] = {"address": drift.address, "type": drift.type, "key": drift.key, "origin": drift.origin.value}
+    return data
+
+
+def native(entry: dict[str, Any]) -> dict[str, Any]:
+    """A change or drift entry in accessops's own terms, for renderers and :meth:`Plan.from_json`:
+    address, type, key, before, after (attributes only), notes, flags, origin.
+
+    Reads this module's shape and the one before it (internal type, ``name`` = key,
+    notes/flags/origin beside ``change``), so plans saved by accessops 0.1 still load.
+    """
+    extra = entry.get(EXTRA)
+    change = entry["change"]
+    if isinstance(extra, dict):
+        type_, key = extra["type"], extra["key"]
+        before, after = attrs_of(type_, change.get("before")), attrs_of(type_, change.get("after"))
+        source = extra
+    else:
+        type_, key = entry["type"], entry["name"]
+        before, after = change.get("before"), change.get("after")
+        source = entry
+    return {
+        "address": f'{type_}["{key}"]',
+        "type": type_,
+        "key": key,
+        "actions": list(change["actions"]),
+        "before": before,
+        "after": after,
+        "notes": [str(n) for n in source.get("notes") or []],
+        "flags": [str(f) for f in source.get("flags") or []],
+        "origin": str(source.get("origin") or ""),
+    }
+
+
+def _sorted(resources: list[Resource]) -> list[Resource]:
+    return sorted(resources, key=lambda r: (RESOURCE_TYPES[r.type].order, r.type, r.key))
+
+
+def planned_resources(prior: ResourceMap, changes: list["Change"]) -> list[Resource]:
+    """What live will hold after the apply: the prior state with every change made.
+
+    Objects owned by a replaced parent go with it unless the plan creates them again.
+    """
+    from accessops.plan.change import Action
+    from accessops.plan.planner import parent_keys
+
+    after = dict(prior)
+    replaced = {(c.type, c.key) for c in changes if c.action is Action.REPLACE}
+    changed: set[str] = set()
+    for c in changes:
+        changed.add(c.address)
+        if c.action is Action.DELETE:
+            after.pop(c.address, None)
+        elif c.after is not None:
+            after[c.address] = Resource(c.type, c.key, dict(c.after))
+    if replaced:
+        for addr, res in list(after.items()):
+            if addr not in changed and any(p in replaced for p in parent_keys(res)):
+                del after[addr]
+    return _sorted(list(after.values()))
+
+
+def _module(resources: list[Resource]) -> dict[str, Any]:
+    return {"resources": [resource_json(r) for r in resources]} if resources else {}
+
+
+def configuration(planned: list[Resource], target: str) -> dict[str, Any]:
+    """Terraform's ``configuration``: the provider and one ``for_each`` block per type and organization."""
+    blocks: dict[str, dict[str, Any]] = {}
+    for res in planned:
+        org, _ = split_key(res.type, res.key)
+        addr = f"{tf_type(res.type)}.{block_name(org)}"
+        if addr not in blocks:
+            blocks[addr] = {
+                "address": addr,
+                "mode": "managed",
+                "type": tf_type(res.type),
+                "name": block_name(org),
+                "provider_config_key": PROVIDER,
+                "expressions": {},
+                "schema_version": 0,
+            }
+    provider: dict[str, Any] = {"name": PROVIDER, "full_name": PROVIDER_NAME}
+    if target:
+        provider["expressions"] = {"target": {"constant_value": target}}
+    root: dict[str, Any] = {"resources": list(blocks.values())} if blocks else {}
+    return {"provider_config": {PROVIDER: provider}, "root_module": root}
+
+
+def own(plan_json: dict[str, Any]) -> dict[str, Any]:
+    """The plan JSON's ``accessops`` section (version, target, summary, fingerprints, meta);
+    the top level itself for a plan of accessops 0.1."""
+    extra = plan_json.get(EXTRA)
+    return extra if isinstance(extra, dict) else plan_json
+
+
+def plan_document(plan: "Plan") -> dict[str, Any]:
+    """The whole plan in Terraform's JSON plan shape, accessops's additions under ``accessops``."""
+    from accessops import __version__
+
+    prior = _sorted(list((plan.prior or {}).values()))
+    planned = planned_resources(plan.prior or {}, plan.pending)
+    config = configuration(planned, plan.target)
+    blocks = {b["address"] for b in config["root_module"].get("resources", [])}
+    data: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "terraform_version": TERRAFORM_VERSION,
+        "planned_values": {"root_module": _module(planned)},
+        "resource_drift": [drift_json(d) for d in plan.drift],
+        "resource_changes": [change_json(c, blocks) for c in plan.pending],
+        "output_changes": {},
+        "prior_state": {
+            "format_version": STATE_FORMAT_VERSION,
+            "terraform_version": TERRAFORM_VERSION,
+            "values": {"root_module": _module(prior)},
+        },
+        "configuration": config,
+    }
+    if plan.timestamp:
+        data["timestamp"] = plan.timestamp
+    data["applyable"] = bool(plan.pending) and not plan.extras.get("refusals")
+    data["complete"] = True
+    data["errored"] = False
+    data[EXTRA] = {
+        "version": __version__,
+        "target": plan.target,
+        "summary": plan.counts(),
+        "fingerprints": dict(sorted(plan.fingerprints.items())),
+        "meta": plan.meta,
+    }
+    return data
+
+
+def prior_from_json(data: dict[str, Any]) -> ResourceMap:
+    """The prior state's resources, by native address."""
+    module = ((data.get("prior_state") or {}).get("values") or {}).get("root_module") or {}
+    out: ResourceMap = {}
+    for item in module.get("resources") or []:
+        res = resource_from_json(item)
+        out[res.address] = res
+    return out
