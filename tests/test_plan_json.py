@@ -89,6 +89,10 @@ def test_planned_values_is_the_prior_state_with_the_changes_made(scenario: Plann
     afters = {c["address"]: c["change"]["after"] for c in scenario.changes if c["change"]["after"] is not None}
     for res in scenario.data["planned_values"]["root_module"]["resources"]:
         assert res["values"] == afters.get(res["address"], prior.get(res["address"]))
+    # as in Terraform, every resource that stays has an entry in resource_changes: no-op when untouched
+    kept = [c["address"] for c in scenario.changes if c["change"]["actions"] != ["delete"]]
+    assert sorted(kept) == sorted(r["address"] for r in scenario.data["planned_values"]["root_module"]["resources"])
+    assert all(c["change"]["before"] == c["change"]["after"] for c in scenario.changes if c["change"]["actions"] == ["no-op"])
     dan = next(c for c in scenario.changes if c["change"]["actions"] == ["create"])
     assert dan["change"]["after_unknown"] == {"invited_at": True, "joined_at": True, "status": True}  # live-only
 

@@ -213,7 +213,8 @@ def save_plan(plan: Plan, path: Path) -> None:
     """Write a plan file: the plan JSON (Terraform-shaped, at the top level) and its checksum."""
     data = plan.to_json()
     data = json.loads(redact_text(json.dumps(data)))  # a credential never reaches a plan file
-    path.write_text(json.dumps(wrap_plan_file({"checksum": _checksum(data)}, data), indent=1))
+    # one line, as `terraform show -json` writes it (terraform-compliance reads only the first line)
+    path.write_text(json.dumps(wrap_plan_file({"checksum": _checksum(data)}, data)) + "\n")
 
 
 def is_plan_file(path: Path) -> bool:

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             with working(f"reading live access from {ctx.target.scheme}"):
                 ctx.live = ctx.adapter.read(ctx.model.org_names)
             plan = build_plan(ctx, paths)
-            print(render_text(plan.to_json(), color=use_color(args)))
+            print(render_text(plan.to_json(states=False), color=use_color(args)))
             raise_if_refused(plan)
             if not plan.pending:
                 return 0
@@ -100,7 +100,7 @@ def _apply_saved(path: Path, args: argparse.Namespace) -> int:
         acquire_lock(ctx)
         try:
             refresh_and_check(ctx, plan)
-            print(render_text(plan.to_json(), color=use_color(args)))
+            print(render_text(plan.to_json(states=False), color=use_color(args)))
             if not plan.pending:
                 return 0
             _confirm(args)

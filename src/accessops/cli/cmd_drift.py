@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     plan.changes = labelled
     plan.meta["command"] = "drift"
-    data = plan.to_json()
+    data = plan.to_json(states=args.format == "json")
     data["drift_report"] = {
         "differences": len(labelled),
         "by_origin": {o: sum(1 for d in origins if d.origin.value == o) for o in sorted({d.origin.value for d in origins})},

@@ -22,5 +22,5 @@ def run(args: argparse.Namespace) -> int:
     """Exit 0."""
     plan = read_plan(Path(args.planfile))
     plan.meta["plan_file"] = args.planfile
-    emit_plan(plan.to_json(), args)
+    emit_plan(plan.to_json(states=args.format == "json"), args)  # the views need no state sections
     return 0

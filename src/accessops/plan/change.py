@@ -172,9 +172,12 @@ class Plan:
         destroy = sum(c.action in (Action.DELETE, Action.REPLACE) for c in self.changes)
         return {"add": add, "change": change, "destroy": destroy}
 
-    def to_json(self) -> dict[str, Any]:
-        """The machine form every renderer and saved plan uses: Terraform's JSON plan, plus extras."""
-        data = tfjson.plan_document(self)
+    def to_json(self, *, states: bool = True) -> dict[str, Any]:
+        """The machine form every renderer and saved plan uses: Terraform's JSON plan, plus extras.
+
+        ``states=False``: without the sections only tools read (see :func:`~accessops.plan.terraform_json.plan_document`).
+        """
+        data = tfjson.plan_document(self, states=states)
         data.update(self.extras)
         return data
 
@@ -183,7 +186,8 @@ class Plan:
         """Inverse of :meth:`to_json` (also reads the plan JSON of accessops 0.1)."""
         own = tfjson.own(data)
         return cls(
-            changes=[Change.from_json(c) for c in data.get("resource_changes", [])],
+            # no-op entries are derived from prior_state, so they are not kept as changes
+            changes=[Change.from_json(c) for c in data.get("resource_changes", []) if not tfjson.is_noop(c)],
             drift=[Drift.from_json(d) for d in data.get("resource_drift", [])],
             fingerprints=dict(own.get("fingerprints", {})),
             target=str(own.get("target", "")),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import lru_cache
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,7 @@ TYPE_PREFIX = "accessops_"
 EXTRA = "accessops"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 
 
 def tf_type(type_: str) -> str:
@@ -62,6 +64,7 @@ def native_type(tf: str) -> str:
     return type_
 
 
+@lru_cache(maxsize=1024)  # remembers names of organizations, which never change meaning
 def block_name(org: str) -> str:
     """The organization as a Terraform name; one that is not an identifier is
     spelled with ``_`` and a short hash, so two organizations never share one."""
@@ -83,7 +86,10 @@ def tf_address(type_: str, key: str) -> str:
     """``accessops_member.acme["bo@acme.test"]``; quotes in the index escaped as Terraform does."""
     org, index = split_key(type_, key)
     base = f"{tf_type(type_)}.{block_name(org)}"
-    return base if index is None else f"{base}[{json.dumps(index, ensure_ascii=False)}]"
+    if index is None:
+        return base
+    quoted = json.dumps(index, ensure_ascii=False) if _NEEDS_ESCAPE.search(index) else f'"{index}"'
+    return f"{base}[{quoted}]"
 
 
 def key_fields(type_: str, key: str) -> dict[str, str]:
@@ -113,6 +119,16 @@ def attrs_of(type_: str, values: dict[str, Any] | None) -> dict[str, Any] | None
     return {k: v for k, v in values.items() if k not in parts}
 
 
+class Instances(dict[tuple[str, str], dict[str, Any]]):
+    """Memo of the instance fields (address, mode, type, name, index, provider_name)
+    per (type, key), for one document: a resource is in prior_state, planned_values
+    and resource_changes, so its address is built once. Valid for its document only."""
+
+    def __missing__(self, ident: tuple[str, str]) -> dict[str, Any]:
+        self[ident] = fields = _instance(*ident)
+        return fields
+
+
 def _instance(type_: str, key: str) -> dict[str, Any]:
     org, index = split_key(type_, key)
     data: dict[str, Any] = {
@@ -127,9 +143,9 @@ def _instance(type_: str, key: str) -> dict[str, Any]:
     return data
 
 
-def resource_json(res: Resource) -> dict[str, Any]:
+def resource_json(res: Resource, instances: Instances | None = None) -> dict[str, Any]:
     """One resource in ``planned_values`` or ``prior_state``."""
-    data = _instance(res.type, res.key)
+    data = dict(instances[res.type, res.key]) if instances is not None else _instance(res.type, res.key)
     data["schema_version"] = 0
     data["values"] = values_of(res.type, res.key, res.attrs)
     data["sensitive_values"] = {}  # accessops holds no secrets in resources
@@ -146,7 +162,7 @@ def resource_from_json(data: dict[str, Any]) -> Resource:
 
 def _unknown_after(change: "Change") -> dict[str, Any]:
     """Live-only attributes (status, times) of an object being created are known only after apply."""
-    if change.after is None or change.before is not None:
+    if change.after is None or change.before is not None or not RESOURCE_TYPES[change.type].readonly:
         return {}
     return {k: True for k in sorted(RESOURCE_TYPES[change.type].readonly) if k not in change.after}
 
@@ -162,9 +178,9 @@ def _action_reason(change: "Change", blocks: AbstractSet[str]) -> str | None:
     return None
 
 
-def change_json(change: "Change", blocks: AbstractSet[str] = frozenset()) -> dict[str, Any]:
+def change_json(change: "Change", blocks: AbstractSet[str] = frozenset(), instances: Instances | None = None) -> dict[str, Any]:
     """Terraform's ``resource_changes[]`` entry for one change."""
-    data = _instance(change.type, change.key)
+    data = dict(instances[change.type, change.key]) if instances is not None else _instance(change.type, change.key)
     before = values_of(change.type, change.key, change.before)
     after = values_of(change.type, change.key, change.after)
     body: dict[str, Any] = {
@@ -175,9 +191,10 @@ def change_json(change: "Change", blocks: AbstractSet[str] = frozenset()) -> dic
         "before_sensitive": {} if before is not None else False,
         "after_sensitive": {} if after is not None else False,
     }
-    fixed = sorted(RESOURCE_TYPES[change.type].replace_on & set(change.changed_attrs()))
-    if change.action.value == "replace" and fixed:
-        body["replace_paths"] = [[k] for k in fixed]
+    if change.action.value == "replace":
+        fixed = sorted(RESOURCE_TYPES[change.type].replace_on & set(change.changed_attrs()))
+        if fixed:
+            body["replace_paths"] = [[k] for k in fixed]
     data["change"] = body
     reason = _action_reason(change, blocks)
     if reason:
@@ -267,8 +284,8 @@ def planned_resources(prior: ResourceMap, changes: list["Change"]) -> list[Resou
     return _sorted(list(after.values()))
 
 
-def _module(resources: list[Resource]) -> dict[str, Any]:
-    return {"resources": [resource_json(r) for r in resources]} if resources else {}
+def _module(resources: list[Resource], instances: Instances) -> dict[str, Any]:
+    return {"resources": [resource_json(r, instances) for r in resources]} if resources else {}
 
 
 def configuration(planned: list[Resource], target: str) -> dict[str, Any]:
@@ -301,31 +318,47 @@ def own(plan_json: dict[str, Any]) -> dict[str, Any]:
     return extra if isinstance(extra, dict) else plan_json
 
 
-def plan_document(plan: "Plan") -> dict[str, Any]:
-    """The whole plan in Terraform's JSON plan shape, accessops's additions under ``accessops``."""
+def _unchanged(planned: list[Resource], pending: list["Change"]) -> list["Change"]:
+    """A ``no-op`` change for every planned resource no change touches, as Terraform lists them."""
+    from accessops.plan.change import Action, Change
+
+    changed = {c.address for c in pending}
+    return [Change(Action.NOOP, r.type, r.key, r.attrs, r.attrs) for r in planned if r.address not in changed]
+
+
+def plan_document(plan: "Plan", *, states: bool = True) -> dict[str, Any]:
+    """The whole plan in Terraform's JSON plan shape, accessops's additions under ``accessops``.
+
+    ``states=False`` leaves out what only tools read (planned_values, prior_state,
+    configuration and the no-op entries of resource_changes): the text and
+    Markdown views need none of it, and on a large tenant it is most of the bytes.
+    """
     from accessops import __version__
 
-    prior = _sorted(list((plan.prior or {}).values()))
-    planned = planned_resources(plan.prior or {}, plan.pending)
-    config = configuration(planned, plan.target)
-    blocks = {b["address"] for b in config["root_module"].get("resources", [])}
-    data: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "terraform_version": TERRAFORM_VERSION,
-        "planned_values": {"root_module": _module(planned)},
-        "resource_drift": [drift_json(d) for d in plan.drift],
-        "resource_changes": [change_json(c, blocks) for c in plan.pending],
-        "output_changes": {},
-        "prior_state": {
+    pending = plan.pending
+    instances = Instances()
+    data: dict[str, Any] = {"format_version": FORMAT_VERSION, "terraform_version": TERRAFORM_VERSION}
+    blocks: set[str] = set()
+    noops: list["Change"] = []
+    if states:
+        planned = planned_resources(plan.prior or {}, pending)
+        config = configuration(planned, plan.target)
+        blocks = {b["address"] for b in config["root_module"].get("resources", [])}
+        noops = _unchanged(planned, pending)
+        data["planned_values"] = {"root_module": _module(planned, instances)}
+    data["resource_drift"] = [drift_json(d) for d in plan.drift]
+    data["resource_changes"] = [change_json(c, blocks, instances) for c in pending + noops]
+    data["output_changes"] = {}
+    if states:
+        data["prior_state"] = {
             "format_version": STATE_FORMAT_VERSION,
             "terraform_version": TERRAFORM_VERSION,
-            "values": {"root_module": _module(prior)},
-        },
-        "configuration": config,
-    }
+            "values": {"root_module": _module(_sorted(list((plan.prior or {}).values())), instances)},
+        }
+        data["configuration"] = config
     if plan.timestamp:
         data["timestamp"] = plan.timestamp
-    data["applyable"] = bool(plan.pending) and not plan.extras.get("refusals")
+    data["applyable"] = bool(pending) and not plan.extras.get("refusals")
     data["complete"] = True
     data["errored"] = False
     data[EXTRA] = {
@@ -336,6 +369,11 @@ def plan_document(plan: "Plan") -> dict[str, Any]:
         "meta": plan.meta,
     }
     return data
+
+
+def is_noop(entry: dict[str, Any]) -> bool:
+    """Whether a ``resource_changes`` entry changes nothing (views skip these)."""
+    return list(entry["change"]["actions"]) == ["no-op"]
 
 
 def prior_from_json(data: dict[str, Any]) -> ResourceMap:

@@ -31,7 +31,7 @@ from typing import Any
 import jinja2
 
 from accessops.errors import ConfigError
-from accessops.plan.terraform_json import native, own
+from accessops.plan.terraform_json import is_noop, native, own
 
 DEFAULT_LIMIT = 60_000
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -158,7 +158,7 @@ _CUT_SECTIONS = ("drift", "access_delta", "warnings", "changes")
 
 def build_context(plan: dict[str, Any]) -> dict[str, Any]:
     """The template context, computed from the plan JSON alone."""
-    changes = [change_entry(rc) for rc in plan.get("resource_changes") or []]
+    changes = [change_entry(rc) for rc in plan.get("resource_changes") or [] if not is_noop(rc)]
     drift = [change_entry(rc) for rc in plan.get("resource_drift") or []]
     summary = dict(own(plan).get("summary") or {"add": 0, "change": 0, "destroy": 0})
     meta = own(plan).get("meta") or {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from accessops.plan.terraform_json import native, own
+from accessops.plan.terraform_json import is_noop, native, own
 
 _SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
 _COLOR = {"+": "32", "~": "33", "-": "31", "-/+": "35", "!": "1;33"}
@@ -73,7 +73,7 @@ def render_change(out: _Out, rc: dict[str, Any], suffix: str = "") -> None:
 def summary_line(plan: dict[str, Any]) -> str:
     """``Plan: N to add, N to change, N to destroy.`` or ``No changes.``"""
     s = own(plan).get("summary") or {"add": 0, "change": 0, "destroy": 0}
-    if not plan.get("resource_changes"):
+    if not any(not is_noop(rc) for rc in plan.get("resource_changes") or []):
         return "No changes. Live access matches the manifests."
     return f"Plan: {s['add']} to add, {s['change']} to change, {s['destroy']} to destroy."
 
@@ -88,7 +88,7 @@ def render_text(plan: dict[str, Any], *, color: bool = False) -> str:
         for d in drift:
             render_change(out, d, f"  [{native(d)['origin'] or 'changed live'}]")
         out.add()
-    changes = plan.get("resource_changes") or []
+    changes = [rc for rc in plan.get("resource_changes") or [] if not is_noop(rc)]
     if changes:
         out.add(out.paint("accessops will perform the following actions:", "1"))
         out.add()
