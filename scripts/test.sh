@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh machine, then run every test.
 # Installs accessops with its test extras (pytest, hypothesis, scim2-server,
-# pre-commit, jsonschema) and a pinned Directus from npm; the tests start
+# pre-commit, jsonschema, regopy), a pinned Directus from npm, and checkov and
+# terraform-compliance in their own virtualenvs; the tests start
 # the SCIM and Directus servers themselves. Prints how long each part took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,5 +11,7 @@ python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
 t1=$(date +%s)
 bash scripts/install-directus.sh >/dev/null
 t2=$(date +%s)
-echo "setup: python packages $((t1 - t0))s, directus $((t2 - t1))s"
+bash scripts/install-plan-tools.sh  # checkov, terraform-compliance: own virtualenvs, cached
+t3=$(date +%s)
+echo "setup: python packages $((t1 - t0))s, directus $((t2 - t1))s, plan tools $((t3 - t2))s"
 python3 -m pytest -q --durations=8 "$@"
