@@ -193,3 +193,42 @@ def test_an_empty_plan_is_still_a_valid_terraform_plan() -> None:
     assert data["planned_values"] == {"root_module": {}} and data["resource_changes"] == []
     assert data["applyable"] is False and data["configuration"]["provider_config"]["accessops"]["name"] == "accessops"
     assert Plan.from_json(data).to_json() == data
+
+
+def _tampered(scenario: Planned, tmp_path: Path, edit: Any) -> Path:
+    """The saved plan with ``edit`` applied and its checksum made to match again (anyone can)."""
+    import hashlib
+
+    data = json.loads(scenario.plan_file.read_text())
+    envelope = data.pop("accessops_plan_file")
+    edit(data)
+    envelope["checksum"] = hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    path = tmp_path / "tampered.json"
+    path.write_text(json.dumps({"accessops_plan_file": envelope, **data}))
+    return path
+
+
+def _first_change(data: dict[str, Any], address: str) -> dict[str, Any]:
+    return next(c for c in data["resource_changes"] if c["address"] == address)
+
+
+@pytest.mark.parametrize(
+    "what, edit, message",
+    [
+        # policy tools judged bo's address; accessops would have applied dan's key
+        ("key behind another address", lambda d: _first_change(d, 'accessops_member.acme["bo@acme.test"]')["accessops"].update(key="acme/dan@acme.test"), "does not match its accessops key"),
+        ("values naming someone else", lambda d: _first_change(d, 'accessops_member.acme["bo@acme.test"]')["change"]["after"].update(email="eve@acme.test"), "values name another object"),
+        ("an unknown type", lambda d: _first_change(d, 'accessops_member.acme["bo@acme.test"]')["accessops"].update(type="root"), "not an accessops resource type"),
+        ("a state object under a false address", lambda d: d["prior_state"]["values"]["root_module"]["resources"][1].update(address="accessops_member.acme[\"x@acme.test\"]"), "does not match"),
+        ("a key with too many segments", lambda d: _first_change(d, 'accessops_member.acme["bo@acme.test"]')["accessops"].update(key="acme/x/bo@acme.test"), "does not have the segments"),
+    ],
+)
+def test_a_plan_file_whose_terraform_fields_disagree_with_accessops_keys_is_refused(
+    scenario: Planned, tmp_path: Path, what: str, edit: Any, message: str
+) -> None:
+    path = _tampered(scenario, tmp_path, edit)
+    for argv in (("show", str(path), "--format", "json"), ("apply", str(path), "--auto-approve")):
+        done = accessops(scenario.root, *argv)
+        assert done.returncode == 1, (what, done.stdout, done.stderr)
+        assert message in done.stderr and "Traceback" not in done.stderr, (what, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -240,7 +240,10 @@ def read_plan(path: Path) -> Plan:
     envelope, plan_json = unwrapped
     if _checksum(plan_json) != envelope.get("checksum"):
         raise AccessOpsError(f"{path}: checksum mismatch; the plan file was edited or damaged")
-    return Plan.from_json(plan_json)
+    try:
+        return Plan.from_json(plan_json)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a checksum anyone can recompute proves nothing
+        raise AccessOpsError(f"{path}: not a valid accessops plan: {exc}") from None
 
 
 def stale_addresses(plan: Plan, live: ResourceMap) -> list[str]:

@@ -153,11 +153,30 @@ def resource_json(res: Resource, instances: Instances | None = None) -> dict[str
 
 
 def resource_from_json(data: dict[str, Any]) -> Resource:
-    """Inverse of :func:`resource_json`; the key comes back from the key segments in ``values``."""
+    """Inverse of :func:`resource_json`; the key comes back from the key segments in ``values``.
+
+    ValueError when the address is not the one those segments make: what a policy
+    tool judged (the address) and what accessops reads (the values) must agree."""
     type_ = native_type(data["type"])
     values = data.get("values") or {}
     key = "/".join(str(values[p]) for p in RESOURCE_TYPES[type_].key_parts)
+    _agrees(data, type_, key, [values])
     return Resource(type_, key, attrs_of(type_, values) or {})
+
+
+def _agrees(entry: dict[str, Any], type_: str, key: str, sides: list[dict[str, Any] | None]) -> None:
+    """The Terraform fields of an entry (address, type, key segments in values) match ``type_``/``key``."""
+    if type_ not in RESOURCE_TYPES:
+        raise ValueError(f"not an accessops resource type: {type_!r}")
+    if len(key.split("/")) != len(RESOURCE_TYPES[type_].key_parts):
+        raise ValueError(f"{type_} key {key!r} does not have the segments {'/'.join(RESOURCE_TYPES[type_].key_parts)}")
+    expected = tf_address(type_, key)
+    if entry.get("address") != expected or entry.get("type") != tf_type(type_):
+        raise ValueError(f"{entry.get('address')!r} does not match its accessops key ({expected})")
+    fields = key_fields(type_, key)
+    for side in sides:
+        if side is not None and any(side.get(k) != v for k, v in fields.items()):
+            raise ValueError(f"{expected}: values name another object than its address")
 
 
 def _unknown_after(change: "Change") -> dict[str, Any]:
@@ -236,11 +255,14 @@ def native(entry: dict[str, Any]) -> dict[str, Any]:
     extra = entry.get(EXTRA)
     change = entry["change"]
     if isinstance(extra, dict):
-        type_, key = extra["type"], extra["key"]
+        type_, key = str(extra["type"]), str(extra["key"])
+        _agrees(entry, type_, key, [change.get("before"), change.get("after")])
         before, after = attrs_of(type_, change.get("before")), attrs_of(type_, change.get("after"))
         source = extra
     else:
-        type_, key = entry["type"], entry["name"]
+        type_, key = str(entry["type"]), str(entry["name"])
+        if type_ not in RESOURCE_TYPES:
+            raise ValueError(f"not an accessops resource type: {type_!r}")
         before, after = change.get("before"), change.get("after")
         source = entry
     return {
