@@ -15,7 +15,7 @@ from accessops.model.compile import compile_model
 from accessops.manifest.loader import load
 from accessops.model.resource import RESOURCE_TYPES, Resource
 from accessops.plan.change import Action, Change, Drift, Origin, Plan
-from accessops.plan.planfile import unwrap_plan_file
+from accessops.plan.planfile import from_file
 from accessops.plan.terraform_json import TERRAFORM_VERSION, block_name, tf_address
 
 TERRAFORM = json.loads((Path(__file__).parent / "fixtures/terraform/show-json-1.11.json").read_text())
@@ -104,14 +104,15 @@ def test_saved_plan_file_top_level_is_the_plan_and_show_prints_it(scenario: Plan
     shown = accessops(scenario.root, "show", str(scenario.plan_file), "--format", "json")
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)
-    _, file_plan = unwrap_plan_file(raw) or ({}, {})
+    envelope = from_file(raw)
+    assert envelope is not None and set(envelope) == {"kind", "checksum", "plan"}
     data["accessops"]["meta"].pop("plan_file")
-    assert data == file_plan
+    assert data == envelope["plan"]
     assert [c["address"] for c in data["resource_changes"]] == [c["address"] for c in scenario.changes]
 
 
 def test_plan_json_round_trips_through_from_json(scenario: Planned) -> None:
-    for data in (scenario.data, unwrap_plan_file(json.loads(scenario.plan_file.read_text()))[1]):  # type: ignore[index]
+    for data in (scenario.data, (from_file(json.loads(scenario.plan_file.read_text())) or {})["plan"]):
         plan = Plan.from_json(data)
         assert plan.to_json() == data
         assert {c.address for c in plan.pending} >= {'member["acme/bo@acme.test"]', 'member["acme/cy@acme.test"]'}
@@ -232,3 +233,15 @@ def test_a_plan_file_whose_terraform_fields_disagree_with_accessops_keys_is_refu
         assert done.returncode == 1, (what, done.stdout, done.stderr)
         assert message in done.stderr and "Traceback" not in done.stderr, (what, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_nested_plan_file_is_still_shown(scenario: Planned, tmp_path: Path) -> None:
+    import hashlib
+
+    plan_json = (from_file(json.loads(scenario.plan_file.read_text())) or {})["plan"]
+    checksum = hashlib.sha256(json.dumps(plan_json, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    nested = tmp_path / "nested.json"
+    nested.write_text(json.dumps({"kind": "accessops-plan", "checksum": checksum, "plan": plan_json}, indent=1))
+    done = accessops(scenario.root, "show", str(nested), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["resource_changes"] == plan_json["resource_changes"]

@@ -30,14 +30,14 @@ from accessops.plan.simulate import simulate
 from accessops.plan import invitations, safety
 from accessops.plan.drift import changed_outside
 from accessops.plan.guards_config import apply_guard_flags, management_modes
-from accessops.plan.planfile import PLAN_FILE_KIND, SNIFF, unwrap_plan_file, wrap_plan_file
+from accessops.plan.planfile import PLAN_FILE_KIND, SNIFF, from_file, to_file
 from accessops.plan.planner import PlanOptions, make_plan
 from accessops.progress import working
 from accessops.runtime import paused_gc
 from accessops.secrets import redact_text, register_token_files, token_files_from_settings
 from accessops.settings import Settings, load_settings
 
-__all__ = ["PLAN_FILE_KIND", "build_plan", "read_plan", "save_plan"]  # PLAN_FILE_KIND: re-exported from plan.planfile
+__all__ = ["PLAN_FILE_KIND", "build_plan", "read_plan", "save_plan"]  # PLAN_FILE_KIND: from plan.planfile
 
 
 def redact(url: str) -> str:
@@ -214,7 +214,8 @@ def save_plan(plan: Plan, path: Path) -> None:
     data = plan.to_json()
     data = json.loads(redact_text(json.dumps(data)))  # a credential never reaches a plan file
     # one line, as `terraform show -json` writes it (terraform-compliance reads only the first line)
-    path.write_text(json.dumps(wrap_plan_file({"checksum": _checksum(data)}, data)) + "\n")
+    envelope = {"kind": PLAN_FILE_KIND, "checksum": _checksum(data), "plan": data}
+    path.write_text(json.dumps(to_file(envelope)) + "\n")
 
 
 def is_plan_file(path: Path) -> bool:
@@ -234,10 +235,10 @@ def read_plan(path: Path) -> Plan:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise AccessOpsError(f"{path}: not a readable plan file ({exc})") from None
-    unwrapped = unwrap_plan_file(data)
-    if unwrapped is None:
+    envelope = from_file(data)  # the plan at the file's top level, or nested (0.1)
+    if envelope is None:
         raise AccessOpsError(f"{path}: not an accessops plan file")
-    envelope, plan_json = unwrapped
+    plan_json = envelope["plan"]
     if _checksum(plan_json) != envelope.get("checksum"):
         raise AccessOpsError(f"{path}: checksum mismatch; the plan file was edited or damaged")
     try:

@@ -1,15 +1,17 @@
-"""The layout of a saved plan file (``plan --out FILE``).
+"""The layout of a saved plan file (``plan --out FILE``) on disk.
 
 The file's top level *is* the plan JSON, in Terraform's JSON plan shape, so
 the tools that read ``terraform show -json`` output (Rego over
 ``planned_values``, checkov, terraform-compliance) read the very file the
 workflow uploads. What only accessops needs to trust the file (its kind, the
-checksum, later a signature) sits in one envelope object under
+checksum, the manifest digest, a signature) sits in one object under
 ``accessops_plan_file``, written first so a reader can tell a plan file from
-its first bytes; the checksum covers everything else.
+its first bytes.
 
-Files written by accessops 0.1 (``{"kind", "checksum", "plan": {...}}``) are
-still read.
+In memory a plan file is an *envelope*: ``{"kind": "accessops-plan", ...,
+"plan": {...}}``; :func:`to_file` and :func:`from_file` turn one into the
+other, so the code that checksums and signs envelopes never sees the layout.
+Files with the plan nested under ``plan`` (accessops 0.1) read as they are.
 """
 
 from __future__ import annotations
@@ -22,20 +24,22 @@ ENVELOPE = "accessops_plan_file"
 SNIFF = b'"kind": "accessops-plan"'
 
 
-def wrap_plan_file(envelope: dict[str, Any], plan_json: dict[str, Any]) -> dict[str, Any]:
-    """The file's content: the envelope first, then the plan JSON's own keys."""
+def to_file(envelope: dict[str, Any]) -> dict[str, Any]:
+    """The file's content for an envelope: the envelope's own keys first, then the plan's."""
+    plan_json = envelope["plan"]
     if ENVELOPE in plan_json:
         raise ValueError(f"plan JSON must not hold {ENVELOPE!r} itself")
-    return {ENVELOPE: {"kind": PLAN_FILE_KIND, **envelope}, **plan_json}
+    head = {"kind": PLAN_FILE_KIND, **{k: v for k, v in envelope.items() if k != "plan"}}
+    return {ENVELOPE: head, **plan_json}
 
 
-def unwrap_plan_file(data: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """(envelope, plan JSON) of a plan file's content, or None when it is not one."""
+def from_file(data: Any) -> dict[str, Any] | None:
+    """The envelope of a plan file's content (``plan`` holding the plan JSON), or None when it is not one."""
     if not isinstance(data, dict):
         return None
-    envelope = data.get(ENVELOPE)
-    if isinstance(envelope, dict) and envelope.get("kind") == PLAN_FILE_KIND:
-        return dict(envelope), {k: v for k, v in data.items() if k != ENVELOPE}
-    if data.get("kind") == PLAN_FILE_KIND and isinstance(data.get("plan"), dict):  # accessops 0.1
-        return {k: v for k, v in data.items() if k != "plan"}, data["plan"]
+    head = data.get(ENVELOPE)
+    if isinstance(head, dict) and head.get("kind") == PLAN_FILE_KIND and "plan" not in head:
+        return {**head, "plan": {k: v for k, v in data.items() if k != ENVELOPE}}
+    if data.get("kind") == PLAN_FILE_KIND and isinstance(data.get("plan"), dict):  # accessops 0.1: nested
+        return dict(data)
     return None
