@@ -15,7 +15,7 @@ def render(plan_json: dict[str, Any], fmt: str, *, color: bool = False, template
     if fmt == "json":
         # one line, as `terraform show -json` prints it: terraform-compliance reads
         # only the first line of a file (`jq .` makes it readable)
-        return json.dumps(plan_json, default=str, ensure_ascii=False)
+        return json.dumps(plan_json, default=str)
     if fmt == "markdown":
         from accessops.render.markdown import render_markdown
 
