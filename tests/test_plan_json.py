@@ -245,3 +245,27 @@ def test_a_nested_plan_file_is_still_shown(scenario: Planned, tmp_path: Path) ->
     done = accessops(scenario.root, "show", str(nested), "--format", "json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["resource_changes"] == plan_json["resource_changes"]
+
+
+def test_drift_is_terraform_resource_drift_with_relevant_attributes(tmp_path: Path) -> None:
+    from plan_scenario import BASE
+
+    planned(tmp_path, BASE)  # applied, nothing to change
+    done = accessops(tmp_path, "tenant", "set-role", "bo@acme.test", "Admin", "--org", "acme")  # behind git's back
+    assert done.returncode == 0, done.stderr
+    shown = accessops(tmp_path, "plan", "access", "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    (drift,) = data["resource_drift"]
+    assert drift["address"] == 'accessops_member.acme["bo@acme.test"]' and drift["index"] == "bo@acme.test"
+    assert set(TERRAFORM["resource_changes"][0]) - {"action_reason"} <= set(drift)
+    assert set(TERRAFORM["resource_changes"][0]["change"]) <= set(drift["change"])
+    assert (drift["change"]["before"]["role"], drift["change"]["after"]["role"]) == ("Member", "Admin")
+    assert drift["accessops"]["origin"] == "changed live"
+    assert data["relevant_attributes"] == [{"resource": drift["address"], "attribute": ["role"]}]
+    # the plan sets bo back to Member
+    (back,) = [c for c in data["resource_changes"] if c["change"]["actions"] != ["no-op"]]
+    assert back["address"] == drift["address"] and back["change"]["after"]["role"] == "Member"
+    assert Plan.from_json(data).to_json() == data
+    text = accessops(tmp_path, "plan", "access").stdout
+    assert '~ member["acme/bo@acme.test"]  [changed live]' in text  # the views keep the native address

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
@@ -98,9 +99,13 @@ def test_checkov_finds_no_new_owner_when_there_is_none(last_owners: Planned) -> 
 
 
 def compliance(path: Path) -> subprocess.CompletedProcess[str]:
+    # no terraform binary on the PATH: the plan is JSON already, terraform-compliance must not need one
+    path_dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and not (Path(d) / "terraform").exists()]
+    env = {**os.environ, "PATH": os.pathsep.join(path_dirs)}
+    assert shutil.which("terraform", path=env["PATH"]) is None
     return subprocess.run(
         [tool("terraform-compliance", "terraform-compliance"), "-p", str(path), "-f", str(FEATURES), "--no-ansi"],
-        capture_output=True, text=True, timeout=600, cwd=path.parent,
+        capture_output=True, text=True, timeout=600, cwd=path.parent, env=env,
     )
 
 

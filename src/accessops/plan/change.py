@@ -202,7 +202,7 @@ class Plan:
 _KNOWN = frozenset(
     {
         "format_version", "terraform_version", "planned_values", "resource_drift", "resource_changes",
-        "output_changes", "prior_state", "configuration", "timestamp", "applyable", "complete", "errored",
+        "output_changes", "prior_state", "configuration", "timestamp", "applyable", "complete", "errored", "relevant_attributes",
         tfjson.EXTRA, "accessops_version", "target", "summary", "fingerprints", "meta",
     }
 )

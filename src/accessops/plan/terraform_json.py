@@ -391,6 +391,8 @@ def plan_document(plan: "Plan", *, states: bool = True) -> dict[str, Any]:
         noops = _unchanged(planned, pending)
         data["planned_values"] = {"root_module": _module(planned, instances)}
     data["resource_drift"] = [drift_json(d) for d in plan.drift]
+    if plan.drift:
+        data["relevant_attributes"] = relevant_attributes(plan.drift)
     data["resource_changes"] = [change_json(c, blocks, instances) for c in pending + noops]
     data["output_changes"] = {}
     if states:
@@ -413,6 +415,16 @@ def plan_document(plan: "Plan", *, states: bool = True) -> dict[str, Any]:
         "meta": plan.meta,
     }
     return data
+
+
+def relevant_attributes(drift: list["Drift"]) -> list[dict[str, Any]]:
+    """Terraform's ``relevant_attributes``: the drifted attributes, each as ``{resource, attribute: [name]}``."""
+    out = []
+    for d in drift:
+        before, after = d.last_applied or {}, d.live or {}
+        for name in sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)):
+            out.append({"resource": tf_address(d.type, d.key), "attribute": [name]})
+    return out
 
 
 def is_noop(entry: dict[str, Any]) -> bool:
