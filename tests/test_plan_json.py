@@ -269,3 +269,13 @@ def test_drift_is_terraform_resource_drift_with_relevant_attributes(tmp_path: Pa
     assert Plan.from_json(data).to_json() == data
     text = accessops(tmp_path, "plan", "access").stdout
     assert '~ member["acme/bo@acme.test"]  [changed live]' in text  # the views keep the native address
+
+
+def test_a_refused_plan_is_not_applyable() -> None:
+    change = Change(Action.DELETE, "member", "acme/bo@acme.test", {"role": "Owner"}, None)
+    plan = Plan(changes=[change], prior={'member["acme/bo@acme.test"]': Resource("member", "acme/bo@acme.test", {"role": "Owner"})})
+    assert plan.to_json()["applyable"] is True
+    plan.extras["refusals"] = [{"guard": "last_admin", "message": "m", "override": ""}]
+    data = plan.to_json()
+    assert data["applyable"] is False and data["planned_values"] == {"root_module": {}}
+    assert data["resource_changes"][0]["action_reason"] == "delete_because_no_resource_config"  # no acme member block is left
