@@ -6,7 +6,14 @@ teams of about ten, the full permission matrix, custom roles, workspaces
 per ~50 members) with feature and settings scopes, permission sets and a
 policy. Same arguments, same bytes.
 
+``--layout teams`` writes the same organization (members, teams, matrix,
+workspaces, tables, spaces, policy) with access given per team: each
+workspace grants roles to 60 teams of ten plus two Admins of its own, and
+each space to one team, instead of listing 600 and 10 people one by one
+(issue 13's comparison of manifest lines and plan time).
+
     python bench/gen_org.py --members 10000 --out /tmp/org10k
+    python bench/gen_org.py --members 10000 --layout teams --out /tmp/org10k-teams
 """
 
 from __future__ import annotations
@@ -63,8 +70,20 @@ def _scopes(rng: random.Random, keys: list[str], k: int) -> dict[str, str]:
     return {key: rng.choice(LEVELS) for key in sorted(rng.sample(keys, k), key=keys.index)}
 
 
-def generate(members: int, seed: int = 0, org: str = "bench") -> dict[str, str]:
-    """The files of one organization with ``members`` people: relative path -> YAML text."""
+def _team_grant(team: str, rng: random.Random, used: list[str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"team": team, "role": rng.choices(["Editor", "Viewer", "None"], weights=[35, 55, 10])[0]}
+    if entry["role"] == "None" or rng.random() < 0.3:
+        entry["custom_roles"] = sorted(rng.sample(used, min(len(used), rng.randint(1, 2))))
+    if rng.random() < 0.2:
+        entry["sections"] = _scopes(rng, SECTIONS, rng.randint(1, 2))
+    return entry
+
+
+def generate(members: int, seed: int = 0, org: str = "bench", layout: str = "people") -> dict[str, str]:
+    """The files of one organization with ``members`` people: relative path -> YAML text.
+
+    ``layout`` is ``people`` (every grant per person) or ``teams`` (grants per team).
+    """
     rng = random.Random(seed)
     emails = [f"{FIRST[i % 20]}.{LAST[(i // 20) % 20]}{i}@{org}.test" for i in range(members)]
     people: list[dict[str, Any]] = [{"email": e, "role": _org_role(i, rng)} for i, e in enumerate(emails)]
@@ -105,6 +124,14 @@ def generate(members: int, seed: int = 0, org: str = "bench") -> dict[str, str]:
         # custom roles only matter once a permission uses them; members hold used ones
         used = sorted({r for t in tables for a in ("read", "create", "edit", "delete") for r in t[a]} & set(CUSTOM_ROLES))
         ws_members: list[dict[str, Any]] = []
+        if layout == "teams":
+            granted = sorted(rng.sample(teams, min(len(teams), 60)), key=lambda t: t["name"])
+            ws_members = [{"email": emails[i], "role": "Admin"} for i in sorted(rng.sample(range(members), min(members, 2)))]
+            team_grants = [_team_grant(t["name"], rng, used) for t in granted]
+            if w == 0:
+                ws0 = {m["email"] for m in ws_members} | {e for t in granted for e in t["members"]}
+            files[f"workspaces/ws-{w:03d}.yaml"] = _dump(_doc("Workspace", f"ws-{w:03d}", {"organization": org, "members": ws_members, "teams": team_grants, "apps": apps, "tables": tables}))
+            continue
         for i in sorted(rng.sample(range(members), min(members, 600))):
             entry: dict[str, Any] = {"email": emails[i], "role": rng.choices(["Admin", "Editor", "Viewer", "None"], weights=[2, 30, 55, 13])[0]}
             if entry["role"] == "None" or (entry["role"] != "Admin" and rng.random() < 0.3):
@@ -126,6 +153,13 @@ def generate(members: int, seed: int = 0, org: str = "bench") -> dict[str, str]:
         project = s % 3 != 0
         roles = ["lead", "operator", "reviewer"] if project else ["editor", "member"]
         space_members: list[dict[str, Any]] = []
+        if layout == "teams":
+            grant: dict[str, Any] = {"team": rng.choice(teams)["name"], "role": rng.choice(roles)}
+            if project and rng.random() < 0.5:
+                grant["features"] = _scopes(rng, FEATURES, rng.randint(1, 4))
+            spec_t = {"organization": org, "type": "client-project" if project else "team-space", "private": project, "auto_join": not project, "teams": [grant]}
+            spaces.append(_doc("Space", f"space-{s:04d}", spec_t))
+            continue
         for i in sorted(rng.sample(range(members), min(members, 10))):
             entry = {"email": emails[i], "role": rng.choice(roles)}
             if project and rng.random() < 0.5:
@@ -158,9 +192,9 @@ def generate(members: int, seed: int = 0, org: str = "bench") -> dict[str, str]:
     return files
 
 
-def write_org(out: Path, members: int, seed: int = 0, org: str = "bench") -> Path:
+def write_org(out: Path, members: int, seed: int = 0, org: str = "bench", layout: str = "people") -> Path:
     """Write :func:`generate`'s files under ``out`` (created); return ``out``."""
-    for rel, text in generate(members, seed, org).items():
+    for rel, text in generate(members, seed, org, layout).items():
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -173,9 +207,10 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--org", default="bench")
+    parser.add_argument("--layout", choices=("people", "teams"), default="people", help="grants per person (default) or per team")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    write_org(args.out, args.members, args.seed, args.org)
+    write_org(args.out, args.members, args.seed, args.org, args.layout)
     print(f"wrote {args.members} members to {args.out}")
 
 

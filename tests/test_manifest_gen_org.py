@@ -35,3 +35,18 @@ def test_generated_org_validates_with_every_kind(tmp_path: Path) -> None:
     assert len(spec.teams or []) == 120
     assert len(model.workspaces) == 2 and len(model.spaces) == 24 and len(model.space_types) == 2
     assert len(model.permission_sets) == 2 and len(model.policies) == 1
+
+
+def test_team_layout_is_the_same_organization_with_grants_per_team(tmp_path: Path) -> None:
+    from accessops.model.compile import compile_model
+
+    gen = _gen_org()
+    people = load([gen.write_org(tmp_path / "people", 1200, seed=1, org="gen")])
+    teams = load([gen.write_org(tmp_path / "teams", 1200, seed=1, org="gen", layout="teams")])
+    assert people.organizations["gen"].doc.spec == teams.organizations["gen"].doc.spec
+    assert all(ws.doc.spec.teams for ws in teams.workspaces.values())
+    assert all(sp.doc.spec.teams and not sp.doc.spec.members for sp in teams.spaces.values())
+    compiled = compile_model(teams).resources
+    # each workspace reaches 60 teams of ten (plus its two Admins): about as many grants as 600 people
+    per_ws = [sum(1 for a in compiled if a.startswith(f'workspace_member["gen/{w}/')) for w in ("ws-000", "ws-001")]
+    assert all(600 <= n <= 602 for n in per_ws)

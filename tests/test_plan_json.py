@@ -15,7 +15,7 @@ from accessops.model.compile import compile_model
 from accessops.manifest.loader import load
 from accessops.model.resource import RESOURCE_TYPES, Resource
 from accessops.plan.change import Action, Change, Drift, Origin, Plan
-from accessops.plan.planfile import from_file
+from accessops.plan.planfile import from_file, to_file
 from accessops.plan.terraform_json import TERRAFORM_VERSION, block_name, tf_address
 
 TERRAFORM = json.loads((Path(__file__).parent / "fixtures/terraform/show-json-1.11.json").read_text())
@@ -105,7 +105,7 @@ def test_saved_plan_file_top_level_is_the_plan_and_show_prints_it(scenario: Plan
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)
     envelope = from_file(raw)
-    assert envelope is not None and set(envelope) == {"kind", "checksum", "plan"}
+    assert envelope is not None and {"kind", "format", "checksum", "manifests", "plan"} <= set(envelope)
     data["accessops"]["meta"].pop("plan_file")
     assert data == envelope["plan"]
     assert [c["address"] for c in data["resource_changes"]] == [c["address"] for c in scenario.changes]
@@ -200,12 +200,15 @@ def _tampered(scenario: Planned, tmp_path: Path, edit: Any) -> Path:
     """The saved plan with ``edit`` applied and its checksum made to match again (anyone can)."""
     import hashlib
 
-    data = json.loads(scenario.plan_file.read_text())
-    envelope = data.pop("accessops_plan_file")
-    edit(data)
-    envelope["checksum"] = hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    from accessops.apply.planfile import canonical
+
+    envelope = from_file(json.loads(scenario.plan_file.read_text()))
+    assert envelope is not None
+    edit(envelope["plan"])
+    covered = {k: v for k, v in envelope.items() if k not in ("checksum", "signature")}
+    envelope["checksum"] = hashlib.sha256(canonical(covered)).hexdigest()
     path = tmp_path / "tampered.json"
-    path.write_text(json.dumps({"accessops_plan_file": envelope, **data}))
+    path.write_text(json.dumps(to_file(envelope)))
     return path
 
 

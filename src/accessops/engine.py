@@ -7,8 +7,6 @@ Adapters override their own hooks; they never rewrite this sequence.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import sys
 from collections.abc import Callable
@@ -19,25 +17,23 @@ from typing import Any
 
 from accessops.access.hooks import access_plan_hook
 from accessops.apply.applier import ApplyResult, actor, apply_changes
+from accessops.apply.planfile import is_plan_file, manifest_digest, read_plan_file, save_plan_file
 from accessops.adapters.base import Adapter, Target
 from accessops.adapters.registry import open_adapter
-from accessops.errors import AccessOpsError, ConfigError, StalePlanError
+from accessops.errors import ConfigError
 from accessops.manifest.loader import DesiredModel, load
 from accessops.model.compile import Compiled, compile_model
 from accessops.model.resource import Resource, ResourceMap
-from accessops.plan.change import Action, Change, Plan, fingerprint
+from accessops.plan.change import Action, Change, Plan
 from accessops.plan.simulate import simulate
-from accessops.plan import invitations, safety
+from accessops.plan import grant_notes, invitations, safety
 from accessops.plan.drift import changed_outside
 from accessops.plan.guards_config import apply_guard_flags, management_modes
-from accessops.plan.planfile import PLAN_FILE_KIND, SNIFF, from_file, to_file
 from accessops.plan.planner import PlanOptions, make_plan
 from accessops.progress import working
 from accessops.runtime import paused_gc
 from accessops.secrets import redact_text, register_token_files, token_files_from_settings
 from accessops.settings import Settings, load_settings
-
-__all__ = ["PLAN_FILE_KIND", "build_plan", "read_plan", "save_plan"]  # PLAN_FILE_KIND: from plan.planfile
 
 
 def redact(url: str) -> str:
@@ -59,6 +55,8 @@ class Context:
     last_applied: ResourceMap = field(default_factory=dict)
     state: Any = None  # apply.state.StateStore
     verbose: int = 0
+    now: datetime | None = None  # the plan's clock: set to a saved plan's time when re-deriving it
+    paths: list[str] = field(default_factory=list)  # the manifest paths as given
     _after: tuple[tuple[tuple[str, Action], ...], ResourceMap] | None = field(default=None, repr=False)
 
     def after(self, changes: list[Change]) -> ResourceMap:
@@ -80,9 +78,12 @@ class Context:
             self.state.close()
 
 
-def settings_for(args: Any) -> Settings:
-    """Settings for a parsed command line (paths, --target, --state, guard override flags)."""
-    settings = load_settings(getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
+def settings_for(args: Any, paths: list[str] | None = None) -> Settings:
+    """Settings for a parsed command line (paths, --target, --state, guard override flags).
+
+    ``paths`` finds the settings file beside these manifests instead of ``args.paths``.
+    """
+    settings = load_settings(paths if paths is not None else getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
     apply_guard_flags(settings, args)
     register_token_files(token_files_from_settings(settings.raw, settings.config_file.parent if settings.config_file else Path.cwd()))
     return settings
@@ -124,6 +125,21 @@ def drop_vocabulary(compiled: Compiled, adapter: Adapter) -> None:
             compiled.resources[addr] = Resource(res.type, res.key, {k: v for k, v in res.attrs.items() if k not in drop})
 
 
+def drop_grouping_teams(compiled: Compiled, adapter: Adapter) -> None:
+    """On a target without teams, teams that only group team grants are not written.
+
+    Their grants were expanded per person at compile (the target has nothing
+    else to hold them); a team no grant names is still refused by
+    :func:`unsupported`, as before.
+    """
+    if "team" in adapter.supports or not compiled.grant_teams:
+        return
+    for addr, res in list(compiled.resources.items()):
+        team = "/".join(res.key.split("/")[:2])
+        if res.type in ("team", "team_member") and team in compiled.grant_teams:
+            del compiled.resources[addr]
+
+
 def unsupported(compiled: Compiled, adapter: Adapter) -> list[str]:
     """What the manifests need that the target cannot express, one line per kind of gap."""
     gaps: dict[str, int] = {}
@@ -152,10 +168,11 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
         model = load(paths or ["."])
         compiled = compile_model(model)
     target, adapter = open_target(settings)
-    ctx = Context(settings, target, adapter, model, compiled)
+    ctx = Context(settings, target, adapter, model, compiled, paths=[str(p) for p in paths])
     try:
         with paused_gc():
             drop_vocabulary(compiled, adapter)
+            drop_grouping_teams(compiled, adapter)
             gaps = unsupported(compiled, adapter)
         if gaps:
             raise ConfigError("; ".join(gaps))
@@ -175,20 +192,28 @@ def plan_options(ctx: Context, paths: list[str]) -> PlanOptions:
     """Planner options from settings: management modes and metadata."""
     additive, ignore = management_modes(ctx.settings)
     meta = {
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": plan_time(ctx).isoformat(timespec="seconds"),
         "paths": [str(p) for p in paths],
         "organizations": ctx.model.org_names if ctx.model else [],
     }
     return PlanOptions(additive=additive, ignore=ignore, target=redact(ctx.target.url), meta=meta)
 
 
+def plan_time(ctx: Context) -> datetime:
+    """The plan's "now", to the second: the context's clock, else the wall clock (fixed on first use)."""
+    if ctx.now is None:
+        ctx.now = datetime.now(timezone.utc).replace(microsecond=0)
+    return ctx.now
+
+
 def build_plan(ctx: Context, paths: list[str]) -> Plan:
-    """The plan for ``ctx``: changes, drift since the last apply, and extras."""
+    """The plan for ``ctx``: changes, drift since the last apply, extras, and the manifests' digest."""
     assert ctx.compiled is not None
     with paused_gc():
         plan = make_plan(ctx.compiled, ctx.live, plan_options(ctx, paths))
+        plan.manifests = manifest_digest([str(p) for p in paths], ctx.settings.config_file)
         plan.prior = ctx.live  # Terraform's prior_state; planned_values is it with the changes made
-        plan.timestamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        plan.timestamp = plan_time(ctx).strftime("%Y-%m-%dT%H:%M:%SZ")
         managed = set(ctx.last_applied)
         plan.drift = changed_outside(ctx.live, ctx.last_applied, managed)
         for hook in PLAN_HOOKS:
@@ -198,63 +223,20 @@ def build_plan(ctx: Context, paths: list[str]) -> Plan:
 
 #: Steps that add sections to a plan after the changes are known (access
 #: delta, policy results, lint warnings). Each takes (ctx, plan).
-PLAN_HOOKS: list[Callable[[Context, Plan], None]] = [invitations.plan_hook, safety.plan_hook, access_plan_hook]
+PLAN_HOOKS: list[Callable[[Context, Plan], None]] = [grant_notes.plan_hook, invitations.plan_hook, safety.plan_hook, access_plan_hook]
 
 
 # --- saved plans ---------------------------------------------------------------
 
 
-def _checksum(plan_json: dict[str, Any]) -> str:
-    raw = json.dumps(plan_json, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def save_plan(plan: Plan, path: Path) -> None:
-    """Write a plan file: the plan JSON (Terraform-shaped, at the top level) and its checksum."""
-    data = plan.to_json()
-    data = json.loads(redact_text(json.dumps(data)))  # a credential never reaches a plan file
-    # one line, as `terraform show -json` writes it (terraform-compliance reads only the first line)
-    envelope = {"kind": PLAN_FILE_KIND, "checksum": _checksum(data), "plan": data}
-    path.write_text(json.dumps(to_file(envelope)) + "\n")
-
-
-def is_plan_file(path: Path) -> bool:
-    """Whether ``path`` is a saved plan (rather than a manifest)."""
-    if not path.is_file() or path.suffix in (".yaml", ".yml"):
-        return False
-    try:
-        with path.open("rb") as fh:
-            return SNIFF in fh.read(200)
-    except OSError:
-        return False
+    """Write a plan file: the plan JSON, its manifest digest, checksum and (with a key) signature."""
+    save_plan_file(plan, path)
 
 
 def read_plan(path: Path) -> Plan:
-    """Load a plan file, refusing one whose checksum does not match."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise AccessOpsError(f"{path}: not a readable plan file ({exc})") from None
-    envelope = from_file(data)  # the plan at the file's top level, or nested (0.1)
-    if envelope is None:
-        raise AccessOpsError(f"{path}: not an accessops plan file")
-    plan_json = envelope["plan"]
-    if _checksum(plan_json) != envelope.get("checksum"):
-        raise AccessOpsError(f"{path}: checksum mismatch; the plan file was edited or damaged")
-    try:
-        return Plan.from_json(plan_json)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a checksum anyone can recompute proves nothing
-        raise AccessOpsError(f"{path}: not a valid accessops plan: {exc}") from None
-
-
-def stale_addresses(plan: Plan, live: ResourceMap) -> list[str]:
-    """Addresses whose live object no longer matches the plan's fingerprint."""
-    stale = []
-    for addr, fp in plan.fingerprints.items():
-        now = live.get(addr)
-        if fingerprint(now.attrs if now else None) != fp:
-            stale.append(addr)
-    return stale
+    """Load a plan file, refusing one whose checksum does not match (for ``show``; apply verifies more)."""
+    return read_plan_file(path).plan
 
 
 # --- apply ------------------------------------------------------------------------
@@ -270,22 +252,6 @@ def release_lock(ctx: Context) -> None:
     ctx.state.release(redact(ctx.target.url))
 
 
-def ensure_target_matches(plan: Plan, settings: Settings, explicit: str | None) -> None:
-    """A saved plan applies to its own target; an explicit different --target is an error."""
-    if explicit and redact(explicit) != plan.target:
-        raise ConfigError(f"plan was made for {plan.target}, not {redact(explicit)}")
-    settings.target = plan.target
-
-
-def refresh_and_check(ctx: Context, plan: Plan) -> None:
-    """Re-read live and refuse a stale plan (nothing is written)."""
-    orgs = sorted(set(plan.meta.get("organizations", [])))
-    ctx.live = ctx.adapter.read(orgs)
-    stale = stale_addresses(plan, ctx.live)
-    if stale:
-        raise StalePlanError(stale)
-
-
 __all__ = [
     "ApplyResult",
     "Context",
@@ -294,6 +260,7 @@ __all__ = [
     "apply_changes",
     "build_plan",
     "open_context",
+    "is_plan_file",
     "read_plan",
     "redact",
     "release_lock",

@@ -81,10 +81,17 @@ class RefusedError(AccessOpsError):
 
 @dataclass
 class StalePlanError(AccessOpsError):
-    """A saved plan no longer matches the live system."""
+    """A saved plan no longer matches the live system: refused, exit 3."""
 
+    exit_code = 3
     changed: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         shown = ", ".join(self.changed[:5]) + (" ..." if len(self.changed) > 5 else "")
-        return f"saved plan is stale: {len(self.changed)} object(s) changed since it was made ({shown}); run plan again"
+        return f"saved plan is stale: {len(self.changed)} object(s) changed since it was made ({shown}); nothing applied: re-plan"
+
+
+class UntrustedPlanError(AccessOpsError):
+    """A saved plan is not bound to what would be applied (edited, forged, unsigned, other manifests). Exit 3."""
+
+    exit_code = 3

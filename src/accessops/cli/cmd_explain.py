@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from accessops.access.engine import AccessEngine, UnknownCapability
+from accessops.access.origins import with_origins
 from accessops.access.policies import model_profiles
 from accessops.cli.common import add_format, add_paths, add_target, print_json
 from accessops.errors import ConfigError
@@ -70,10 +71,26 @@ def read_live(args: argparse.Namespace, orgs: list[str] | None = None) -> tuple[
 
 def access_state(args: argparse.Namespace) -> tuple[ResourceMap, dict[str, Profile]]:
     """Resources and profiles: the compiled manifests, or the live system with ``--live``."""
+    resources, profiles, _origins = access_state_with_origins(args)
+    return resources, profiles
+
+
+def access_state_with_origins(args: argparse.Namespace) -> tuple[ResourceMap, dict[str, Profile], dict[str, tuple[str, ...]]]:
+    """:func:`access_state` plus where each per-person grant came from (team grants, default role).
+
+    With ``--live`` and manifests given, a live grant that equals the one the
+    manifests compile to is credited to the same team grants.
+    """
     if getattr(args, "live", False):
-        return read_live(args)
+        resources, profiles = read_live(args)
+        origins: dict[str, tuple[str, ...]] = {}
+        if args.paths:
+            compiled = compile_model(load(args.paths))
+            origins = {a: o for a, o in compiled.origins.items() if a in resources and a in compiled.resources and resources[a].attrs == compiled.resources[a].attrs}
+        return resources, profiles, origins
     model = load(args.paths or ["."])
-    return compile_model(model).resources, model_profiles(model)
+    compiled = compile_model(model)
+    return compiled.resources, model_profiles(model), compiled.origins
 
 
 def resolve_member(engine: AccessEngine, query: str) -> str:
@@ -90,10 +107,10 @@ def resolve_member(engine: AccessEngine, query: str) -> str:
 
 def run_explain(args: argparse.Namespace) -> int:
     """Print every capability of one member; exit 0."""
-    resources, profiles = access_state(args)
+    resources, profiles, origins = access_state_with_origins(args)
     engine = AccessEngine(resources, profiles)
     email = resolve_member(engine, args.member)
-    every = engine.explain(email)
+    every = with_origins(engine.explain(email), origins)
     caps = [c for c in every if c.allowed or not args.allowed]
     if args.format == "json":
         print_json({"member": email, "capabilities": [c.to_json() for c in caps]})
@@ -112,10 +129,10 @@ def run_explain(args: argparse.Namespace) -> int:
 
 def run_who_can(args: argparse.Namespace) -> int:
     """Print the members who can do ACTION on RESOURCE; exit 0."""
-    resources, profiles = access_state(args)
+    resources, profiles, origins = access_state_with_origins(args)
     engine = AccessEngine(resources, profiles)
     try:
-        answers = engine.who_can(args.action, args.resource)
+        answers = with_origins(engine.who_can(args.action, args.resource), origins)
     except UnknownCapability as exc:
         raise ConfigError(str(exc)) from None
     can = [a for a in answers if a.allowed]

@@ -15,6 +15,7 @@ from accessops.cli.common import add_target
 from accessops.engine import open_target, settings_for
 from accessops.errors import AccessOpsError
 from accessops.model.decompile import decompile
+from accessops.model.team_export import fold_team_grants
 
 HEADER = "# Exported from a {target} target by accessops export.\n"
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
             raise AccessOpsError(f"target {target} holds no organization to export (name one with --org)")
         live = adapter.read(orgs)
     for org in orgs:
-        text = HEADER.format(target=target.scheme) + yaml.safe_dump_all(decompile(live, org), sort_keys=False, allow_unicode=True)
+        text = HEADER.format(target=target.scheme) + yaml.safe_dump_all(fold_team_grants(decompile(live, org)), sort_keys=False, allow_unicode=True)
         if args.output:
             out = Path(args.output)
             out.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from accessops.errors import Problem
 from accessops.manifest.loader import DesiredModel, Loaded
-from accessops.manifest.yamlsrc import locate
 from accessops.model.profile import Profile
 
 T = TypeVar("T")
@@ -62,7 +61,7 @@ def check_duplicates(
     for i, value in enumerate(values):
         k = key(value)
         if k in seen:
-            first = locate(item.data, (*base, seen[k]), item.pos).line
+            first = item.locate((*base, seen[k])).line
             ctx.add(item.problem((*base, i), code, f"{what} {k!r} is declared twice (first at line {first})"))
         else:
             seen[k] = i
@@ -111,3 +110,17 @@ def check_member_in_org(ctx: CheckContext, item: Loaded[Any], path: Path, org: s
     members = ctx.org_members.get(org)
     if members is not None and email.lower() not in members:
         ctx.add(item.problem(path, code, f"{where}: member {email!r} is not in organization {org!r}"))
+
+
+def check_team_ref(ctx: CheckContext, item: Loaded[Any], path: Path, org: str, team: str) -> bool:
+    """A team grant's team: declared in ``org``, with its members listed; True when usable."""
+    if team not in ctx.teams.get(org, frozenset()):
+        known = ", ".join(sorted(ctx.teams.get(org, frozenset()))) or "none"
+        ctx.add(item.problem(path, "ref.unknown-team", f"team {team!r} is not declared in organization {org!r} (it has {known})"))
+        return False
+    org_item = ctx.model.organizations.get(org)
+    teams = {t.name: t for t in (org_item.doc.spec.teams or [])} if org_item else {}
+    if teams.get(team) is not None and teams[team].members is None:
+        ctx.add(item.problem(path, "ref.team-members-unmanaged", f"team {team!r} grants access, so organization {org!r} must list its members"))
+        return False
+    return True

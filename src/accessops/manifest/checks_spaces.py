@@ -8,10 +8,12 @@ from accessops.manifest.checks_common import (
     check_duplicates,
     check_member_in_org,
     check_scopes,
+    check_team_ref,
+    Path,
 )
 from accessops.manifest.checks_sets import check_permission_set_ref
 from accessops.manifest.loader import Loaded
-from accessops.model.manifest import Space, SpaceType
+from accessops.model.manifest import Space, SpaceMember, SpaceTeamGrant, SpaceType
 from accessops.model.profile import Profile
 
 
@@ -61,6 +63,12 @@ def check_space(ctx: CheckContext, sp: Loaded[Space], profile: Profile) -> None:
                         f"space kind {spec.kind!r} differs from the kind {st.doc.spec.kind!r} of its type {spec.type!r}",
                     )
                 )
+    if spec.teams is not None and check_concept(ctx, sp, ("spec", "teams"), profile, "teams", "team grants"):
+        check_duplicates(ctx, sp, ("spec", "teams"), spec.teams, lambda t: t.team, "ref.duplicate-team-grant", "team grant")
+        for i, team_grant in enumerate(spec.teams):
+            base = ("spec", "teams", i)
+            if check_team_ref(ctx, sp, (*base, "team"), spec.organization, team_grant.team):
+                _check_space_grant(ctx, sp, base, f"team {team_grant.team!r}", team_grant, roles, profile)
     if spec.members is None:
         return
     check_duplicates(ctx, sp, ("spec", "members"), spec.members, lambda m: m.email.lower(), "ref.duplicate-member", "member")
@@ -68,23 +76,27 @@ def check_space(ctx: CheckContext, sp: Loaded[Space], profile: Profile) -> None:
         base = ("spec", "members", i)
         who = f"space {sp.doc.metadata.name!r}"
         check_member_in_org(ctx, sp, (*base, "email"), spec.organization, member.email, "ref.space-member-not-in-org", who)
-        if member.role is not None and spec.type is None:
-            ctx.add(
-                sp.problem((*base, "role"), "ref.unknown-space-type-role", f"member {member.email!r}: space has no type, so it has no role {member.role!r}")
+        _check_space_grant(ctx, sp, base, f"member {member.email!r}", member, roles, profile)
+
+
+def _check_space_grant(ctx: CheckContext, sp: Loaded[Space], base: Path, who: str, grant: SpaceMember | SpaceTeamGrant, roles: set[str] | None, profile: Profile) -> None:
+    """The role, scopes and permission set of one member entry or team grant of a space."""
+    spec = sp.doc.spec
+    if grant.role is not None and spec.type is None:
+        ctx.add(sp.problem((*base, "role"), "ref.unknown-space-type-role", f"{who}: space has no type, so it has no role {grant.role!r}"))
+    elif grant.role is not None and roles is not None and grant.role not in roles:
+        known = ", ".join(sorted(roles)) or "none"
+        ctx.add(
+            sp.problem(
+                (*base, "role"),
+                "ref.unknown-space-type-role",
+                f"{who}: space type {spec.type!r} has no role {grant.role!r} (it has {known})",
             )
-        elif member.role is not None and roles is not None and member.role not in roles:
-            known = ", ".join(sorted(roles)) or "none"
-            ctx.add(
-                sp.problem(
-                    (*base, "role"),
-                    "ref.unknown-space-type-role",
-                    f"member {member.email!r}: space type {spec.type!r} has no role {member.role!r} (it has {known})",
-                )
-            )
-        check_scopes(ctx, sp, (*base, "features"), member.features, profile.features, profile, "feature")
-        check_scopes(ctx, sp, (*base, "settings"), member.settings, profile.settings, profile, "setting")
-        if member.permission_set is not None:
-            check_permission_set_ref(ctx, sp, (*base, "permission_set"), member.permission_set, spec.organization, profile)
+        )
+    check_scopes(ctx, sp, (*base, "features"), grant.features, profile.features, profile, "feature")
+    check_scopes(ctx, sp, (*base, "settings"), grant.settings, profile.settings, profile, "setting")
+    if grant.permission_set is not None:
+        check_permission_set_ref(ctx, sp, (*base, "permission_set"), grant.permission_set, spec.organization, profile)
 
 
 def _check_kind(ctx: CheckContext, item: Loaded[Space] | Loaded[SpaceType], kind: str, profile: Profile) -> None:

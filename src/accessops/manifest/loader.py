@@ -16,6 +16,8 @@ from typing import Any, Generic, TypeVar
 from pydantic import ValidationError
 
 from accessops.errors import ManifestError, Problem
+from accessops.manifest import parse_cache
+from accessops.manifest.parse_cache import ParseCache
 from accessops.manifest.yamlsrc import LocatedDict, Pos, YamlProblem, load_documents, locate
 from accessops.model.manifest import (
     API_VERSION,
@@ -40,13 +42,35 @@ class Loaded(Generic[D]):
 
     doc: D
     file: str
-    data: Any  # the located raw mapping, for pointing at lines later
+    data: Any  # the raw mapping (located when parsed, plain when it came from the parse cache)
     pos: Pos
+    source: _Source | None = None  # where to re-parse the text when ``data`` has no positions
+
+    def locate(self, path: tuple[Any, ...]) -> Pos:
+        """The position of ``path`` inside this document (re-parsing a cached file if need be)."""
+        data = self.data
+        if not isinstance(data, LocatedDict) and self.source is not None:
+            data = self.source.located(self.pos)
+        return locate(data, path, self.pos)
 
     def problem(self, path: tuple[Any, ...], code: str, message: str) -> Problem:
         """A problem located at ``path`` inside this document."""
-        where = locate(self.data, path, self.pos)
+        where = self.locate(path)
         return Problem(self.file, where.line, where.column, format_path(path), code, message)
+
+
+@dataclass
+class _Source:
+    """The text a cached file's documents came from, parsed again only to point at a line."""
+
+    text: str
+    _documents: list[tuple[Any, Pos]] | None = None
+
+    def located(self, start: Pos) -> Any:
+        """The located document that starts at ``start``."""
+        if self._documents is None:
+            self._documents = load_documents(self.text)
+        return next((data for data, pos in self._documents if pos == start), None)
 
 
 @dataclass
@@ -113,39 +137,51 @@ def _pydantic_problems(err: ValidationError, file: str, data: Any, start: Pos, k
     return problems
 
 
-def parse_file(path: Path, display: str) -> tuple[list[Loaded[Any]], list[Problem]]:
-    """Validate every document of one file against the manifest models."""
+def parse_file(path: Path, display: str, cache: ParseCache | None = None) -> tuple[list[Loaded[Any]], list[Problem]]:
+    """Validate every document of one file against the manifest models.
+
+    With a ``cache``, a file whose text was parsed before is not parsed
+    again, and a file that parsed and validated cleanly is remembered.
+    """
     problems: list[Problem] = []
     loaded: list[Loaded[Any]] = []
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(display, 0, 0, "", "file.unreadable", str(exc))]
-    try:
-        documents = load_documents(text)
-    except YamlProblem as exc:
-        return [], [Problem(display, exc.pos.line, exc.pos.column, exc.path, exc.code, exc.message)]
+    key = parse_cache.digest(text) if cache is not None else ""
+    documents = cache.get(key) if cache is not None else None
+    source = _Source(text) if documents is not None else None
+    if documents is None:
+        try:
+            documents = load_documents(text)
+        except YamlProblem as exc:
+            return [], [Problem(display, exc.pos.line, exc.pos.column, exc.path, exc.code, exc.message)]
     for data, start in documents:
         if data is None:
             continue
-        if not isinstance(data, LocatedDict):
+        if not isinstance(data, dict):
             problems.append(Problem(display, start.line, start.column, "", "doc.not-mapping", "a manifest document must be a mapping"))
             continue
         kind = data.get("kind")
         if data.get("apiVersion") != API_VERSION:
-            pos = locate(data, ("apiVersion",), start)
+            pos = locate(source.located(start) if source else data, ("apiVersion",), start)
             problems.append(Problem(display, pos.line, pos.column, "apiVersion", "doc.api-version", f"apiVersion must be {API_VERSION!r}, not {data.get('apiVersion')!r}"))
             continue
         if kind not in KINDS:
-            pos = locate(data, ("kind",), start)
+            pos = locate(source.located(start) if source else data, ("kind",), start)
             problems.append(Problem(display, pos.line, pos.column, "kind", "doc.kind", f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})"))
             continue
         try:
             doc = DOCUMENT_ADAPTER.validate_python(data)
         except ValidationError as err:
+            if source is not None:
+                data = source.located(start)
             problems.extend(_pydantic_problems(err, display, data, start, kind))
             continue
-        loaded.append(Loaded(doc, display, data, start))
+        loaded.append(Loaded(doc, display, data, start, source))
+    if cache is not None and source is None and not problems:
+        cache.put(key, documents)
     return loaded, problems
 
 
@@ -181,13 +217,19 @@ def assemble(loaded: list[Loaded[Any]]) -> tuple[DesiredModel, list[Problem]]:
     return model, problems
 
 
-def load(paths: Iterable[str | Path], *, check: bool = True) -> DesiredModel:
-    """Load, validate and cross-check manifests; raise ManifestError with every problem."""
+def load(paths: Iterable[str | Path], *, check: bool = True, cache: ParseCache | None | bool = True) -> DesiredModel:
+    """Load, validate and cross-check manifests; raise ManifestError with every problem.
+
+    ``cache=True`` uses the default parse cache (see :mod:`parse_cache`),
+    ``False`` parses every file.
+    """
+    if cache is True:
+        cache = ParseCache.open_default()
     with paused_gc():
-        return _load(paths, check)
+        return _load(paths, check, cache or None)
 
 
-def _load(paths: Iterable[str | Path], check: bool) -> DesiredModel:
+def _load(paths: Iterable[str | Path], check: bool, cache: ParseCache | None) -> DesiredModel:
     paths = list(paths)
     files = manifest_files(paths)
     if not files:
@@ -196,7 +238,7 @@ def _load(paths: Iterable[str | Path], check: bool) -> DesiredModel:
     loaded: list[Loaded[Any]] = []
     problems: list[Problem] = []
     for path in files:
-        docs, probs = parse_file(path, _display(path))
+        docs, probs = parse_file(path, _display(path), cache)
         loaded.extend(docs)
         problems.extend(probs)
     model, more = assemble(loaded)

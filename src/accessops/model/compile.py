@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accessops.manifest.loader import DesiredModel
+from accessops.model.grants import DEFAULT_ROLE, DIRECT, Grant, combine, reached, team_origin
+from accessops.model.profile import Profile
 from accessops.model.resource import Resource, ResourceMap, Scope
+
+LEVELS = {"None": 0, "View only": 1, "Full": 2}  # when no profile is resolved
 
 
 @dataclass
@@ -20,6 +24,13 @@ class Compiled:
 
     resources: ResourceMap = field(default_factory=dict)
     scopes: list[Scope] = field(default_factory=list)
+    # address -> the grants a membership was combined from, when any is not the
+    # member's own entry ("team support", "default role"); explain, drift and
+    # export name them
+    origins: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # "org/team" of every team some team grant names: on a target without
+    # teams these are only a grouping that expands into per-person grants
+    grant_teams: set[str] = field(default_factory=set)
 
     def add(self, type_: str, key: str, **attrs: Any) -> None:
         """Add a resource, dropping unmanaged (None) attributes."""
@@ -81,17 +92,9 @@ def compile_model(model: DesiredModel) -> Compiled:
         ws = ws_doc.doc.spec
         w = f"{key}/"
         out.add("workspace", key, profile=ws.profile)
-        if ws.members is not None:
+        if ws.members is not None or ws.teams is not None or ws.default_role is not None:
             out.manage("workspace_member", w)
-            for wm in ws.members:
-                pset = sets.get(wm.permission_set) if wm.permission_set else None
-                out.add(
-                    "workspace_member",
-                    w + wm.email.lower(),
-                    role=wm.role,
-                    custom_roles=_sorted(wm.custom_roles),
-                    sections=_scopes(pset.sections if pset else None, wm.sections),
-                )
+            _workspace_members(out, model, key, sets)
         if ws.apps is not None:
             out.manage("app_permission", w)
             for app in ws.apps:
@@ -127,15 +130,75 @@ def compile_model(model: DesiredModel) -> Compiled:
             st_item = model.space_types.get(f"{sp.organization}/{sp.type}")
             kind = st_item.doc.spec.kind if st_item else None
         out.add("space", key, kind=kind, type=sp.type, private=sp.private, auto_join=sp.auto_join)
-        if sp.members is not None:
+        if sp.members is not None or sp.teams is not None:
             out.manage("space_member", f"{key}/")
-            for sm in sp.members:
-                pset = sets.get(sm.permission_set) if sm.permission_set else None
-                out.add(
-                    "space_member",
-                    f"{key}/{sm.email.lower()}",
-                    role=sm.role,
-                    features=_scopes(pset.features if pset else None, sm.features),
-                    settings=_scopes(pset.settings if pset else None, sm.settings),
-                )
+            _space_members(out, model, key, sets)
     return out
+
+
+def _team_members(model: DesiredModel, org: str) -> dict[str, list[str]]:
+    item = model.organizations.get(org)
+    teams = item.doc.spec.teams if item else None
+    return {t.name: sorted(set(e.lower() for e in t.members or [])) for t in teams or []}
+
+
+def _org_members(model: DesiredModel, org: str) -> list[str]:
+    item = model.organizations.get(org)
+    members = item.doc.spec.members if item else None
+    return sorted(m.email.lower() for m in members or [])
+
+
+def _level_rank(profile: Profile | None) -> dict[str, int]:
+    return {level: i for i, level in enumerate(profile.scope_levels)} if profile else LEVELS
+
+
+def _add_combined(out: Compiled, type_: str, key: str, grants: list[Grant], role_rank: dict[str, int], levels: dict[str, int], scope_attrs: tuple[str, ...], drop: tuple[str, ...] = ()) -> None:
+    combined = combine(grants, role_rank, levels, scope_attrs)
+    attrs = {k: v for k, v in combined.attrs.items() if k not in drop}
+    out.add(type_, key, **attrs)
+    if combined.origins != (DIRECT,):
+        out.origins[f'{type_}["{key}"]'] = combined.origins
+
+
+def _workspace_members(out: Compiled, model: DesiredModel, key: str, sets: dict[str, Any]) -> None:
+    """Each person the workspace reaches (own entry, team grants, default role), combined."""
+    ws = model.workspaces[key].doc.spec
+    profile = model.workspace_profiles.get(key) or model.profiles.get(ws.organization)
+    role_rank = {r.name: i for i, r in enumerate(profile.workspace_roles)} if profile else {}
+
+    def grant(origin: str, role: str | None, custom: list[str] | None, sections: dict[str, str] | None, pset_name: str | None) -> Grant:
+        pset = sets.get(pset_name) if pset_name else None
+        scopes = {"sections": _scopes(pset.sections if pset else None, sections)}
+        return Grant(origin, role, tuple(custom) if custom is not None else None, scopes)
+
+    direct = {m.email.lower(): grant(DIRECT, m.role, m.custom_roles, m.sections, m.permission_set) for m in ws.members or []}
+    teams = [(t.team, grant(team_origin(t.team), t.role, t.custom_roles, t.sections, t.permission_set)) for t in ws.teams or []]
+    out.grant_teams.update(f"{ws.organization}/{t}" for t, _ in teams)
+    default = Grant(DEFAULT_ROLE, ws.default_role) if ws.default_role is not None else None
+    people = reached(direct, teams, _team_members(model, ws.organization), default, _org_members(model, ws.organization))
+    for email, grants in people.items():
+        _add_combined(out, "workspace_member", f"{key}/{email}", grants, role_rank, _level_rank(profile), ("sections",))
+
+
+def _space_members(out: Compiled, model: DesiredModel, key: str, sets: dict[str, Any]) -> None:
+    """Each person the space reaches (own entry, team grants), combined."""
+    sp = model.spaces[key].doc.spec
+    profile = model.profiles.get(sp.organization)
+    st = model.space_types.get(f"{sp.organization}/{sp.type}") if sp.type else None
+    # space type roles rank in the order the type lists them, first highest
+    role_rank = {r.name: i for i, r in enumerate(st.doc.spec.roles or [])} if st else {}
+
+    def grant(origin: str, role: str | None, features: dict[str, str] | None, settings: dict[str, str] | None, pset_name: str | None) -> Grant:
+        pset = sets.get(pset_name) if pset_name else None
+        scopes = {
+            "features": _scopes(pset.features if pset else None, features),
+            "settings": _scopes(pset.settings if pset else None, settings),
+        }
+        return Grant(origin, role, None, scopes)
+
+    direct = {m.email.lower(): grant(DIRECT, m.role, m.features, m.settings, m.permission_set) for m in sp.members or []}
+    teams = [(t.team, grant(team_origin(t.team), t.role, t.features, t.settings, t.permission_set)) for t in sp.teams or []]
+    out.grant_teams.update(f"{sp.organization}/{t}" for t, _ in teams)
+    people = reached(direct, teams, _team_members(model, sp.organization), None, [])
+    for email, grants in people.items():
+        _add_combined(out, "space_member", f"{key}/{email}", grants, role_rank, _level_rank(profile), ("features", "settings"), drop=("custom_roles",))

@@ -89,6 +89,16 @@ class WorkspaceMember(Strict):
     permission_set: Name | None = Field(None, description="A PermissionSet whose scopes apply; explicit scopes win.")
 
 
+class WorkspaceTeamGrant(Strict):
+    """Access a whole team gets in a workspace: every member of the team receives it (issue 13)."""
+
+    team: Name = Field(description="A team of the organization; its members get this grant.")
+    role: RoleName | None = Field(None, description="Default workspace role given to every team member.")
+    custom_roles: list[RoleName] | None = None
+    sections: dict[str, ScopeLevel] | None = Field(None, description="Section scopes given to every team member.")
+    permission_set: Name | None = Field(None, description="A PermissionSet whose scopes apply; explicit scopes win.")
+
+
 class App(Strict):
     """An app and the roles it is limited to ("Allow access to")."""
 
@@ -119,7 +129,9 @@ class WorkspaceSpec(Strict):
 
     organization: Name
     profile: str | None = Field(None, description="Overrides the organization's profile for this workspace.")
+    default_role: RoleName | None = Field(None, description="A workspace role every organization member gets at least (like GitHub's base permission).")
     members: list[WorkspaceMember] | None = None
+    teams: list[WorkspaceTeamGrant] | None = Field(None, description="Grants to whole teams; combined with each member's own entry (highest role wins).")
     apps: list[App] | None = None
     tables: list[Table] | None = None
 
@@ -170,6 +182,16 @@ class SpaceMember(Strict):
     permission_set: Name | None = None
 
 
+class SpaceTeamGrant(Strict):
+    """Access a whole team gets in a space: every member of the team receives it (issue 13)."""
+
+    team: Name = Field(description="A team of the organization; its members get this grant.")
+    role: Name | None = Field(None, description="A role of the space's type.")
+    features: dict[str, ScopeLevel] | None = None
+    settings: dict[str, ScopeLevel] | None = None
+    permission_set: Name | None = None
+
+
 class SpaceSpec(Strict):
     """A space (project, teamspace, drive)."""
 
@@ -179,6 +201,7 @@ class SpaceSpec(Strict):
     private: bool | None = None
     auto_join: bool | None = Field(None, description="New workspace members join automatically.")
     members: list[SpaceMember] | None = None
+    teams: list[SpaceTeamGrant] | None = Field(None, description="Grants to whole teams; combined with each member's own entry (highest role wins).")
 
 
 class Space(Strict):

@@ -117,6 +117,7 @@ class Drift:
     origin: Origin
     last_applied: dict[str, Any] | None
     live: dict[str, Any] | None
+    notes: tuple[str, ...] = ()  # display only (e.g. the team grant behind a per-person grant)
 
     @property
     def address(self) -> str:
@@ -124,14 +125,14 @@ class Drift:
         return f'{self.type}["{self.key}"]'
 
     def to_json(self) -> dict[str, Any]:
-        """Terraform's ``resource_drift[]`` entry, the origin under ``accessops``."""
+        """Terraform's ``resource_drift[]`` entry, the origin and notes under ``accessops``."""
         return tfjson.drift_json(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Drift":
         """Inverse of :meth:`to_json` (also reads the shape of accessops 0.1)."""
         n = tfjson.native(data)
-        return cls(n["type"], n["key"], Origin(n["origin"] or Origin.LIVE.value), n["before"], n["after"])
+        return cls(n["type"], n["key"], Origin(n["origin"] or Origin.LIVE.value), n["before"], n["after"], tuple(n["notes"]))
 
 
 def fingerprint(attrs: dict[str, Any] | None) -> str:
@@ -159,6 +160,10 @@ class Plan:
     extras: dict[str, Any] = field(default_factory=dict)
     prior: ResourceMap = field(default_factory=dict)
     timestamp: str = ""
+    #: digest of the manifest set the plan was derived from (each file's path and
+    #: SHA-256, the settings file's, the git commit); a plain dict carried by the
+    #: saved-plan envelope and the apply log, not part of :meth:`to_json`
+    manifests: dict[str, Any] = field(default_factory=dict)
 
     @property
     def pending(self) -> list[Change]:

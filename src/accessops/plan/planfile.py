@@ -16,17 +16,18 @@ Files with the plan nested under ``plan`` (accessops 0.1) read as they are.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 PLAN_FILE_KIND = "accessops-plan"
 ENVELOPE = "accessops_plan_file"
-#: What :func:`is_plan_file` looks for in a file's first bytes (both layouts write it early).
-SNIFF = b'"kind": "accessops-plan"'
 
 
-def to_file(envelope: dict[str, Any]) -> dict[str, Any]:
+def to_file(envelope: Mapping[str, Any]) -> dict[str, Any]:
     """The file's content for an envelope: the envelope's own keys first, then the plan's."""
     plan_json = envelope["plan"]
+    if not isinstance(plan_json, dict):  # nothing a tool could read: left nested, as it is
+        return dict(envelope)
     if ENVELOPE in plan_json:
         raise ValueError(f"plan JSON must not hold {ENVELOPE!r} itself")
     head = {"kind": PLAN_FILE_KIND, **{k: v for k, v in envelope.items() if k != "plan"}}

@@ -137,7 +137,7 @@ class Instances(dict[tuple[str, str], dict[str, Any]]):
         self[ident] = fields = _instance(*ident)
         return fields
 
-    def values(self, type_: str, key: str, attrs: dict[str, Any] | None) -> dict[str, Any] | None:
+    def values_for(self, type_: str, key: str, attrs: dict[str, Any] | None) -> dict[str, Any] | None:
         """:func:`values_of`, once per attrs object."""
         if attrs is None:
             return None
@@ -168,7 +168,7 @@ def resource_json(res: Resource, instances: Instances | None = None) -> dict[str
     """One resource in ``planned_values`` or ``prior_state``."""
     data = dict(instances[res.type, res.key]) if instances is not None else _instance(res.type, res.key)
     data["schema_version"] = 0
-    data["values"] = instances.values(res.type, res.key, res.attrs) if instances is not None else values_of(res.type, res.key, res.attrs)
+    data["values"] = instances.values_for(res.type, res.key, res.attrs) if instances is not None else values_of(res.type, res.key, res.attrs)
     data["sensitive_values"] = {}  # accessops holds no secrets in resources
     return data
 
@@ -221,7 +221,7 @@ def _action_reason(change: "Change", blocks: AbstractSet[str]) -> str | None:
 def change_json(change: "Change", blocks: AbstractSet[str] = frozenset(), instances: Instances | None = None) -> dict[str, Any]:
     """Terraform's ``resource_changes[]`` entry for one change."""
     data = dict(instances[change.type, change.key]) if instances is not None else _instance(change.type, change.key)
-    make = instances.values if instances is not None else values_of
+    make = instances.values_for if instances is not None else values_of
     before = make(change.type, change.key, change.before)
     after = make(change.type, change.key, change.after)
     body: dict[str, Any] = {
@@ -263,7 +263,10 @@ def drift_json(drift: "Drift") -> dict[str, Any]:
         "before_sensitive": {} if before is not None else False,
         "after_sensitive": {} if after is not None else False,
     }
-    data[EXTRA] = {"address": drift.address, "type": drift.type, "key": drift.key, "origin": drift.origin.value}
+    extra: dict[str, Any] = {"address": drift.address, "type": drift.type, "key": drift.key, "origin": drift.origin.value}
+    if drift.notes:
+        extra["notes"] = list(drift.notes)
+    data[EXTRA] = extra
     return data
 
 
