@@ -3,17 +3,8 @@
 Real plan-policy tools (checkov's ``terraform_plan`` framework,
 terraform-compliance, Rego policies over ``planned_values``) read this shape,
 so it follows what ``terraform show -json PLANFILE`` emits (Terraform 1.11,
-format 1.2) key for key; docs/plan-json.md is the contract.
-
-Addresses. Internally a resource is ``member["acme/bo@acme.test"]``: state,
-fingerprints, the apply log and the human views keep that. Here each one is
-a Terraform resource instance: type ``accessops_member`` (the ``accessops_``
-prefix names the provider, as ``aws_`` does), name = the organization (one
-``for_each`` block per type and organization) and index = the rest of the key,
-so ``accessops_member.acme["bo@acme.test"]``. An organization is a single
-instance without an index: ``accessops_organization.acme``. The key's segments
-also appear in ``values`` (``org``, ``email``, ``workspace``, ...), so a policy
-reads ``values.email`` rather than parsing the index.
+format 1.2) key for key; docs/plan-json.md is the contract. Resource names and
+addresses come from :mod:`accessops.plan.terraform_names`.
 
 accessops's own additions stay under a key named ``accessops``: top level
 (version, target, summary, fingerprints, meta) and in each change (its
@@ -22,101 +13,31 @@ native address, type and key, notes, flags, drift origin).
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-from functools import lru_cache
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 from accessops.model.resource import RESOURCE_TYPES, Resource, ResourceMap
+from accessops.plan.terraform_names import (
+    EXTRA,
+    FORMAT_VERSION,
+    PROVIDER,
+    PROVIDER_NAME,
+    STATE_FORMAT_VERSION,
+    TERRAFORM_VERSION,
+    attrs_of,
+    block_name,
+    key_fields,
+    native_type,
+    split_key,
+    tf_address,
+    tf_type,
+    values_of,
+)
 
 if TYPE_CHECKING:
     from accessops.plan.change import Change, Drift, Plan
 
-FORMAT_VERSION = "1.2"
-#: The Terraform release whose ``terraform show -json`` output this shape was
-#: compared with. Tools gate on it (terraform-compliance accepts 0.12.x-1.16.x
-#: only), so it must be a real Terraform version, not accessops's own, which is
-#: ``accessops.version``.
-TERRAFORM_VERSION = "1.11.4"
-STATE_FORMAT_VERSION = "1.0"
-PROVIDER = "accessops"
-#: A provider source address (hostname/namespace/type) no registry serves.
-PROVIDER_NAME = "accessops.invalid/accessops/accessops"
-TYPE_PREFIX = "accessops_"
-EXTRA = "accessops"
-
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
-
-
-def tf_type(type_: str) -> str:
-    """``member`` -> ``accessops_member``."""
-    return TYPE_PREFIX + type_
-
-
-def native_type(tf: str) -> str:
-    """``accessops_member`` -> ``member``; ValueError for a type accessops does not have."""
-    type_ = tf[len(TYPE_PREFIX) :] if tf.startswith(TYPE_PREFIX) else ""
-    if type_ not in RESOURCE_TYPES:
-        raise ValueError(f"not an accessops resource type: {tf!r}")
-    return type_
-
-
-@lru_cache(maxsize=1024)  # remembers names of organizations, which never change meaning
-def block_name(org: str) -> str:
-    """The organization as a Terraform name; one that is not an identifier is
-    spelled with ``_`` and a short hash, so two organizations never share one."""
-    if _IDENTIFIER.match(org):
-        return org
-    slug = re.sub(r"[^A-Za-z0-9_-]", "_", org)
-    if not re.match(r"[A-Za-z_]", slug):
-        slug = "_" + slug
-    return f"{slug}_{hashlib.sha256(org.encode()).hexdigest()[:8]}"
-
-
-def split_key(type_: str, key: str) -> tuple[str, str | None]:
-    """(organization, index): the index is the key after the organization, None for one."""
-    org, _, rest = key.partition("/")
-    return org, (rest if len(RESOURCE_TYPES[type_].key_parts) > 1 else None)
-
-
-def tf_address(type_: str, key: str) -> str:
-    """``accessops_member.acme["bo@acme.test"]``; quotes in the index escaped as Terraform does."""
-    org, index = split_key(type_, key)
-    base = f"{tf_type(type_)}.{block_name(org)}"
-    if index is None:
-        return base
-    quoted = json.dumps(index, ensure_ascii=False) if _NEEDS_ESCAPE.search(index) else f'"{index}"'
-    return f"{base}[{quoted}]"
-
-
-def key_fields(type_: str, key: str) -> dict[str, str]:
-    """The key's segments by name: ``{"org": "acme", "email": "bo@acme.test"}``.
-
-    No resource type has an attribute named like one of its key segments
-    (tests/test_plan_json.py checks every example), so adding them to
-    ``values`` loses nothing and :func:`attrs_of` can take them out again.
-    """
-    parts = RESOURCE_TYPES[type_].key_parts
-    # the last segment may be an email, which holds no "/" either; split exactly len(parts)
-    return dict(zip(parts, key.split("/", len(parts) - 1)))
-
-
-def values_of(type_: str, key: str, attrs: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Terraform's ``values`` (or a change's before/after): attributes plus key segments."""
-    if attrs is None:
-        return None
-    return {**attrs, **key_fields(type_, key)}
-
-
-def attrs_of(type_: str, values: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Inverse of :func:`values_of`."""
-    if values is None:
-        return None
-    parts = RESOURCE_TYPES[type_].key_parts
-    return {k: v for k, v in values.items() if k not in parts}
+__all__ = ["EXTRA", "FORMAT_VERSION", "TERRAFORM_VERSION", "block_name", "is_noop", "native", "own", "plan_document", "tf_address"]
 
 
 class Instances(dict[tuple[str, str], dict[str, Any]]):
@@ -200,14 +121,14 @@ def _agrees(entry: dict[str, Any], type_: str, key: str, sides: list[dict[str, A
             raise ValueError(f"{expected}: values name another object than its address")
 
 
-def _unknown_after(change: "Change") -> dict[str, Any]:
+def _unknown_after(change: Change) -> dict[str, Any]:
     """Live-only attributes (status, times) of an object being created are known only after apply."""
     if change.after is None or change.before is not None or not RESOURCE_TYPES[change.type].readonly:
         return {}
     return {k: True for k in sorted(RESOURCE_TYPES[change.type].readonly) if k not in change.after}
 
 
-def _action_reason(change: "Change", blocks: AbstractSet[str]) -> str | None:
+def _action_reason(change: Change, blocks: AbstractSet[str]) -> str | None:
     from accessops.plan.change import Action
 
     if change.action is Action.REPLACE:
@@ -218,7 +139,7 @@ def _action_reason(change: "Change", blocks: AbstractSet[str]) -> str | None:
     return None
 
 
-def change_json(change: "Change", blocks: AbstractSet[str] = frozenset(), instances: Instances | None = None) -> dict[str, Any]:
+def change_json(change: Change, blocks: AbstractSet[str] = frozenset(), instances: Instances | None = None) -> dict[str, Any]:
     """Terraform's ``resource_changes[]`` entry for one change."""
     data = dict(instances[change.type, change.key]) if instances is not None else _instance(change.type, change.key)
     make = instances.values_for if instances is not None else values_of
@@ -249,7 +170,7 @@ def change_json(change: "Change", blocks: AbstractSet[str] = frozenset(), instan
     return data
 
 
-def drift_json(drift: "Drift") -> dict[str, Any]:
+def drift_json(drift: Drift) -> dict[str, Any]:
     """Terraform's ``resource_drift[]`` entry: last applied -> live now, with the origin."""
     data = _instance(drift.type, drift.key)
     before = values_of(drift.type, drift.key, drift.last_applied)
@@ -307,7 +228,7 @@ def _sorted(resources: list[Resource]) -> list[Resource]:
     return sorted(resources, key=lambda r: (RESOURCE_TYPES[r.type].order, r.type, r.key))
 
 
-def planned_resources(prior: ResourceMap, changes: list["Change"]) -> list[Resource]:
+def planned_resources(prior: ResourceMap, changes: list[Change]) -> list[Resource]:
     """What live will hold after the apply: the prior state with every change made.
 
     Objects owned by a replaced parent go with it unless the plan creates them again.
@@ -365,7 +286,7 @@ def own(plan_json: dict[str, Any]) -> dict[str, Any]:
     return extra if isinstance(extra, dict) else plan_json
 
 
-def _unchanged(planned: list[Resource], pending: list["Change"]) -> list["Change"]:
+def _unchanged(planned: list[Resource], pending: list[Change]) -> list[Change]:
     """A ``no-op`` change for every planned resource no change touches, as Terraform lists them."""
     from accessops.plan.change import Action, Change
 
@@ -373,7 +294,7 @@ def _unchanged(planned: list[Resource], pending: list["Change"]) -> list["Change
     return [Change(Action.NOOP, r.type, r.key, r.attrs, r.attrs) for r in planned if r.address not in changed]
 
 
-def plan_document(plan: "Plan", *, states: bool = True) -> dict[str, Any]:
+def plan_document(plan: Plan, *, states: bool = True) -> dict[str, Any]:
     """The whole plan in Terraform's JSON plan shape, accessops's additions under ``accessops``.
 
     ``states=False`` leaves out what only tools read (planned_values, prior_state,
@@ -386,7 +307,7 @@ def plan_document(plan: "Plan", *, states: bool = True) -> dict[str, Any]:
     instances = Instances()
     data: dict[str, Any] = {"format_version": FORMAT_VERSION, "terraform_version": TERRAFORM_VERSION}
     blocks: set[str] = set()
-    noops: list["Change"] = []
+    noops: list[Change] = []
     if states:
         planned = planned_resources(plan.prior or {}, pending)
         config = configuration(planned, plan.target)
@@ -420,7 +341,7 @@ def plan_document(plan: "Plan", *, states: bool = True) -> dict[str, Any]:
     return data
 
 
-def relevant_attributes(drift: list["Drift"]) -> list[dict[str, Any]]:
+def relevant_attributes(drift: list[Drift]) -> list[dict[str, Any]]:
     """Terraform's ``relevant_attributes``: the drifted attributes, each as ``{resource, attribute: [name]}``."""
     out = []
     for d in drift:
