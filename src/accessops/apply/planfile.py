@@ -36,11 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accessops.errors import AccessOpsError, ConfigError, UntrustedPlanError
+from accessops.errors import ConfigError, FileError, UntrustedPlanError
 from accessops.manifest.loader import manifest_files
 from accessops.plan.change import Plan
 from accessops.plan.compare import printable
 from accessops.plan.planfile import from_file, to_file
+from accessops.plan.shape import checked_plan, reading_plan_file
 from accessops.secrets import redact_text
 
 PLAN_FILE_KIND = "accessops-plan"
@@ -182,8 +183,11 @@ def save_plan_file(plan: Plan, path: Path) -> None:
     if key is not None:
         envelope["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "key_id": key_id(key), "value": _mac(key, covered)}
     ordered: dict[str, Any] = {k: envelope[k] for k in ("kind", "format", "checksum", "signature", "manifests", "plan") if k in envelope}
-    # one line, as `terraform show -json` writes it: terraform-compliance reads only a file's first line
-    path.write_text(json.dumps(to_file(ordered)) + "\n")
+    try:
+        # one line, as `terraform show -json` writes it: terraform-compliance reads only a file's first line
+        path.write_text(json.dumps(to_file(ordered)) + "\n")
+    except OSError as exc:
+        raise FileError(str(path), f"cannot write the plan: {exc.strerror or exc}") from None
 
 
 def _well_formed_digest(digest: Any) -> bool:
@@ -212,30 +216,32 @@ def is_plan_file(path: Path) -> bool:
 
 
 def read_plan_file(path: Path) -> SavedPlan:
-    """Load a plan file, refusing one that is damaged or whose checksum does not match."""
-    try:
-        data = from_file(json.loads(path.read_text(encoding="utf-8")))  # the envelope, whichever the layout
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AccessOpsError(f"{path}: not a readable plan file ({exc})") from None
+    """Load a plan file, refusing one that is damaged or whose checksum does not match.
+
+    Malformed content of any kind is one error naming the file (plan/shape.py).
+    """
+    with reading_plan_file(path):
+        return _read_plan_file(path)
+
+
+def _read_plan_file(path: Path) -> SavedPlan:
+    data = from_file(json.loads(path.read_bytes()))  # the envelope, whichever the layout on disk
     if data is None or data.get("kind") != PLAN_FILE_KIND or not isinstance(data.get("plan"), dict):
-        raise AccessOpsError(f"{path}: not an accessops plan file")
+        raise FileError(str(path), "not an accessops plan file")
     version = data.get("format", 1)
     if version not in (1, PLAN_FILE_FORMAT):
-        raise AccessOpsError(f"{path}: plan file format {version!r} is not one this accessops reads (1 or {PLAN_FILE_FORMAT})")
+        raise FileError(str(path), f"plan file format {version!r} is not one this accessops reads (1 or {PLAN_FILE_FORMAT})")
     if version == 1:  # format 1 hashed the plan alone
         expected = hashlib.sha256(json.dumps(data["plan"], sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     else:
         expected = hashlib.sha256(_covered(data)).hexdigest()
     if data.get("checksum") != expected:
-        raise AccessOpsError(f"{path}: checksum mismatch; the plan file was edited or damaged")
-    try:
-        plan = Plan.from_json(data["plan"])
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise AccessOpsError(f"{path}: not a valid plan ({type(exc).__name__}: {exc})") from None
+        raise FileError(str(path), "checksum mismatch; the plan file was edited or damaged")
+    plan = checked_plan(path, Plan.from_json(data["plan"]))
     manifests, signature = data.get("manifests"), data.get("signature")
     if version >= 2 and not _well_formed_digest(manifests):
-        raise AccessOpsError(f"{path}: the plan's manifest digest is malformed; the plan file was edited or damaged")
+        raise FileError(str(path), "the plan's manifest digest is malformed; the plan file was edited or damaged")
     if signature is not None and not (isinstance(signature, dict) and all(isinstance(signature.get(k), str) for k in ("algorithm", "value"))):
-        raise AccessOpsError(f"{path}: the plan's signature is malformed; the plan file was edited or damaged")
+        raise FileError(str(path), "the plan's signature is malformed; the plan file was edited or damaged")
     plan.manifests = dict(manifests or {})
     return SavedPlan(path, plan, int(version), manifests, signature, data)

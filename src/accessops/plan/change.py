@@ -88,7 +88,7 @@ class Change:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Change":
         """Inverse of :meth:`to_json` (also reads the shape of accessops 0.1)."""
-        n = tfjson.native(data)
+        n = tfjson.native(data, check=True)
         return cls(
             action=Action.from_terraform(n["actions"]),
             type=n["type"],
@@ -131,7 +131,7 @@ class Drift:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Drift":
         """Inverse of :meth:`to_json` (also reads the shape of accessops 0.1)."""
-        n = tfjson.native(data)
+        n = tfjson.native(data, check=True)
         return cls(n["type"], n["key"], Origin(n["origin"] or Origin.LIVE.value), n["before"], n["after"], tuple(n["notes"]))
 
 

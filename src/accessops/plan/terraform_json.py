@@ -191,28 +191,32 @@ def drift_json(drift: Drift) -> dict[str, Any]:
     return data
 
 
-def native(entry: dict[str, Any]) -> dict[str, Any]:
-    """A change or drift entry in accessops's own terms, for renderers and :meth:`Plan.from_json`:
-    address, type, key, before, after (attributes only), notes, flags, origin.
+def native(entry: dict[str, Any], *, check: bool = False) -> dict[str, Any]:
+    """A change or drift entry in accessops's own terms: address, type, key, actions,
+    before, after (attributes only), notes, flags, origin.
 
     Reads this module's shape and the one before it (internal type, ``name`` = key,
     notes/flags/origin beside ``change``), so plans saved by accessops 0.1 still load.
+    ``check`` (for :meth:`Plan.from_json`): ValueError unless the type is accessops's
+    and the Terraform fields agree with the key; the views render what they are given.
     """
     extra = entry.get(EXTRA)
     change = entry["change"]
     if isinstance(extra, dict):
-        type_, key = str(extra["type"]), str(extra["key"])
-        _agrees(entry, type_, key, [change.get("before"), change.get("after")])
-        before, after = attrs_of(type_, change.get("before")), attrs_of(type_, change.get("after"))
+        type_, key = str(extra.get("type", "")), str(extra.get("key", ""))
+        if check:
+            _agrees(entry, type_, key, [change.get("before"), change.get("after")])
         source = extra
     else:
-        type_, key = str(entry["type"]), str(entry["name"])
-        if type_ not in RESOURCE_TYPES:
+        type_, key = str(entry.get("type", "")), str(entry.get("name", ""))
+        if check and type_ not in RESOURCE_TYPES:
             raise ValueError(f"not an accessops resource type: {type_!r}")
-        before, after = change.get("before"), change.get("after")
         source = entry
+    before, after = change.get("before"), change.get("after")
+    if isinstance(extra, dict) and type_ in RESOURCE_TYPES:
+        before, after = attrs_of(type_, before), attrs_of(type_, after)
     return {
-        "address": f'{type_}["{key}"]',
+        "address": str(source.get("address") or f'{type_}["{key}"]'),
         "type": type_,
         "key": key,
         "actions": list(change["actions"]),
