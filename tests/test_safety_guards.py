@@ -222,7 +222,7 @@ def test_deleting_a_custom_role_still_in_use_is_refused_and_shows_the_cascade(wo
     assert "deleting custom role acme/support would also remove 2 use(s) the manifests keep" in err
     import json
 
-    change = next(c for c in json.loads(out)["resource_changes"] if c["address"] == 'custom_role["acme/support"]')
+    change = next(c["accessops"] for c in json.loads(out)["resource_changes"] if c["address"] == 'accessops_custom_role.acme["support"]')
     assert set(change["flags"]) >= {"irreversible", "cascade"}
     assert any('workspace_member["acme/crm/bo@acme.test"] custom_roles' in n and 'table_permission["acme/crm/customers"] edit' in n for n in change["notes"])
     workdir.refused_without_writing("apply", "--auto-approve")

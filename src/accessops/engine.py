@@ -240,6 +240,8 @@ def build_plan(ctx: Context, paths: list[str]) -> Plan:
     with paused_gc():
         plan = make_plan(ctx.compiled, ctx.live, plan_options(ctx, paths))
         plan.manifests = manifest_digest([str(p) for p in paths], ctx.settings.config_file)
+        plan.prior = ctx.live  # Terraform's prior_state; planned_values is it with the changes made
+        plan.timestamp = plan_time(ctx).strftime("%Y-%m-%dT%H:%M:%SZ")
         managed = set(ctx.last_applied)
         plan.drift = changed_outside(ctx.live, ctx.last_applied, managed, plan.changes)
         for hook in PLAN_HOOKS:

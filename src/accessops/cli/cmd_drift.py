@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     plan.changes = labelled
     plan.meta["command"] = "drift"
-    data = plan.to_json()
+    data = plan.to_json(states=args.format == "json")
     # drift no change undoes (a member suspended live) is a difference too
     planned = {c.address for c in labelled}
     unplanned = [d for d in plan.drift if d.address not in planned]
