@@ -2,35 +2,26 @@
 
 The layout lives in a Jinja2 template (``templates/plan.md.j2``, or a team's own
 via ``--template FILE``); this module builds the template's context from the
-plan JSON and enforces the size budget. GitHub refuses comments over 65,535
-characters (atlantis#55), so the output must stay under ``limit`` whatever the
-plan and whatever the template:
-
-1. render every entry; if that fits, done;
-2. otherwise find, by bisection over real renders, the largest cap N such that
-   every list section (drift, access delta, warnings, changes) cut to its
-   first N entries fits; small sections stay whole, big ones are cut, and the
-   template's ``cut_note`` says how many entries were left out and how to see
-   them all (a template that does not print ``cut_note`` gets it appended);
-3. if even N = 0 does not fit (a template with huge fixed text), the text is
-   cut at a line boundary, open code fences and ``<details>`` are closed, and
-   the note is appended.
-
-Because the budget is measured on the template's actual output, a custom
-template is capped exactly like the shipped one.
+plan JSON. GitHub refuses comments over 65,535 characters (atlantis#55), so the
+output must stay under ``limit`` whatever the plan and whatever the template:
+``markdown_budget`` shares the characters between the sections (changes
+first, the access delta summarised per member when it is large), measured on
+the template's real output, with a hard cut as the last resort. The note at
+the end says what was cut, per section, and where the full plan is.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from accessops.errors import ConfigError
 from accessops.model.names import escape_controls
 from accessops.plan.terraform_json import is_noop, native, own
+from accessops.render.markdown_budget import Selection, fit, hard_cut
+from accessops.render.markdown_delta import HIGHLIGHT_MARK, access_delta, summarised
 from accessops.render.markdown_text import Markdown, fenced, finalize, html_text, inline_code, md_escape
 
 if TYPE_CHECKING:  # jinja2 is imported when a template is rendered: `plan` in text or JSON never needs it
@@ -41,8 +32,6 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 DEFAULT_TEMPLATE = "plan.md.j2"
 _SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
 _VERB = {"create": "add", "update": "change", "delete": "destroy"}
-# Capabilities a reviewer must not miss, as access/capability.highlight() names them.
-HIGHLIGHT_MARK = "⚠️"
 
 
 def add_template_option(parser: argparse.ArgumentParser) -> None:
@@ -69,57 +58,63 @@ def render_markdown(
     """
     tmpl = load_template(template)
     base = build_context(plan_json)
-    lists = {name: base[name] for name in _CUT_SECTIONS}
+    lists: dict[str, list[Any]] = {name: base[name] for name in _CUT_SECTIONS}
     hint = plan_file or (own(plan_json).get("meta") or {}).get("plan_file")
+    short_delta: list[dict[str, Any]] = []
 
-    def render_at(cap: int | None) -> str:
+    def delta(summarise: bool) -> list[dict[str, Any]]:
+        if not summarise:
+            return lists["access_delta"]
+        if not short_delta:
+            short_delta.extend(summarised(e) for e in lists["access_delta"])
+        return short_delta
+
+    def render_at(selection: Selection | None) -> str:
         ctx = dict(base)
         cut: dict[str, int] = {}
+        summarise = bool(selection and selection.get("summarise"))
         for name, items in lists.items():
-            shown = items if cap is None else items[:cap]
+            if name == "access_delta":
+                items = delta(summarise)
+            shown = items if selection is None else items[: selection.get(name, 0)]
             ctx[name] = shown
             cut[name] = len(items) - len(shown)
         ctx["groups"] = group_changes(ctx["changes"])
         ctx["truncated"] = cut
-        ctx["cut_note"] = cut_note(cut, hint)
+        ctx["summarised"] = {"access_delta": sum(1 for e in ctx["access_delta"] if e["summarised"])}
+        ctx["cut_note"] = cut_note(cut, hint, ctx["summarised"]["access_delta"])
         text = _render(tmpl, ctx)
         if ctx["cut_note"] and ctx["cut_note"] not in text:
             text = text.rstrip("\n") + "\n\n" + ctx["cut_note"] + "\n"
         return text
 
-    return fit(render_at, max((len(v) for v in lists.values()), default=0), limit, hint)
+    costs: dict[bool, dict[str, list[int]]] = {}
 
+    def costs_for(summarise: bool) -> dict[str, list[int]]:
+        if summarise not in costs:
+            costs[summarise] = entry_costs(lists, delta(summarise))
+        return costs[summarise]
 
-def fit(render_at: Callable[[int | None], str], largest: int, limit: int, hint: str | None) -> str:
-    """The fullest rendering under ``limit``: everything, else the largest common cap, else a hard cut."""
-    text = render_at(None)
-    if len(text) <= limit:
-        return text
-    lo, hi = -1, largest  # invariant: render_at(hi) is too long; lo fits or is -1
-    best = ""
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        attempt = render_at(mid)
-        if len(attempt) <= limit:
-            lo, best = mid, attempt
-        else:
-            hi = mid
-    if lo >= 0:
-        return best
-    return hard_cut(render_at(0), limit, hint)
-
-
-def hard_cut(text: str, limit: int, hint: str | None) -> str:
-    """Cut at a line boundary, close what the cut left open, and say so."""
     note = f"… output cut at {limit:,} characters; {_see_all(hint)}"
-    room = max(0, limit - len(note) - 64)  # 64: closing fences and tags
-    head = text[:room]
-    head = head[: head.rfind("\n") + 1] if "\n" in head else ""
-    closers = []
-    if sum(1 for line in head.splitlines() if line.lstrip().startswith("```")) % 2:
-        closers.append("```")
-    closers += ["</details>"] * max(0, head.count("<details") - head.count("</details>"))
-    return (head + "\n".join(closers) + ("\n" if closers else "") + "\n" + note + "\n")[:limit]
+    return fit(render_at, costs_for, limit, lambda text: hard_cut(text, limit, note))
+
+
+def entry_costs(lists: dict[str, list[Any]], delta: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """Characters the shipped template prints for each entry of each cut section (a change opening a type adds its group)."""
+    seen: set[str] = set()
+    changes = []
+    for ch in lists["changes"]:
+        cost = len(ch["diff"]) + 1
+        if ch["type"] not in seen:
+            seen.add(ch["type"])
+            cost += 140 + len(html_text(ch["type"]))  # <details><summary><code>type</code>: counts</summary> and the fence
+        changes.append(cost)
+    return {
+        "drift": [len(d["diff"]) + 1 for d in lists["drift"]],
+        "access_delta": [len(e["text"]) + 3 for e in delta],
+        "warnings": [len(md_escape(w)) + 3 for w in lists["warnings"]],
+        "changes": changes,
+    }
 
 
 def load_template(template: str | Path | None) -> jinja2.Template:
@@ -170,6 +165,8 @@ def build_context(plan: dict[str, Any]) -> dict[str, Any]:
     drift = [change_entry(rc) for rc in plan.get("resource_drift") or []]
     summary = {k: _count(v) for k, v in dict(own(plan).get("summary") or {"add": 0, "change": 0, "destroy": 0}).items()}
     meta = own(plan).get("meta") or {}
+    delta = access_delta(plan)
+    warnings = [_message(w) for w in plan.get("warnings") or []]
     return {
         "title": Markdown("accessops drift" if meta.get("command") == "drift" else "accessops plan"),
         "target": own(plan).get("target", ""),
@@ -180,11 +177,11 @@ def build_context(plan: dict[str, Any]) -> dict[str, Any]:
         "counts": counts_by_type(changes),
         "drift": drift,
         "drift_by_origin": _tally(d["origin"] for d in drift),
-        "access_delta": access_delta(plan),
-        "warnings": [_message(w) for w in plan.get("warnings") or []],
+        "access_delta": delta,
+        "warnings": warnings,
         "policy": policy_results(plan.get("policy")),
         "changes": changes,
-        "totals": {"drift": len(drift), "changes": len(changes)},
+        "totals": {"drift": len(drift), "changes": len(changes), "access_delta": len(delta), "warnings": len(warnings)},
         "highlight_mark": Markdown(HIGHLIGHT_MARK),
     }
 
@@ -285,24 +282,6 @@ def group_changes(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
-def access_delta(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """``access_delta`` entries normalised to {member, gained, lost, highlighted} with {capability, highlight}."""
-    entries = []
-    for raw in plan.get("access_delta") or []:
-        gained = [_capability(c) for c in raw.get("gained") or []]
-        lost = [_capability(c) for c in raw.get("lost") or []]
-        entries.append({
-            "member": str(raw.get("member", "")),
-            "gained": gained,
-            "lost": lost,
-            "highlighted": any(c["highlight"] for c in gained),
-        })
-    if not entries:  # a plan that carries only the text lines of the delta
-        entries = [{"member": "", "line": str(line), "gained": [], "lost": [], "highlighted": False}
-                   for line in plan.get("access_delta_text") or []]
-    return entries
-
-
 def policy_results(policy: Any) -> list[dict[str, Any]]:
     """Policy results as {name, ok, message}, from a list or a {results: [...]} mapping."""
     items = policy.get("results", []) if isinstance(policy, dict) else policy or []
@@ -316,12 +295,15 @@ def policy_results(policy: Any) -> list[dict[str, Any]]:
     return out
 
 
-def cut_note(cut: dict[str, int], hint: str | None) -> Markdown:
-    """``… 4,213 more changes not shown; run `accessops show plan.out` for the full plan``, or ""."""
+def cut_note(cut: dict[str, int], hint: str | None, summarised_delta: int = 0) -> Markdown:
+    """``… 4,213 more changes, 9 more warnings not shown, 2 access delta entries summarised; run …``, or ""."""
     parts = [f"{n:,} more {_NOUNS[name][n == 1]}" for name, n in cut.items() if n]
-    if not parts:
+    said = f"{', '.join(parts)} not shown" if parts else ""
+    if summarised_delta:
+        said += f"{', ' if said else ''}{summarised_delta:,} access delta {'entry' if summarised_delta == 1 else 'entries'} summarised"
+    if not said:
         return Markdown("")
-    return Markdown(f"… {', '.join(parts)} not shown; {_see_all(hint)}")
+    return Markdown(f"… {said}; {_see_all(hint)}")
 
 
 _NOUNS = {
@@ -334,14 +316,9 @@ _NOUNS = {
 
 def _see_all(hint: str | None) -> str:
     if hint:
-        return f"run {inline_code(f'accessops show {hint}')} for the full plan"
-    return "run `accessops plan` (or `accessops show PLANFILE`) for the full plan"
-
-
-def _capability(raw: Any) -> dict[str, Any]:
-    if isinstance(raw, dict):
-        return {"capability": str(raw.get("capability", "")), "highlight": raw.get("highlight") or None}
-    return {"capability": str(raw), "highlight": None}
+        return (f"run {inline_code(f'accessops show {hint}')} for the full plan "
+                f"(the saved plan file {inline_code(hint)}; in CI, the workflow's plan artifact)")
+    return "run `accessops plan` (or `accessops show PLANFILE` on the saved plan) for the full plan"
 
 
 def _message(item: Any) -> str:

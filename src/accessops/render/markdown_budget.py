@@ -1,0 +1,142 @@
+"""The size budget of the Markdown comment: who gets how many of the 60,000 characters.
+
+GitHub refuses comments over 65,535 characters, so the comment must fit
+``limit`` whatever the plan and whatever the template. Rendering the template
+is the slow part (a 10k-member plan has millions of values to escape), so the
+budget is planned on measured sizes and verified with as few real renders as
+possible:
+
+1. every entry of every cut section (changes, drift, access delta, warnings)
+   gets a **cost**: the characters the shipped template prints for it,
+   computed once from text the context already holds;
+2. the template is rendered once with every cut section empty: its **fixed**
+   text (header, counts table, policy, footer);
+3. if fixed + every cost fits, everything is rendered; otherwise the room
+   left is **shared** between the sections by weight (changes first), a
+   section that needs less than its share gives the rest back, and each
+   section keeps the longest prefix of entries that fits its share. The
+   access delta is summarised per member first when it does not fit whole;
+4. the result is rendered for real and measured. A team's template prints
+   entries its own way, so if the real text is over the limit (or far under
+   it while entries were cut) the budget is scaled by the measured ratio and
+   rendered once more; if that is still over, the text is hard-cut at a line
+   boundary with open fences and ``<details>`` closed.
+
+At most three real renders of the cut plan, each of at most ``limit``
+characters of entries, whatever the size of the plan.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from itertools import accumulate
+
+# Shares of the room when every section wants more than it can have: the
+# changes (what apply will do) first, then drift and who gains what, then warnings.
+WEIGHTS = {"changes": 5, "drift": 3, "access_delta": 3, "warnings": 1}
+SECTION_COST = 120  # a section's own heading and blank lines, when it has any entry
+SLACK = 0.01  # of the limit: estimates are close, not exact
+Selection = dict[str, int]  # section -> how many of its entries are shown
+
+
+def shares(needs: Mapping[str, int], room: int, weights: Mapping[str, int] = WEIGHTS) -> dict[str, int]:
+    """Characters per section: by weight, and what a section does not need goes to the others."""
+    alloc = {name: 0 for name in needs}
+    wanting = {name for name, need in needs.items() if need > 0}
+    left = max(0, room)
+    while wanting:
+        total = sum(weights.get(n, 1) for n in wanting)
+        content = [n for n in wanting if needs[n] <= left * weights.get(n, 1) // total]
+        if not content:
+            for n in wanting:
+                alloc[n] = left * weights.get(n, 1) // total
+            break
+        for n in content:
+            alloc[n] = needs[n]
+            left -= needs[n]
+            wanting.discard(n)
+    return alloc
+
+
+def prefixes(costs: Mapping[str, Sequence[int]], room: int) -> Selection:
+    """How many leading entries of each section fit when the sections share ``room``."""
+    sums = {name: list(accumulate(c)) for name, c in costs.items()}
+    needs = {name: (s[-1] + SECTION_COST if s else 0) for name, s in sums.items()}
+    alloc = shares(needs, room)
+    return {name: bisect_right(sums[name], alloc[name] - SECTION_COST) if sums[name] else 0 for name in costs}
+
+
+def fit(
+    render_at: Callable[[Selection | None], str],
+    costs_for: Callable[[bool], dict[str, list[int]]],
+    limit: int,
+    hard_cut: Callable[[str], str],
+) -> str:
+    """The fullest rendering under ``limit`` (see the module docstring).
+
+    ``render_at(None)`` renders everything; ``render_at(selection)`` the first
+    ``selection[name]`` entries of each section. ``costs_for(summarised)`` is
+    every entry's estimated size, with the large access-delta entries
+    summarised when ``summarised`` is true (the selection then carries
+    ``summarise=1``).
+    """
+    costs = costs_for(False)
+    empty: Selection = {name: 0 for name in costs}
+    fixed_text = render_at(empty)
+    fixed = len(fixed_text)
+    if fixed > limit:  # a template with more fixed text than the limit: no entry can be shown
+        return hard_cut(fixed_text)
+    total = sum(sum(c) + (SECTION_COST if c else 0) for c in costs.values())
+    if fixed + total <= limit:
+        text = render_at(None)
+        if len(text) <= limit:
+            return text
+    slack = int(limit * SLACK) + 200  # + the cut note, which grows with the counts in it
+    room = limit - fixed - slack
+    selection = choose(costs, costs_for, room)
+    text = render_at(selection)
+    estimated = _estimate(costs_for, selection)
+    if len(text) <= limit and (len(text) >= limit * 0.8 or selection == _everything(costs, selection)):
+        return text
+    ratio = max(len(text) - fixed, 1) / max(estimated, 1)  # how much more (or less) this template prints per entry
+    second = choose(costs, costs_for, int(room / ratio))
+    retry = render_at(second) if second != selection else text
+    if len(retry) <= limit and (len(text) > limit or len(retry) > len(text)):
+        return retry
+    if len(text) <= limit:
+        return text
+    return hard_cut(min(text, retry, key=len))  # the last resort: cut at a line boundary
+
+
+def choose(costs: dict[str, list[int]], costs_for: Callable[[bool], dict[str, list[int]]], room: int) -> Selection:
+    """The selection for ``room``: whole sections where they fit, the access delta summarised when it does not."""
+    selection = prefixes(costs, room)
+    delta = costs.get("access_delta") or []
+    if selection.get("access_delta", 0) < len(delta):
+        summarised = costs_for(True)
+        if summarised["access_delta"] != delta:
+            selection = prefixes(summarised, room)
+            selection["summarise"] = 1
+    return selection
+
+
+def _everything(costs: dict[str, list[int]], selection: Selection) -> Selection:
+    return {name: len(c) for name, c in costs.items()} | ({"summarise": 1} if "summarise" in selection else {})
+
+
+def _estimate(costs_for: Callable[[bool], dict[str, list[int]]], selection: Selection) -> int:
+    costs = costs_for("summarise" in selection)
+    return sum(sum(c[: selection.get(name, 0)]) + (SECTION_COST if selection.get(name) else 0) for name, c in costs.items())
+
+
+def hard_cut(text: str, limit: int, note: str) -> str:
+    """Cut at a line boundary, close what the cut left open, and say so with ``note``."""
+    room = max(0, limit - len(note) - 64)  # 64: closing fences and tags
+    head = text[:room]
+    head = head[: head.rfind("\n") + 1] if "\n" in head else ""
+    closers = []
+    if sum(1 for line in head.splitlines() if line.lstrip().startswith("```")) % 2:
+        closers.append("```")
+    closers += ["</details>"] * max(0, head.count("<details") - head.count("</details>"))
+    return (head + "\n".join(closers) + ("\n" if closers else "") + "\n" + note + "\n")[:limit]
