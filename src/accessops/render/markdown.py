@@ -22,7 +22,14 @@ from accessops.model.names import escape_controls
 from accessops.plan.terraform_json import is_noop, native, own
 from accessops.render.markdown_budget import Selection, fit, hard_cut
 from accessops.render.markdown_delta import HIGHLIGHT_MARK, access_delta, summarised
-from accessops.render.markdown_text import Markdown, fenced, finalize, html_text, inline_code, md_escape
+from accessops.render.markdown_text import (
+    Markdown,
+    fenced,
+    finalize,
+    html_text,
+    inline_code,
+    md_escape,
+)
 
 if TYPE_CHECKING:  # jinja2 is imported when a template is rendered: `plan` in text or JSON never needs it
     import jinja2

@@ -28,6 +28,7 @@ characters of entries, whatever the size of the plan.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from itertools import accumulate
@@ -38,6 +39,7 @@ WEIGHTS = {"changes": 5, "drift": 3, "access_delta": 3, "warnings": 1}
 SECTION_COST = 120  # a section's own heading and blank lines, when it has any entry
 SLACK = 0.01  # of the limit: estimates are close, not exact
 Selection = dict[str, int]  # section -> how many of its entries are shown
+CostsFor = Callable[[bool], dict[str, list[int]]]
 
 
 def shares(needs: Mapping[str, int], room: int, weights: Mapping[str, int] = WEIGHTS) -> dict[str, int]:
@@ -69,7 +71,7 @@ def prefixes(costs: Mapping[str, Sequence[int]], room: int) -> Selection:
 
 def fit(
     render_at: Callable[[Selection | None], str],
-    costs_for: Callable[[bool], dict[str, list[int]]],
+    costs_for: CostsFor,
     limit: int,
     hard_cut: Callable[[str], str],
 ) -> str:
@@ -92,25 +94,29 @@ def fit(
         text = render_at(None)
         if len(text) <= limit:
             return text
-    slack = int(limit * SLACK) + 200  # + the cut note, which grows with the counts in it
-    room = limit - fixed - slack
-    selection = choose(costs, costs_for, room)
+    room = limit - fixed - int(limit * SLACK) - 200  # 200: the cut note, which grows with the counts in it
+    selection = choose(costs_for, room)
     text = render_at(selection)
-    estimated = _estimate(costs_for, selection)
-    if len(text) <= limit and (len(text) >= limit * 0.8 or selection == _everything(costs, selection)):
+    if len(text) <= limit and (len(text) >= limit * 0.8 or selection == everything(costs, selection)):
         return text
-    ratio = max(len(text) - fixed, 1) / max(estimated, 1)  # how much more (or less) this template prints per entry
-    second = choose(costs, costs_for, int(room / ratio))
+    # A team's template prints entries its own way: measure what each section really
+    # takes in this rendering (one render without it), and plan again with those ratios.
+    ratio = {}
+    for name in costs:
+        if selection.get(name):
+            real = len(text) - len(render_at(dict(selection, **{name: 0})))
+            ratio[name] = max(real, 1) / max(estimate(costs_for, selection, name), 1)
+    second = choose(scaled(costs_for, ratio), room)
     retry = render_at(second) if second != selection else text
-    if len(retry) <= limit and (len(text) > limit or len(retry) > len(text)):
-        return retry
-    if len(text) <= limit:
-        return text
+    fits = [t for t in (text, retry) if len(t) <= limit]
+    if fits:
+        return max(fits, key=len)
     return hard_cut(min(text, retry, key=len))  # the last resort: cut at a line boundary
 
 
-def choose(costs: dict[str, list[int]], costs_for: Callable[[bool], dict[str, list[int]]], room: int) -> Selection:
+def choose(costs_for: CostsFor, room: int) -> Selection:
     """The selection for ``room``: whole sections where they fit, the access delta summarised when it does not."""
+    costs = costs_for(False)
     selection = prefixes(costs, room)
     delta = costs.get("access_delta") or []
     if selection.get("access_delta", 0) < len(delta):
@@ -121,13 +127,22 @@ def choose(costs: dict[str, list[int]], costs_for: Callable[[bool], dict[str, li
     return selection
 
 
-def _everything(costs: dict[str, list[int]], selection: Selection) -> Selection:
+def scaled(costs_for: CostsFor, ratio: Mapping[str, float]) -> CostsFor:
+    """``costs_for`` with each section's costs multiplied by its measured ratio."""
+    def costs(summarise: bool) -> dict[str, list[int]]:
+        return {name: [math.ceil(c * ratio.get(name, 1.0)) for c in cs] for name, cs in costs_for(summarise).items()}
+    return costs
+
+
+def everything(costs: dict[str, list[int]], selection: Selection) -> Selection:
+    """The selection that shows every entry (in the form ``selection`` uses)."""
     return {name: len(c) for name, c in costs.items()} | ({"summarise": 1} if "summarise" in selection else {})
 
 
-def _estimate(costs_for: Callable[[bool], dict[str, list[int]]], selection: Selection) -> int:
-    costs = costs_for("summarise" in selection)
-    return sum(sum(c[: selection.get(name, 0)]) + (SECTION_COST if selection.get(name) else 0) for name, c in costs.items())
+def estimate(costs_for: CostsFor, selection: Selection, name: str) -> int:
+    """Estimated characters of section ``name`` in ``selection``."""
+    shown = selection.get(name, 0)
+    return sum(costs_for("summarise" in selection)[name][:shown]) + (SECTION_COST if shown else 0)
 
 
 def hard_cut(text: str, limit: int, note: str) -> str:
