@@ -149,7 +149,7 @@ def test_a_team_template_that_prints_less_per_entry_gets_more_entries(tmp_path: 
     assert len(md) <= LIMIT
     assert len(md) > 0.7 * LIMIT  # re-planned on what each section really printed
     shipped = render_markdown(initial_plan)
-    terse = len(re.findall(r"^\* `", md, re.M))
+    terse = len(re.findall(r"^\* `", md, re.MULTILINE))
     assert terse > 2 * sum(len(CHANGE_HEADER.findall(t.content)) for t in parser().parse(shipped) if t.type == "fence")
 
 

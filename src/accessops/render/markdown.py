@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from accessops.errors import ConfigError
 from accessops.model.names import escape_controls
 from accessops.plan.terraform_json import is_noop, native, own
-from accessops.render.markdown_budget import Selection, fit, hard_cut
+from accessops.render.markdown_budget import Entry, Selection, bounded, fit, hard_cut
 from accessops.render.markdown_delta import HIGHLIGHT_MARK, access_delta, summarised
 from accessops.render.markdown_text import (
     Markdown,
@@ -30,6 +31,7 @@ from accessops.render.markdown_text import (
     inline_code,
     md_escape,
 )
+from accessops.runtime import paused_gc
 
 if TYPE_CHECKING:  # jinja2 is imported when a template is rendered: `plan` in text or JSON never needs it
     import jinja2
@@ -63,7 +65,11 @@ def render_markdown(
     ``plan_file`` (or ``meta.plan_file`` in the plan) names the saved plan in
     the cut note, so a reviewer knows how to see everything.
     """
-    tmpl = load_template(template)
+    with paused_gc():  # the context holds a node per change: a collection would walk the whole plan, again and again
+        return _render_markdown(plan_json, load_template(template), limit, plan_file)
+
+
+def _render_markdown(plan_json: dict[str, Any], tmpl: jinja2.Template, limit: int, plan_file: str | None) -> str:
     base = build_context(plan_json)
     lists: dict[str, list[Any]] = {name: base[name] for name in _CUT_SECTIONS}
     hint = plan_file or (own(plan_json).get("meta") or {}).get("plan_file")
@@ -95,32 +101,43 @@ def render_markdown(
             text = text.rstrip("\n") + "\n\n" + ctx["cut_note"] + "\n"
         return text
 
-    costs: dict[bool, dict[str, list[int]]] = {}
+    costs: dict[tuple[bool, int], dict[str, list[int]]] = {}
 
-    def costs_for(summarise: bool) -> dict[str, list[int]]:
-        if summarise not in costs:
-            costs[summarise] = entry_costs(lists, delta(summarise))
-        return costs[summarise]
+    def costs_for(summarise: bool, bound: int) -> dict[str, list[int]]:
+        if (summarise, bound) not in costs:
+            costs[summarise, bound] = entry_costs(lists, delta(summarise), bound)
+        return costs[summarise, bound]
 
     note = f"… output cut at {limit:,} characters; {_see_all(hint)}"
     return fit(render_at, costs_for, limit, lambda text: hard_cut(text, limit, note))
 
 
-def entry_costs(lists: dict[str, list[Any]], delta: list[dict[str, Any]]) -> dict[str, list[int]]:
-    """Characters the shipped template prints for each entry of each cut section (a change opening a type adds its group)."""
+def entry_costs(lists: dict[str, list[Any]], delta: list[dict[str, Any]], bound: int) -> dict[str, list[int]]:
+    """Characters the shipped template prints for each entry of each cut section (a change opening a type adds its group).
+
+    Past ``bound`` characters a section is cut whatever the shares, so its
+    later entries are costed by a floor, without making their text.
+    """
     seen: set[str] = set()
-    changes = []
-    for ch in lists["changes"]:
+
+    def change(ch: dict[str, Any]) -> int:
         cost = len(ch["diff"]) + 1
         if ch["type"] not in seen:
             seen.add(ch["type"])
             cost += 140 + len(html_text(ch["type"]))  # <details><summary><code>type</code>: counts</summary> and the fence
-        changes.append(cost)
+        return cost
+
+    def floor(ch: dict[str, Any]) -> int:
+        return len(ch["address"]) + 3
+
+    def member(e: dict[str, Any]) -> int:
+        return len(e["member"]) + 5 + 3 * int(e["gained_count"] + e["lost_count"])  # each capability is at least `x`
+
     return {
-        "drift": [len(d["diff"]) + 1 for d in lists["drift"]],
-        "access_delta": [len(e["text"]) + 3 for e in delta],
+        "drift": bounded(lists["drift"], lambda d: len(d["diff"]) + 1, floor, bound),
+        "access_delta": bounded(delta, lambda e: len(e["text"]) + 3, member, bound),
         "warnings": [len(md_escape(w)) + 3 for w in lists["warnings"]],
-        "changes": changes,
+        "changes": bounded(lists["changes"], change, floor, bound),
     }
 
 
@@ -205,8 +222,8 @@ def action_of(actions: list[str]) -> str:
     return "replace" if list(actions) == ["delete", "create"] else actions[0]
 
 
-def change_entry(rc: dict[str, Any]) -> dict[str, Any]:
-    """One change or drift entry, with its diff lines ready for a ``diff`` code block."""
+def change_entry(rc: dict[str, Any]) -> Entry:
+    """One change or drift entry; its ``diff`` (lines for a ``diff`` code block) is made when first read."""
     n = native(rc)  # accessops's own address and attributes, not Terraform's
     action = action_of(n["actions"])
     before, after = n["before"], n["after"]
@@ -221,8 +238,11 @@ def change_entry(rc: dict[str, Any]) -> dict[str, Any]:
     lines += [f"  # {note}" for note in notes]
     # A flag already spelled out by a note ("pending acceptance: ...") is not repeated.
     lines += [f"  # {f}" for f in (flag.replace("_", " ") for flag in flags) if not any(f in n for n in notes)]
-    lines += attribute_diff(action, before, after)
-    return {
+
+    def diff() -> str:
+        return "\n".join(lines + attribute_diff(action, before, after))
+
+    return Entry({
         "address": n["address"],
         "type": n["type"],
         "name": n["key"],
@@ -231,8 +251,7 @@ def change_entry(rc: dict[str, Any]) -> dict[str, Any]:
         "origin": n["origin"],
         "notes": notes,
         "flags": flags,
-        "diff": "\n".join(lines),
-    }
+    }, {"diff": diff})
 
 
 def attribute_diff(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
@@ -264,7 +283,7 @@ def _pair(label: str, old: dict[str, Any], new: dict[str, Any], key: str) -> lis
     return out + ([f"+     {label} = {_val(new[key])}"] if key in new else [])
 
 
-def counts_by_type(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def counts_by_type(changes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per resource type: add / change / destroy, as Terraform counts them."""
     rows: dict[str, dict[str, Any]] = {}
     for ch in changes:

@@ -31,7 +31,9 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from itertools import accumulate
+from typing import Any
 
 # Shares of the room when every section wants more than it can have: the
 # changes (what apply will do) first, then drift and who gains what, then warnings.
@@ -39,7 +41,45 @@ WEIGHTS = {"changes": 5, "drift": 3, "access_delta": 3, "warnings": 1}
 SECTION_COST = 120  # a section's own heading and blank lines, when it has any entry
 SLACK = 0.01  # of the limit: estimates are close, not exact
 Selection = dict[str, int]  # section -> how many of its entries are shown
-CostsFor = Callable[[bool], dict[str, list[int]]]
+Costs = Callable[[bool], dict[str, list[int]]]  # summarised? -> each section's entry costs
+CostsFor = Callable[[bool, int], dict[str, list[int]]]  # the same, exact up to a bound
+
+
+class Entry(dict[str, Any]):
+    """A context entry whose costly text (a change's ``diff``, a member's ``text``) is made when first read.
+
+    The budget reads it for the entries it may show, a template for the ones
+    it prints; the 35,000 changes past the limit of a 10k-member plan never
+    have their diff made.
+    """
+
+    __slots__ = ("_make",)
+
+    def __init__(self, data: dict[str, Any], make: dict[str, Callable[[], Any]]) -> None:
+        super().__init__(data)
+        self._make = make
+
+    def __missing__(self, key: str) -> Any:
+        if key not in self._make:
+            raise KeyError(key)
+        value = self[key] = self._make.pop(key)()
+        return value
+
+    def ready(self, key: str) -> bool:
+        """Whether ``key`` is made already (reading it would make it)."""
+        return dict.__contains__(self, key)
+
+
+def bounded(entries: Sequence[dict[str, Any]], cost: Callable[[dict[str, Any]], int],
+            floor: Callable[[dict[str, Any]], int], bound: int) -> list[int]:
+    """``cost`` of each entry until their sum passes ``bound``, then the cheap ``floor``: no prefix past it can fit."""
+    out = []
+    total = 0
+    for entry in entries:
+        c = cost(entry) if total <= bound or not isinstance(entry, Entry) else floor(entry)
+        total += c
+        out.append(c)
+    return out
 
 
 def shares(needs: Mapping[str, int], room: int, weights: Mapping[str, int] = WEIGHTS) -> dict[str, int]:
@@ -78,12 +118,14 @@ def fit(
     """The fullest rendering under ``limit`` (see the module docstring).
 
     ``render_at(None)`` renders everything; ``render_at(selection)`` the first
-    ``selection[name]`` entries of each section. ``costs_for(summarised)`` is
-    every entry's estimated size, with the large access-delta entries
+    ``selection[name]`` entries of each section. ``costs_for(summarised, bound)``
+    is every entry's estimated size (exact until a section passes ``bound``
+    characters, a cheap floor after), with the large access-delta entries
     summarised when ``summarised`` is true (the selection then carries
     ``summarise=1``).
     """
-    costs = costs_for(False)
+    exact = partial(_exact_to, costs_for, limit)
+    costs = exact(False)
     empty: Selection = {name: 0 for name in costs}
     fixed_text = render_at(empty)
     fixed = len(fixed_text)
@@ -95,7 +137,7 @@ def fit(
         if len(text) <= limit:
             return text
     room = limit - fixed - int(limit * SLACK) - 200  # 200: the cut note, which grows with the counts in it
-    selection = choose(costs_for, room)
+    selection = choose(exact, room)
     text = render_at(selection)
     if len(text) <= limit and (len(text) >= limit * 0.8 or selection == everything(costs, selection)):
         return text
@@ -105,8 +147,9 @@ def fit(
     for name in costs:
         if selection.get(name):
             real = len(text) - len(render_at(dict(selection, **{name: 0})))
-            ratio[name] = max(real, 1) / max(estimate(costs_for, selection, name), 1)
-    second = choose(scaled(costs_for, ratio), room)
+            ratio[name] = max(real, 1) / max(estimate(exact, selection, name), 1)
+    bound = int(limit / max(min(ratio.values(), default=1.0), 0.05))  # exact costs as far as the new ratios may reach
+    second = choose(scaled(partial(_exact_to, costs_for, bound), ratio), room)
     retry = render_at(second) if second != selection else text
     fits = [t for t in (text, retry) if len(t) <= limit]
     if fits:
@@ -114,7 +157,11 @@ def fit(
     return hard_cut(min(text, retry, key=len))  # the last resort: cut at a line boundary
 
 
-def choose(costs_for: CostsFor, room: int) -> Selection:
+def _exact_to(costs_for: CostsFor, bound: int, summarise: bool) -> dict[str, list[int]]:
+    return costs_for(summarise, bound)
+
+
+def choose(costs_for: Costs, room: int) -> Selection:
     """The selection for ``room``: whole sections where they fit, the access delta summarised when it does not."""
     costs = costs_for(False)
     selection = prefixes(costs, room)
@@ -127,7 +174,7 @@ def choose(costs_for: CostsFor, room: int) -> Selection:
     return selection
 
 
-def scaled(costs_for: CostsFor, ratio: Mapping[str, float]) -> CostsFor:
+def scaled(costs_for: Costs, ratio: Mapping[str, float]) -> Costs:
     """``costs_for`` with each section's costs multiplied by its measured ratio."""
     def costs(summarise: bool) -> dict[str, list[int]]:
         return {name: [math.ceil(c * ratio.get(name, 1.0)) for c in cs] for name, cs in costs_for(summarise).items()}
@@ -139,7 +186,7 @@ def everything(costs: dict[str, list[int]], selection: Selection) -> Selection:
     return {name: len(c) for name, c in costs.items()} | ({"summarise": 1} if "summarise" in selection else {})
 
 
-def estimate(costs_for: CostsFor, selection: Selection, name: str) -> int:
+def estimate(costs_for: Costs, selection: Selection, name: str) -> int:
     """Estimated characters of section ``name`` in ``selection``."""
     shown = selection.get(name, 0)
     return sum(costs_for("summarise" in selection)[name][:shown]) + (SECTION_COST if shown else 0)

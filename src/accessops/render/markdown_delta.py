@@ -15,8 +15,10 @@ Every value passes through the ``code`` and ``md`` filters of ``markdown_text``.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from accessops.render.markdown_budget import Entry
 from accessops.render.markdown_text import Markdown, inline_code, md_escape
 
 HIGHLIGHT_MARK = "⚠️"
@@ -25,12 +27,12 @@ HIGHLIGHTS_NAMED = 5  # highlighted capabilities named in a summary
 
 
 def access_delta(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """``access_delta`` entries: {member, gained, lost, highlighted, text, gained_count, lost_count, summarised}."""
-    entries = []
+    """``access_delta`` entries: {member, gained, lost, highlighted, text, gained_count, lost_count, summarised}; ``text`` is made when first read."""
+    entries: list[dict[str, Any]] = []
     for raw in plan.get("access_delta") or []:
         gained = [_capability(c) for c in raw.get("gained") or []]
         lost = [_capability(c) for c in raw.get("lost") or []]
-        entry = {
+        entry: dict[str, Any] = {
             "member": str(raw.get("member", "")),
             "gained": gained,
             "lost": lost,
@@ -39,8 +41,7 @@ def access_delta(plan: dict[str, Any]) -> list[dict[str, Any]]:
             "lost_count": len(lost),
             "summarised": False,
         }
-        entry["text"] = full_text(entry)
-        entries.append(entry)
+        entries.append(Entry(entry, {"text": partial(full_text, entry)}))
     if not entries:  # a plan that carries only the text lines of the delta
         entries = [{"member": "", "line": str(line), "gained": [], "lost": [], "highlighted": False,
                     "gained_count": 0, "lost_count": 0, "summarised": False, "text": md_escape(line)}
