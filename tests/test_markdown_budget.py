@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_parse import parse, parser
 
 from accessops.apply.planfile import read_plan_file
@@ -159,3 +161,19 @@ def test_shares_go_by_weight_and_what_a_section_does_not_need_goes_to_the_others
     assert split["changes"] > split["access_delta"] > split["warnings"] > 0 and sum(split.values()) <= 900
     assert shares({"changes": 1_000, "warnings": 50}, 900) == {"changes": 850, "warnings": 50}
     assert shares({"changes": 0, "drift": 5}, 0) == {"changes": 0, "drift": 0}
+
+
+@settings(max_examples=30, deadline=None)
+@given(changes=st.integers(0, 300), members=st.integers(0, 30), biggest=st.integers(0, 3_000),
+       limit=st.integers(500, 30_000), hint=st.text(max_size=300))
+def test_any_plan_with_any_delta_fits_any_limit(changes: int, members: int, biggest: int, limit: int, hint: str) -> None:
+    plan = giant_delta_plan(capabilities=max(biggest, 4_000 if members % 7 == 0 else 10), changes=changes)
+    plan["access_delta"] += [{"member": f"m{i}@acme.test", "gained": [{"capability": f"read t{j}", "highlight": None}
+                                                                    for j in range(i % 13)], "lost": []} for i in range(members)]
+    md = render_markdown(plan, limit=limit, plan_file=hint or None)
+    assert len(md) <= limit
+    shown = len(CHANGE_HEADER.findall(md))
+    if "not shown" not in md and "output cut" not in md:
+        assert shown == changes
+    elif "output cut" not in md and changes and limit > 10_000 and len(hint) < 50:
+        assert shown > 0  # the delta never takes the whole room

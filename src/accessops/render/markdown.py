@@ -109,7 +109,8 @@ def _render_markdown(plan_json: dict[str, Any], tmpl: jinja2.Template, limit: in
         return costs[summarise, bound]
 
     note = f"… output cut at {limit:,} characters; {_see_all(hint)}"
-    return fit(render_at, costs_for, limit, lambda text: hard_cut(text, limit, note))
+    longest_note = len(cut_note({name: len(items) for name, items in lists.items()}, hint, len(lists["access_delta"])))
+    return fit(render_at, costs_for, limit, lambda text: hard_cut(text, limit, note), longest_note + 16)
 
 
 def entry_costs(lists: dict[str, list[Any]], delta: list[dict[str, Any]], bound: int) -> dict[str, list[int]]:

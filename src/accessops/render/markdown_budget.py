@@ -114,6 +114,7 @@ def fit(
     costs_for: CostsFor,
     limit: int,
     hard_cut: Callable[[str], str],
+    note_room: int = 200,
 ) -> str:
     """The fullest rendering under ``limit`` (see the module docstring).
 
@@ -122,7 +123,7 @@ def fit(
     is every entry's estimated size (exact until a section passes ``bound``
     characters, a cheap floor after), with the large access-delta entries
     summarised when ``summarised`` is true (the selection then carries
-    ``summarise=1``).
+    ``summarise=1``). ``note_room``: the longest cut note the template may print.
     """
     exact = partial(_exact_to, costs_for, limit)
     costs = exact(False)
@@ -136,7 +137,7 @@ def fit(
         text = render_at(None)
         if len(text) <= limit:
             return text
-    room = limit - fixed - int(limit * SLACK) - 200  # 200: the cut note, which grows with the counts in it
+    room = limit - fixed - int(limit * SLACK) - note_room
     selection = choose(exact, room)
     text = render_at(selection)
     if len(text) <= limit and (len(text) >= limit * 0.8 or selection == everything(costs, selection)):
