@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accessops.errors import AccessOpsError, ConfigError, FileError, UntrustedPlanError
+from accessops.errors import ConfigError, FileError, UntrustedPlanError
 from accessops.manifest.loader import manifest_files
 from accessops.plan.change import Plan
 from accessops.plan.compare import printable
@@ -220,21 +220,21 @@ def read_plan_file(path: Path) -> SavedPlan:
 def _read_plan_file(path: Path) -> SavedPlan:
     data = json.loads(path.read_bytes())
     if not isinstance(data, dict) or data.get("kind") != PLAN_FILE_KIND or not isinstance(data.get("plan"), dict):
-        raise AccessOpsError(f"{path}: not an accessops plan file")
+        raise FileError(str(path), "not an accessops plan file")
     version = data.get("format", 1)
     if version not in (1, PLAN_FILE_FORMAT):
-        raise AccessOpsError(f"{path}: plan file format {version!r} is not one this accessops reads (1 or {PLAN_FILE_FORMAT})")
+        raise FileError(str(path), f"plan file format {version!r} is not one this accessops reads (1 or {PLAN_FILE_FORMAT})")
     if version == 1:  # format 1 hashed the plan alone
         expected = hashlib.sha256(json.dumps(data["plan"], sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     else:
         expected = hashlib.sha256(_covered(data)).hexdigest()
     if data.get("checksum") != expected:
-        raise AccessOpsError(f"{path}: checksum mismatch; the plan file was edited or damaged")
+        raise FileError(str(path), "checksum mismatch; the plan file was edited or damaged")
     plan = checked_plan(path, Plan.from_json(data["plan"]))
     manifests, signature = data.get("manifests"), data.get("signature")
     if version >= 2 and not _well_formed_digest(manifests):
-        raise AccessOpsError(f"{path}: the plan's manifest digest is malformed; the plan file was edited or damaged")
+        raise FileError(str(path), "the plan's manifest digest is malformed; the plan file was edited or damaged")
     if signature is not None and not (isinstance(signature, dict) and all(isinstance(signature.get(k), str) for k in ("algorithm", "value"))):
-        raise AccessOpsError(f"{path}: the plan's signature is malformed; the plan file was edited or damaged")
+        raise FileError(str(path), "the plan's signature is malformed; the plan file was edited or damaged")
     plan.manifests = dict(manifests or {})
     return SavedPlan(path, plan, int(version), manifests, signature, data)
