@@ -30,7 +30,7 @@ EXPECTED: dict[str, tuple[str, int, int, str, str]] = {
     "duplicate-team": ('ref.duplicate-team', 15, 7, 'spec.teams[2]', "team 'platform' is declared twice (first at line 13)"),
     "guardrail-rule-count": ('policy.guardrail-rule-count', 20, 7, 'spec.guardrails[0]', "guardrail 'safe-defaults' must set exactly one of owner_only, grant, min_owners, forbidden_domains (found: min_owners, forbidden_domains)"),
     "integer-too-long": ('yaml.bad-value', 9, 10, '', 'integer of 5000 digits is too large'),
-    "invalid-email": ('schema.string_pattern_mismatch', 11, 8, 'spec.members[1].email', "String should match pattern '^[^@\\s]+@[^@\\s]+$'"),
+    "invalid-email": ('schema.string_pattern_mismatch', 11, 8, 'spec.members[1].email', 'not an e-mail address (one "@"; no spaces, slashes, backslashes, quotes or control characters; not starting with ".")'),
     "missing-required-field": ('schema.missing', 7, 1, 'spec.profile', "missing required field 'profile'"),
     "permission-set-other-org": ('ref.permission-set-other-org', 29, 43, 'spec.members[0].permission_set', "permission set 'globex-reviewer' belongs to organization 'globex', not 'acme'"),
     "role-excluded-from-group": ('ref.role-excluded-from-group', 12, 5, 'spec.permissions.manage_billing', "permission 'manage_billing': role 'Admin W/O Billing' may not hold billing permissions"),

@@ -33,6 +33,8 @@ COMMAND_MODULES = [
     "accessops.cli.cmd_audit",
     "accessops.cli.cmd_tenant",
     "accessops.cli.cmd_log",
+    "accessops.cli.cmd_force_unlock",
+    "accessops.cli.cmd_state",
     "accessops.cli.cmd_schema",
     "accessops.cli.cmd_profiles",
 ]
@@ -45,7 +47,10 @@ class _Parser(argparse.ArgumentParser):
     last_error = ""
 
     def error(self, message: str) -> NoReturn:
+        from accessops.secrets import redact_urls_in
+
         self.print_usage(sys.stderr)
+        message = redact_urls_in(message)  # "unrecognized arguments: --target https://u:TOKEN@..." must not echo the token
         _Parser.last_error = f"{self.prog}: error: {message}"
         self.exit(1, f"{self.prog}: error: {message}\n")
 

@@ -25,6 +25,7 @@ from accessops.engine import (
     build_plan,
     is_plan_file,
     open_context,
+    reconcile_state,
     release_lock,
     settings_for,
 )
@@ -34,6 +35,7 @@ from accessops.plan.change import Change, Plan
 from accessops.progress import working
 from accessops.plan.checks import raise_if_refused
 from accessops.plan.guards_config import add_guard_flags
+from accessops.model.names import escape_controls
 from accessops.render.text import render_text
 
 
@@ -56,7 +58,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="N",
         help="at most N concurrent writes, for adapters that allow it (default: [apply] parallelism, else 4; local and directus write one at a time)",
     )
+    p.add_argument(
+        "--lock-timeout",
+        type=_duration,
+        default=0.0,
+        metavar="DURATION",
+        help="wait up to DURATION (30s, 2m) for another apply's lock instead of failing at once",
+    )
     p.set_defaults(func=run)
+
+
+def _duration(text: str) -> float:
+    from accessops.apply.store import parse_duration
+    from accessops.errors import ConfigError
+
+    try:
+        return parse_duration(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
 
 
 def _git_commit(paths: list[str]) -> str | None:
@@ -78,11 +97,12 @@ def run(args: argparse.Namespace) -> int:
     ctx = open_context(paths, settings, read_live=False)
     ctx.verbose = args.verbose
     try:
-        acquire_lock(ctx)
+        acquire_lock(ctx, args.lock_timeout)
         try:
             assert ctx.model is not None
             with working(f"reading live access from {ctx.target.scheme}"):
                 ctx.live = ctx.adapter.read(ctx.model.org_names)
+            reconcile_state(ctx)
             plan = build_plan(ctx, paths)
             print(render_text(plan.to_json(), color=use_color(args)))
             raise_if_refused(plan)
@@ -102,7 +122,7 @@ def _apply_saved(path: Path, args: argparse.Namespace) -> int:
     ctx = open_saved_context(saved, args)
     ctx.verbose = args.verbose
     try:
-        acquire_lock(ctx)
+        acquire_lock(ctx, args.lock_timeout)
         try:
             plan = check_saved_plan(ctx, saved)
             print(render_text(plan.to_json(), color=use_color(args)))
@@ -139,7 +159,7 @@ def _reporter(args: argparse.Namespace, plan: Plan):  # type: ignore[no-untyped-
             if args.verbose or total <= 200:
                 print(f"{change.address}: {_VERB[change.action.value]}")
         else:
-            print(f"{change.address}: {result}", file=sys.stderr)
+            print(f"{change.address}: {escape_controls(result)}", file=sys.stderr)
 
     return report
 
@@ -155,7 +175,7 @@ def _report(result: ApplyResult, plan: Plan) -> int:
         if a in ("delete", "replace"):
             c["destroy"] += 1
     for change, why in result.gone:
-        print(f"warning: {change.address}: gone before it could be changed ({why}); skipped", file=sys.stderr)
+        print(f"warning: {change.address}: gone before it could be changed ({escape_controls(why)}); skipped", file=sys.stderr)
     if result.ok:
         print(f"\nApply complete! Resources: {c['add']} added, {c['change']} changed, {c['destroy']} destroyed.")
         return 0
@@ -163,7 +183,7 @@ def _report(result: ApplyResult, plan: Plan) -> int:
     change, why = result.failed[0]
     k = plan.pending.index(change) + 1
     print(
-        f"error: apply failed at change {k} of {total}: {change.address}: {why}\n"
+        f"error: apply failed at change {k} of {total}: {change.address}: {escape_controls(why)}\n"  # why: a server's words
         f"  done: {len(result.done)} change(s) applied and recorded; not done: {len(result.not_done) + 1} "
         f"(the failed one and {len(result.not_done)} after it). Run plan again to see what remains.",
         file=sys.stderr,

@@ -23,7 +23,11 @@ def add_target(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="live system: local:PATH (default local:.accessops/tenant.db), scim+https://HOST/BASE, directus+http://HOST; env ACCESSOPS_TARGET",
     )
-    parser.add_argument("--state", metavar="PATH", help="state store file (default: beside the target)")
+    parser.add_argument(
+        "--state",
+        metavar="URL",
+        help="state store: a path (SQLite; default beside the target), git:origin, git+https://HOST/REPO, git+file:///PATH, postgresql://…; env ACCESSOPS_STATE",
+    )
 
 
 def add_format(
@@ -90,9 +94,12 @@ def error_object(exc: BaseException, exit_code: int) -> dict[str, Any]:
 
 def error_lines(exc: BaseException) -> list[str]:
     """The ``error: ...`` lines for stderr: one per manifest problem, else exactly one."""
+    from accessops.model.names import escape_controls  # the error path only: start-up stays light
+
+    # a name in a message (a live one no check has seen) cannot break the line or forge another
     if isinstance(exc, ManifestError) and exc.problems:
-        return [f"error: {problem}" for problem in exc.problems]
-    text = " ".join(describe(exc).split("\n"))  # one line, whatever the message holds
+        return [f"error: {escape_controls(str(problem))}" for problem in exc.problems]
+    text = escape_controls(" ".join(describe(exc).split("\n")))  # one line, whatever the message holds
     if isinstance(exc, AccessOpsError) or file_error_of(exc) is not None:
         return [f"error: {text}"]
     return [f"error: internal error: {text} (run with --debug for a traceback)"]

@@ -19,6 +19,7 @@ from accessops.errors import ManifestError, Problem
 from accessops.manifest import parse_cache
 from accessops.manifest.parse_cache import ParseCache
 from accessops.manifest.yamlsrc import LocatedDict, Pos, YamlProblem, decode_text, load_documents, locate
+from accessops.model.names import PATTERN_MESSAGES
 from accessops.model.manifest import (
     API_VERSION,
     DOCUMENT_ADAPTER,
@@ -132,6 +133,8 @@ def _pydantic_problems(err: ValidationError, file: str, data: Any, start: Pos, k
             msg = f"unknown field {loc[-1]!r}"
         elif e["type"] == "missing":
             msg = f"missing required field {loc[-1]!r}"
+        elif e["type"] == "string_pattern_mismatch":
+            msg = PATTERN_MESSAGES.get(str((e.get("ctx") or {}).get("pattern")), msg)
         pos = locate(data, loc, start)
         problems.append(Problem(file, pos.line, pos.column, format_path(loc), f"schema.{e['type']}", msg))
     return problems
