@@ -186,3 +186,34 @@ def test_a_forged_lock_ref_is_a_one_line_error(policy: Path, capsys: pytest.Capt
     assert main(["apply", "access", "--auto-approve", "--target", target, "--state", f"git+file://{policy / 'policy.git'}"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is damaged" in err and "git push --delete" in err
+
+
+def test_the_state_token_reaches_git_as_a_header_never_a_url_or_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``ACCESSOPS_GIT_TOKEN`` is sent as actions/checkout sends it; a real git talks to a real loopback server."""
+    import base64
+    import http.server
+    import threading
+
+    seen: list[str] = []
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            seen.append(self.headers.get("Authorization", ""))
+            self.send_response(403)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("ACCESSOPS_GIT_TOKEN", "ghs_secret123")
+        url = f"git+http://127.0.0.1:{server.server_address[1]}/acme/policy.git"
+        assert main(["log", "--state", url]) == 1
+    finally:
+        server.shutdown()
+    assert seen and seen[0] == "basic " + base64.b64encode(b"x-access-token:ghs_secret123").decode()
+    err = capsys.readouterr().err
+    assert err.startswith("error: state ") and "ghs_secret123" not in err

@@ -14,11 +14,21 @@ heredoc output). The Markdown is also added to the job summary.
 The step itself fails only on 1 and 3: "there are changes" and "there is
 drift" are results for the workflow to act on, not failures.
 Stdlib only: it runs before anything but accessops is installed.
+
+accessops' output holds names from manifests and from the live system, so
+the runner must never read a line of it as a workflow command (``::error``,
+``::add-mask``, ``::stop-commands``...): it is echoed between
+``::stop-commands::TOKEN`` and ``::TOKEN::``, with a random TOKEN made after
+the output exists, so the output cannot end the pause itself. After it, only the annotations
+accessops itself writes on stderr (``::error file=…,line=…::message``, which
+it escapes so each is one line) are repeated for the runner to act on.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import shlex
 import subprocess
 import sys
@@ -50,11 +60,39 @@ def execute(argv: list[str]) -> Run:
     """Run one command, echoing it and its output to the job log."""
     print("+ " + shlex.join(argv), flush=True)
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    sys.stdout.write(done.stdout)
-    sys.stdout.flush()
-    sys.stderr.write(done.stderr)
-    sys.stderr.flush()
+    echo_untrusted(done.stdout + ("\n" if done.stdout and not done.stdout.endswith("\n") else "") + done.stderr)
+    for line in annotations(done.stderr):
+        print(line, flush=True)
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+#: an annotation as accessops writes it on stderr under Actions: error, warning
+#: or notice, properties name=value with ":" and "," percent-encoded, and the
+#: message with CR and LF percent-encoded (so it is one line)
+ANNOTATION = re.compile(r"::(error|warning|notice)( [a-z]+=[^,:\r\n]*(,[a-z]+=[^,:\r\n]*)*)?::[^\r\n]*")
+
+
+def annotations(stderr: str) -> list[str]:
+    """accessops' own annotation lines, to run after the pause: nothing else (no add-mask, set-env, ...)."""
+    return [line for line in stderr.split("\n") if ANNOTATION.fullmatch(line)]
+
+
+def echo_untrusted(text: str) -> None:
+    """Write ``text`` to the job log with workflow commands paused around it.
+
+    Both streams go to stdout, in order: the runner reads stdout and stderr
+    separately, so a line written to stderr could reach it after the resume
+    line and be run as a command.
+    """
+    if not text:
+        return
+    token = secrets.token_hex(16)  # drawn after the text exists: the text cannot contain it on purpose
+    while token in text:  # nor by chance
+        token = secrets.token_hex(16)
+    sys.stdout.write(f"::stop-commands::{token}\n")
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.write(f"::{token}::\n")
+    sys.stdout.flush()
 
 
 def main() -> int:
@@ -87,7 +125,8 @@ def main() -> int:
         else:
             markdown = report("accessops plan", run)
     elif command == "apply":
-        run = apply(exe, paths, target, extra, env.get("INPUT_PLAN_FILE"), plan_file)
+        run = apply(exe, paths, target, extra, env.get("INPUT_PLAN_FILE"), plan_file,
+                    manifests=shlex.split(env["INPUT_PATH"]) if env.get("INPUT_PATH") else None)
         markdown = report("accessops apply", run)
     else:
         run = execute([*exe, "drift", *paths, *target, "--format", "markdown", *template, *extra])
@@ -105,19 +144,31 @@ def main() -> int:
     return 0 if run.code in (0, 2) else run.code
 
 
-def apply(exe: list[str], paths: list[str], target: list[str], extra: list[str], given: str | None, plan_file: Path) -> Run:
-    """Apply the reviewed plan file when one is given, else the manifests; explain a stale plan."""
+def apply(exe: list[str], paths: list[str], target: list[str], extra: list[str], given: str | None, plan_file: Path,
+          manifests: list[str] | None = None) -> Run:
+    """Apply the reviewed plan file when one is given, else the manifests; explain a refused plan.
+
+    With a plan file, ``manifests`` (the ``path`` input) are what the plan is
+    re-derived from: never the paths the plan file itself records, which
+    whoever made the file chose.
+    """
     if not given:
         return execute([*exe, "apply", *paths, *target, "--auto-approve", *extra])
     if not plan_file.is_file():
         message = f"plan file {given} not found: download the reviewed plan first; nothing was applied"
         print(f"::error title=accessops apply::{message}")
         return Run(1, stderr=f"error: {message}")
-    run = execute([*exe, "apply", str(plan_file), *target, "--auto-approve", *extra])
-    if run.code != 0 and "stale" in run.output.lower():
+    bound = [arg for path in manifests or [] for arg in ("--manifests", path)]
+    run = execute([*exe, "apply", str(plan_file), *bound, *target, "--auto-approve", *extra])
+    text = run.output.lower()
+    if run.code != 0 and "stale" in text:
         print("::error title=Stale plan, nothing applied::Live access changed after this plan was reviewed, so "
               "accessops refused to apply it. Re-plan: re-run the pull request's plan workflow (or open a new "
               "pull request), review the new plan, and merge again.")
+    elif run.code == 3 and "re-plan" in text:
+        print("::error title=Not the reviewed plan, nothing applied::The plan file does not match what the merged "
+              "manifests give (main moved since the plan, or the file was edited). Re-plan: re-run the pull "
+              "request's plan workflow, review the new plan, and merge again.")
     return run
 
 

@@ -9,6 +9,11 @@ equals a known credential is refused by the safety guards).
 :func:`redact_text` replaces every known credential in a string; the CLI
 wraps stdout and stderr with :class:`RedactingStream`, and saved plans and
 the apply log pass their text through it.
+
+A credential never belongs in a target URL: :func:`url_credential` finds a
+user-info password (or bare user-info token) or a query parameter named like
+a secret, and ``Target.parse`` refuses such a URL before anything can print
+or store it; :func:`redact_url` is the belt to those braces.
 """
 
 from __future__ import annotations
@@ -17,9 +22,13 @@ import os
 import re
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
-_TOKEN_ENV = re.compile(r"^ACCESSOPS_[A-Z0-9_]*(TOKEN|PASSWORD|SECRET)$")
-_TOKEN_FILE_ENV = re.compile(r"^ACCESSOPS_[A-Z0-9_]*(TOKEN|PASSWORD|SECRET)_FILE$")
+from accessops.errors import ConfigError
+
+# KEY: the plan signing key (ACCESSOPS_PLAN_KEY) is a credential too
+_TOKEN_ENV = re.compile(r"^ACCESSOPS_[A-Z0-9_]*(TOKEN|PASSWORD|SECRET|KEY)$")
+_TOKEN_FILE_ENV = re.compile(r"^ACCESSOPS_[A-Z0-9_]*(TOKEN|PASSWORD|SECRET|KEY)_FILE$")
 REDACTED = "[REDACTED]"
 #: shorter values are too likely to occur by chance to be redacted everywhere
 MIN_SECRET_LENGTH = 6
@@ -43,10 +52,21 @@ def token_files_from_settings(raw: dict[str, Any], base: Path) -> list[Path]:
 
 
 def _read(path: Path) -> str | None:
+    """A token file's content for redaction; None when it cannot be read as text (it is then never used either)."""
     try:
-        return path.read_text().strip() or None
-    except OSError:
+        return path.read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
         return None
+
+
+def _read_token(path: Path, named_by: str) -> str | None:
+    """A token file's content for use; a file that cannot be read, or is not UTF-8 text, is an error naming it."""
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except UnicodeDecodeError:
+        raise ConfigError(f"token file {path} (named by {named_by}) is not UTF-8 text; write the token as plain UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"token file {path} (named by {named_by}) cannot be read: {exc.strerror or exc}") from None
 
 
 def credential(name: str, settings_raw: dict[str, Any] | None = None, base: Path | None = None) -> str | None:
@@ -55,13 +75,98 @@ def credential(name: str, settings_raw: dict[str, Any] | None = None, base: Path
     if os.environ.get(env):
         return os.environ[env]
     if os.environ.get(env + "_FILE"):
-        return _read(Path(os.environ[env + "_FILE"]))
+        return _read_token(Path(os.environ[env + "_FILE"]), env + "_FILE")
     section = (settings_raw or {}).get("credentials", {})
-    path = section.get(f"{name.lower()}_token_file") if isinstance(section, dict) else None
+    key = f"{name.lower()}_token_file"
+    path = section.get(key) if isinstance(section, dict) else None
     if path:
         found = Path(str(path))
-        return _read(found if found.is_absolute() or base is None else base / found)
+        return _read_token(found if found.is_absolute() or base is None else base / found, f"[credentials] {key}")
     return None
+
+
+# --- credentials in URLs ----------------------------------------------------------
+
+#: query parameter names (lower case, "-" as "_") that carry a credential, and
+#: the words that make any parameter name one (``client_secret``, ``X-API-Key``)
+_SECRET_WORDS = frozenset({
+    "token", "key", "secret", "password", "passwd", "pwd", "pass", "auth", "authorization",
+    "credential", "credentials", "signature", "sig", "apikey", "jwt", "bearer", "session", "sessionid", "cookie",
+})
+_SECRET_SUFFIXES = ("token", "key", "secret", "password")
+
+
+def is_secret_parameter(name: str) -> bool:
+    """Whether a URL query parameter's name says it carries a credential (``token``, ``api_key``, ``X-Api-Key``)."""
+    norm = name.strip().lower().replace("-", "_")
+    return bool(_SECRET_WORDS.intersection(norm.split("_"))) or norm.replace("_", "").endswith(_SECRET_SUFFIXES)
+
+
+def _split(url: str) -> tuple[str, SplitResult]:
+    """(adapter prefix, split transport URL) of ``scim+https://...`` or a plain URL; ValueError when malformed."""
+    scheme, sep, rest = url.partition(":")
+    if sep and "+" in scheme:
+        adapter, _, transport = scheme.partition("+")
+        return adapter + "+", urlsplit(f"{transport}:{rest}")
+    return "", urlsplit(url)
+
+
+def url_credential(url: str) -> str | None:
+    """What credential ``url`` carries ("a password in the URL", "query parameter 'api_key'"), or None.
+
+    ``local:`` paths are file names, not URLs, and are never inspected.
+    """
+    if url.startswith("local:"):
+        return None
+    try:
+        _, parts = _split(url)
+    except ValueError as exc:  # never echo a URL that could not even be split
+        raise ValueError(f"target URL is malformed ({exc}); it is not shown, as it may hold a credential") from None
+    if "@" in parts.netloc:
+        userinfo = parts.netloc.rpartition("@")[0]
+        return "a password in the URL" if ":" in userinfo else "user info (a token) in the URL"
+    for where in (parts.query, parts.fragment):
+        for key, _ in parse_qsl(where, keep_blank_values=True):
+            if is_secret_parameter(key):
+                return f"query parameter {key[:40]!r}"
+    return None
+
+
+def redact_url(url: str) -> str:
+    """``url`` without user info and without the values of secret-named query parameters."""
+    if url.startswith("local:"):
+        return url
+    try:
+        prefix, parts = _split(url)
+    except ValueError:
+        return "[malformed URL]"
+    netloc = parts.netloc.rpartition("@")[2]
+
+    def clean(text: str) -> str:
+        pairs = parse_qsl(text, keep_blank_values=True)
+        if not any(is_secret_parameter(k) for k, _ in pairs):
+            return text
+        return "&".join(f"{k}={REDACTED if is_secret_parameter(k) else v}" for k, v in pairs)
+
+    return prefix + urlunsplit((parts.scheme, netloc, parts.path, clean(parts.query), clean(parts.fragment)))
+
+
+def redact_urls_in(text: str) -> str:
+    """``text`` with every URL-like word passed through :func:`redact_url` (for messages that echo arguments)."""
+    return " ".join(redact_url(word) if "://" in word or "?" in word else word for word in text.split(" "))
+
+
+def credential_hint(adapter: str) -> str:
+    """Where a credential for ``adapter`` goes instead of a URL."""
+    env = f"ACCESSOPS_{adapter.upper()}_TOKEN"
+    return f"set {env}, or name a token file with {env}_FILE or [credentials] {adapter.lower()}_token_file in accessops.toml"
+
+
+def refuse_credentials_in_url(url: str, adapter: str) -> None:
+    """Raise ValueError (one line, no credential in it) when ``url`` carries a credential."""
+    found = url_credential(url)
+    if found is not None:
+        raise ValueError(f"target {redact_url(url)} carries a credential ({found}); remove it from the URL and {credential_hint(adapter)}")
 
 
 def known_secrets() -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from accessops.model.resource import ResourceMap
 from accessops.plan.change import Change
+from accessops.secrets import refuse_credentials_in_url
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,13 @@ class Target:
 
     @classmethod
     def parse(cls, url: str, **options: Any) -> "Target":
-        """Split ``url`` into its adapter scheme and location."""
+        """Split ``url`` into its adapter scheme and location.
+
+        A URL that carries a credential (user info, a ``?token=``-like
+        parameter) is refused here, before anything can print or store it.
+        """
         scheme, sep, rest = url.partition(":")
+        refuse_credentials_in_url(url, scheme.partition("+")[0] or "target")
         if not sep or not scheme:
             raise ValueError(f"target {url!r} has no scheme (expected e.g. local:path/to/tenant.db)")
         if "+" in scheme:

@@ -28,6 +28,7 @@ from accessops.adapters.directus_live import Access, Policy, Role, Snapshot, Use
 from accessops.adapters.directus_tables import TablePermissions
 from accessops.adapters.http import HttpClient
 from accessops.errors import Refusal, RefusedError, TargetError
+from accessops.model.names import check_live, check_names
 from accessops.model.resource import ResourceMap
 from accessops.plan.change import Action, Change
 from accessops.secrets import credential
@@ -97,20 +98,31 @@ class DirectusAdapter(TablePermissions, Adapter):
         """The live resources of the one organization this Directus holds."""
         self._snap = Snapshot.fetch(self.client, self.page_size)
         org = self._org_name(orgs)
-        return self._snap.resources(org) if org in orgs else {}
+        # markers, collections and e-mail addresses are whatever the instance holds
+        return check_live(self._snap.resources(org), "directus") if org in orgs else {}
+
+    def _marker_org(self) -> str | None:
+        """The organization name the org policy's marker records (checked: a marker can be edited by hand)."""
+        org_policy = self.snapshot().org_policy()
+        if org_policy is None or not org_policy.marker:
+            return None
+        name = org_policy.marker.get("org")
+        if not isinstance(name, str):
+            raise TargetError(f"directus: policy {org_policy.id}: its accessops marker names no organization; fix its description")
+        return check_names([name], "organization", f"directus: policy {org_policy.id}")[0]
 
     def _org_name(self, orgs: Sequence[str]) -> str:
-        org_policy = self.snapshot().org_policy()
-        if org_policy is not None and org_policy.marker:
-            return org_policy.marker["org"]
+        marked = self._marker_org()
+        if marked is not None:
+            return marked
         if len(set(orgs)) > 1:
             raise TargetError(f"directus: one Directus holds one organization; the manifests declare {len(set(orgs))}: {', '.join(sorted(set(orgs)))}")
         return orgs[0] if orgs else ""
 
     def organizations(self) -> list[str]:
         """The organization recorded in this Directus, if any."""
-        org_policy = self.snapshot().org_policy()
-        return [org_policy.marker["org"]] if org_policy and org_policy.marker else []
+        marked = self._marker_org()
+        return [] if marked is None else [marked]
 
     def identity(self) -> str | None:
         """The email of the token's user; accessops never removes or demotes it."""

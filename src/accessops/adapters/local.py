@@ -29,6 +29,7 @@ from typing import Any
 from accessops.adapters import local_write
 from accessops.adapters.base import Adapter, Target
 from accessops.adapters.local_schema import connect
+from accessops.model.names import check_live, check_names
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change
 
@@ -114,7 +115,8 @@ class LocalAdapter(Adapter):
     def organizations(self) -> list[str]:
         """Names of every organization in the tenant."""
         self.requests += 1
-        return [name for (name,) in self.db.execute("SELECT name FROM organizations ORDER BY name")]
+        rows = self.db.execute("SELECT name FROM organizations ORDER BY name")
+        return check_names((str(name) for (name,) in rows), "organization", f"local tenant {self.path}")
 
     def close(self) -> None:
         """Close the tenant file."""
@@ -170,7 +172,8 @@ class LocalAdapter(Adapter):
             self._read_spaces(ids, org_name, add)
         finally:
             self.db.execute("COMMIT")
-        return out
+        # a tampered tenant can hold any name; none may become an address or a file name unchecked
+        return check_live(out, f"local tenant {self.path}")
 
     def _read_org(self, ids: list[int], org_name: dict[int, str], add: Any) -> None:
         for org, email, role, admin, name, status, invited, joined in self._rows(

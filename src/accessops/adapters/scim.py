@@ -33,6 +33,7 @@ import requests
 from accessops.adapters.base import Adapter, ItemGoneError, Target
 from accessops.adapters.http import HttpClient
 from accessops.errors import TargetError
+from accessops.model.names import check_live
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change
 from accessops.secrets import credential
@@ -123,7 +124,7 @@ class ScimAdapter(Adapter):
             for uid in member_ids:
                 if uid in emails:  # nested groups and strangers are not team members
                     self._remember(Resource("team_member", f"{org}/{team}/{emails[uid]}"), live)
-        return live
+        return check_live(live, "scim")
 
     def _list(self, path: str, attributes: str) -> Iterator[dict[str, Any]]:
         """Every resource of a listing, page after page until the total is reached."""

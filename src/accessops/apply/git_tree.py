@@ -8,10 +8,12 @@ its checkout stays as it is, and in a bare scratch repository for a URL.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,8 +39,8 @@ class Git:
     timeout: float = 120.0
 
     def env(self, **extra: str) -> dict[str, str]:
-        """The environment for one git command."""
-        return {**os.environ, "GIT_DIR": str(self.git_dir), "GIT_TERMINAL_PROMPT": "0", **IDENTITY, **extra}
+        """The environment for one git command (with the state token, if any, as an HTTP header)."""
+        return {**os.environ, "GIT_DIR": str(self.git_dir), "GIT_TERMINAL_PROMPT": "0", **IDENTITY, **token_config(os.environ), **extra}
 
     def run(self, *args: str, stdin: bytes | None = None, check: bool = True, **env: str) -> subprocess.CompletedProcess[bytes]:
         """Run ``git ARGS``; a failure with ``check`` is a :class:`GitError` with git's own last words (redacted)."""
@@ -80,6 +82,25 @@ class Git:
         if "couldn't find remote ref" in err or "no such remote ref" in err.lower():
             return False
         raise GitError(f"git fetch from the state repository failed: {last_words(done.stderr)}")
+
+
+TOKEN_ENV = "ACCESSOPS_GIT_TOKEN"
+
+
+def token_config(environ: Mapping[str, str]) -> dict[str, str]:
+    """``ACCESSOPS_GIT_TOKEN`` (e.g. the job's ``github.token``) as git's ``http.extraHeader``, through the environment.
+
+    This is how actions/checkout authenticates git, without writing the token
+    to ``.git/config`` (``persist-credentials: false``), a URL or a command
+    line; accessops redacts it like every ``ACCESSOPS_*_TOKEN``. Entries are
+    appended to any ``GIT_CONFIG_COUNT`` the caller set.
+    """
+    token = environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        return {}
+    count = int(environ.get("GIT_CONFIG_COUNT", "0") or 0)
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return {"GIT_CONFIG_COUNT": str(count + 1), f"GIT_CONFIG_KEY_{count}": "http.extraHeader", f"GIT_CONFIG_VALUE_{count}": f"AUTHORIZATION: basic {basic}"}
 
 
 def pretty(data: Any) -> str:

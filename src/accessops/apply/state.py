@@ -30,12 +30,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from accessops import dbfile
 from accessops.adapters.base import Target
 from accessops.adapters.local_schema import migrate
 from accessops.adapters.local_write import utc_now
 from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, LoggedChange, applied_after
 from accessops.apply.store import StateDump, default_sqlite_path
-from accessops.errors import AccessOpsError
+from accessops.errors import AccessOpsError, FileError
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change
 from accessops.secrets import redact_text
@@ -135,6 +136,17 @@ def git_commit(path: Path) -> str | None:
     return commit if done.returncode == 0 and commit else None
 
 
+def _stored_attrs(db: Any, addr: str, text: Any) -> dict[str, Any]:
+    """A last-applied row's attributes; a damaged row is an error naming the state file, not a crash."""
+    try:
+        attrs = json.loads(text)
+    except (TypeError, ValueError):
+        attrs = None
+    if not isinstance(attrs, dict):
+        raise FileError(getattr(db, "db_file", "state"), f"damaged: the last applied {addr} is not a JSON object; restore the file or delete it (the next apply records it again)")
+    return attrs
+
+
 class SqliteStore:
     """Last applied resources, the append-only apply log, intents and per-target locks, in one SQLite file."""
 
@@ -144,14 +156,15 @@ class SqliteStore:
         if self.path.is_dir():
             raise AccessOpsError(f"state {self.path} is a folder, not a state file")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = dbfile.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT)  # errors name the file
         try:
-            self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=BUSY_TIMEOUT)
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             migrate(self.db, MIGRATIONS)
-        except sqlite3.DatabaseError as exc:
-            raise AccessOpsError(f"state {self.path}: not a usable state file ({exc})") from None
+        except BaseException:
+            self.db.close()  # a damaged or read-only file: leave no handle open
+            raise
 
     def close(self) -> None:
         """Close the file."""
@@ -159,10 +172,7 @@ class SqliteStore:
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
         """One statement in its own transaction (autocommit)."""
-        try:
-            return self.db.execute(sql, params)
-        except sqlite3.OperationalError as exc:
-            raise AccessOpsError(f"state {self.path}: {exc}") from None
+        return self.db.execute(sql, params)  # a failure names the file (dbfile)
 
     def _transaction(self) -> "_Tx":
         return _Tx(self.db, self.path)
@@ -320,7 +330,7 @@ class SqliteStore:
         for addr, type_, key, text in rows:
             attrs = decoded.get(text)
             if attrs is None:
-                attrs = decoded[text] = json.loads(text)
+                attrs = decoded[text] = _stored_attrs(self.db, addr, text)
             out[addr] = Resource(type_, key, attrs)
         return out
 
@@ -374,10 +384,7 @@ class _Tx:
         self.db, self.path = db, path
 
     def __enter__(self) -> None:
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise AccessOpsError(f"state {self.path}: {exc}") from None
+        self.db.execute("BEGIN IMMEDIATE")  # a failure names the file (dbfile)
 
     def __exit__(self, kind: object, exc: object, tb: object) -> None:
         if kind is not None:
@@ -385,9 +392,9 @@ class _Tx:
             return
         try:
             self.db.execute("COMMIT")
-        except sqlite3.OperationalError as error:
+        except sqlite3.Error:
             self.db.execute("ROLLBACK")
-            raise AccessOpsError(f"state {self.path}: {error}") from None
+            raise
 
 
 def _run(row: Any, meta: dict[str, Any]) -> ApplyRun:

@@ -1,8 +1,12 @@
 """``accessops apply``: make live access match the manifests, or apply a saved plan exactly.
 
 On a terminal it asks for ``yes``; without one it refuses unless
-``--auto-approve``. A saved plan whose live objects changed since it was
-made is refused and nothing is written.
+``--auto-approve``. A saved plan is a proposal: apply re-reads live access,
+re-derives the plan from the manifests the plan records (or ``--manifests``)
+and applies only when that gives exactly the saved changes and every guard
+and policy passes. Without the manifests it needs a valid signature made
+with ACCESSOPS_PLAN_KEY. A stale, edited, forged or refused plan exits 3 and
+nothing is written.
 """
 
 from __future__ import annotations
@@ -13,29 +17,25 @@ from pathlib import Path
 
 from accessops.apply.applier import parallelism_for
 from accessops.cli.common import add_paths, add_target, use_color
+from accessops.apply.planfile import read_plan_file
 from accessops.engine import (
     ApplyResult,
-    Context,
     acquire_lock,
     apply_changes,
     build_plan,
-    ensure_target_matches,
     is_plan_file,
     open_context,
-    open_state,
-    open_target,
-    open_target_url,
-    read_plan,
     reconcile_state,
-    refresh_and_check,
     release_lock,
     settings_for,
 )
+from accessops.trusted_apply import check_saved_plan, open_saved_context
 from accessops.errors import AccessOpsError
 from accessops.plan.change import Change, Plan
 from accessops.progress import working
 from accessops.plan.checks import raise_if_refused
 from accessops.plan.guards_config import add_guard_flags
+from accessops.model.names import escape_controls
 from accessops.render.text import render_text
 
 
@@ -45,6 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_paths(p)
     add_target(p)
     add_guard_flags(p)
+    p.add_argument(
+        "--manifests",
+        action="append",
+        metavar="PATH",
+        help="with a saved plan: the manifests to re-derive it from (repeatable; default: the paths the plan records)",
+    )
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation (needed without a terminal)")
     p.add_argument(
         "--parallelism",
@@ -85,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     paths = args.paths or ["."]
     if len(paths) == 1 and is_plan_file(Path(paths[0])):
         return _apply_saved(Path(paths[0]), args)
+    if args.manifests:
+        raise AccessOpsError("--manifests goes with a saved plan (apply PLANFILE --manifests PATH); give manifest paths directly otherwise")
     settings = settings_for(args)
     ctx = open_context(paths, settings, read_live=False)
     ctx.verbose = args.verbose
@@ -110,37 +118,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _apply_saved(path: Path, args: argparse.Namespace) -> int:
-    plan = read_plan(path)
-    settings = settings_for(_with_manifest_paths(args, plan))
-    ensure_target_matches(plan, settings, args.target)
-    state = open_state(settings, open_target_url(settings))  # a bad state fails before the target is touched
-    try:
-        target, adapter = open_target(settings)
-    except BaseException:
-        state.close()
-        raise
-    ctx = Context(settings, target, adapter, verbose=args.verbose, state=state)
+    saved = read_plan_file(path)
+    ctx = open_saved_context(saved, args)
+    ctx.verbose = args.verbose
     try:
         acquire_lock(ctx, args.lock_timeout)
         try:
-            refresh_and_check(ctx, plan)
-            reconcile_state(ctx)
+            plan = check_saved_plan(ctx, saved)  # re-reads live and settles what a killed apply left (reconcile_state)
             print(render_text(plan.to_json(), color=use_color(args)))
+            raise_if_refused(plan)
             if not plan.pending:
                 return 0
             _confirm(args)
-            result = apply_changes(ctx, plan, commit=plan.meta.get("commit"), on_change=_reporter(args, plan), parallelism=parallelism_for(ctx, args.parallelism))
+            result = apply_changes(ctx, plan, commit=plan.manifests.get("commit"), on_change=_reporter(args, plan), parallelism=parallelism_for(ctx, args.parallelism))
         finally:
             release_lock(ctx)
     finally:
         ctx.close()
     return _report(result, plan)
-
-
-def _with_manifest_paths(args: argparse.Namespace, plan: Plan) -> argparse.Namespace:
-    """Settings for a saved plan come from its manifests' folder (``access/accessops.toml``), where it was made."""
-    recorded = [p for p in plan.meta.get("paths", []) if isinstance(p, str) and Path(p).exists()]
-    return argparse.Namespace(**{**vars(args), "paths": recorded}) if recorded else args
 
 
 def _confirm(args: argparse.Namespace) -> None:
@@ -164,7 +159,7 @@ def _reporter(args: argparse.Namespace, plan: Plan):  # type: ignore[no-untyped-
             if args.verbose or total <= 200:
                 print(f"{change.address}: {_VERB[change.action.value]}")
         else:
-            print(f"{change.address}: {result}", file=sys.stderr)
+            print(f"{change.address}: {escape_controls(result)}", file=sys.stderr)
 
     return report
 
@@ -180,7 +175,7 @@ def _report(result: ApplyResult, plan: Plan) -> int:
         if a in ("delete", "replace"):
             c["destroy"] += 1
     for change, why in result.gone:
-        print(f"warning: {change.address}: gone before it could be changed ({why}); skipped", file=sys.stderr)
+        print(f"warning: {change.address}: gone before it could be changed ({escape_controls(why)}); skipped", file=sys.stderr)
     if result.ok:
         print(f"\nApply complete! Resources: {c['add']} added, {c['change']} changed, {c['destroy']} destroyed.")
         return 0
@@ -188,7 +183,7 @@ def _report(result: ApplyResult, plan: Plan) -> int:
     change, why = result.failed[0]
     k = plan.pending.index(change) + 1
     print(
-        f"error: apply failed at change {k} of {total}: {change.address}: {why}\n"
+        f"error: apply failed at change {k} of {total}: {change.address}: {escape_controls(why)}\n"  # why: a server's words
         f"  done: {len(result.done)} change(s) applied and recorded; not done: {len(result.not_done) + 1} "
         f"(the failed one and {len(result.not_done)} after it). Run plan again to see what remains.",
         file=sys.stderr,

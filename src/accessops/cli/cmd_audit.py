@@ -59,15 +59,17 @@ def render_text(report: dict[str, Any]) -> list[str]:
 
 
 def render_markdown(report: dict[str, Any]) -> list[str]:
-    """Markdown checklist, for a pull request comment or an issue."""
+    """Markdown checklist, for a pull request comment or an issue (names escaped as in the plan comment)."""
+    from accessops.render.markdown import inline_code, md_escape
+
     lines = []
     for org in report["organizations"]:
-        lines += [f"## Access audit: {org['organization']}", ""]
+        lines += [f"## Access audit: {md_escape(org['organization'])}", ""]
         for title, items in _sections(org):
             done = "x" if not items or title == "Seat usage" and not org["seats"]["over"] else " "
-            lines.append(f"- [{done}] **{title}**" + (f": {items[0]}" if title == "Seat usage" else f" ({len(items)})"))
+            lines.append(f"- [{done}] **{title}**" + (f": {md_escape(items[0])}" if title == "Seat usage" else f" ({len(items)})"))
             if title != "Seat usage":
-                lines += [f"  - `{item}`" for item in items]
+                lines += [f"  - {inline_code(item)}" for item in items]
         lines.append("")
     return lines
 

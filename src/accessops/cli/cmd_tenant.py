@@ -96,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
             tenant.set_role(email, args.role, org)
             print(f"{email} is now {args.role}")
         elif command == "add-member":
+            from accessops.model.names import email_problem, shown
+
+            if email_problem(email):
+                raise ConfigError(f"{shown(email)}: {email_problem(email)}")
             tenant.add_member(email, org, role=args.role, invited=args.invited)
             print(f"{email} {'invited' if args.invited else 'added'}")
         elif command == "remove-member":

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from accessops.errors import ManifestError, Problem
 from accessops.manifest import parse_cache
 from accessops.manifest.parse_cache import ParseCache
-from accessops.manifest.yamlsrc import LocatedDict, Pos, YamlProblem, load_documents, locate
+from accessops.manifest.yamlsrc import LocatedDict, Pos, YamlProblem, decode_text, load_documents, locate
+from accessops.model.names import PATTERN_MESSAGES
 from accessops.model.manifest import (
     API_VERSION,
     DOCUMENT_ADAPTER,
@@ -132,6 +133,8 @@ def _pydantic_problems(err: ValidationError, file: str, data: Any, start: Pos, k
             msg = f"unknown field {loc[-1]!r}"
         elif e["type"] == "missing":
             msg = f"missing required field {loc[-1]!r}"
+        elif e["type"] == "string_pattern_mismatch":
+            msg = PATTERN_MESSAGES.get(str((e.get("ctx") or {}).get("pattern")), msg)
         pos = locate(data, loc, start)
         problems.append(Problem(file, pos.line, pos.column, format_path(loc), f"schema.{e['type']}", msg))
     return problems
@@ -146,9 +149,13 @@ def parse_file(path: Path, display: str, cache: ParseCache | None = None) -> tup
     problems: list[Problem] = []
     loaded: list[Loaded[Any]] = []
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem(display, 0, 0, "", "file.unreadable", str(exc))]
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [Problem(display, 0, 0, "", "file.unreadable", exc.strerror or str(exc))]
+    try:
+        text = decode_text(raw)
+    except YamlProblem as exc:
+        return [], [Problem(display, exc.pos.line, exc.pos.column, exc.path, exc.code, exc.message)]
     key = parse_cache.digest(text) if cache is not None else ""
     documents = cache.get(key) if cache is not None else None
     source = _Source(text) if documents is not None else None

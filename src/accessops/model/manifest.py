@@ -11,22 +11,28 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, TypeAdapter
 
-from accessops.model.base import Strict
+from accessops.model.base import MAX_STORED_INT, Strict
+from accessops.model.names import DESCRIPTION_PATTERN, EMAIL_PATTERN, NAME_PATTERN, TEXT_PATTERN
 
 API_VERSION = "accessops/v1"
 
-Email = Annotated[str, Field(min_length=3, pattern=r"^[^@\s]+@[^@\s]+$", description="A member's email address; the member's identity.")]
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^/\"\s][^/\"]*$", description="A name; no slashes or quotes.")]
-RoleName = Annotated[str, Field(min_length=1, description="A role named by the profile, or a custom role.")]
-ScopeLevel = Annotated[str, Field(description="A scope level from the profile: None, View only or Full.")]
+# Every string a manifest holds is checked here, at the boundary: names become
+# key segments and file names (NAME_PATTERN), everything else reaches output
+# and may hold no control character or line break (TEXT_PATTERN).
+Email = Annotated[str, Field(min_length=3, pattern=EMAIL_PATTERN, description="A member's email address; the member's identity.")]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NAME_PATTERN, description='A name; not starting with "." or a space, no slashes, backslashes, quotes or control characters.')]
+Text = Annotated[str, Field(pattern=TEXT_PATTERN, description="Text on one line: no control characters or line breaks.")]
+Description = Annotated[str, Field(pattern=DESCRIPTION_PATTERN, description="Free text; tabs and newlines allowed, no other control characters.")]
+RoleName = Annotated[str, Field(min_length=1, pattern=TEXT_PATTERN, description="A role named by the profile, or a custom role.")]
+ScopeLevel = Annotated[str, Field(pattern=TEXT_PATTERN, description="A scope level from the profile: None, View only or Full.")]
 
 
 class Metadata(Strict):
     """Identity of a document."""
 
     name: Name
-    description: str | None = None
-    labels: dict[str, str] | None = None
+    description: Description | None = None
+    labels: dict[Text, Text] | None = None
 
 
 # --- Organization -----------------------------------------------------------
@@ -38,14 +44,14 @@ class OrgMember(Strict):
     email: Email
     role: RoleName | None = Field(None, description="Organization role from the profile (e.g. Admin, Member, Owner).")
     global_admin: bool | None = Field(None, description="Seed 004 global admin: may archive and delete spaces.")
-    name: str | None = Field(None, description="Display name.")
+    name: Text | None = Field(None, description="Display name.")
 
 
 class Team(Strict):
     """A team and the organization members in it."""
 
     name: Name
-    description: str | None = None
+    description: Description | None = None
     members: list[Email] | None = None
 
 
@@ -53,17 +59,17 @@ class CustomRole(Strict):
     """An org-level custom role, reusable in every workspace (seed 001)."""
 
     name: Name
-    description: str | None = None
+    description: Description | None = None
 
 
 class OrganizationSpec(Strict):
     """An organization: profile, seats, members, teams, matrix, custom roles."""
 
-    profile: str = Field(description="Built-in profile name (permission-matrix, org-roles, scoped-access, workspace-roles, spaces, union) or a path to a profile file.")
-    seats: int | None = Field(None, ge=0, description="Seat limit: active plus invited members may not exceed it.")
+    profile: Text = Field(description="Built-in profile name (permission-matrix, org-roles, scoped-access, workspace-roles, spaces, union) or a path to a profile file.")
+    seats: int | None = Field(None, ge=0, le=MAX_STORED_INT, description="Seat limit: active plus invited members may not exceed it.")
     members: list[OrgMember] | None = None
     teams: list[Team] | None = None
-    permissions: dict[str, RoleName] | None = Field(None, description="Seed 000 permission matrix: key -> lowest org role allowed.")
+    permissions: dict[Text, RoleName] | None = Field(None, description="Seed 000 permission matrix: key -> lowest org role allowed.")
     custom_roles: list[CustomRole] | None = None
 
 
@@ -85,7 +91,7 @@ class WorkspaceMember(Strict):
     email: Email
     role: RoleName | None = Field(None, description="Default workspace role (Admin / Editor / Viewer / None).")
     custom_roles: list[RoleName] | None = None
-    sections: dict[str, ScopeLevel] | None = Field(None, description="Seed 002 section scopes (General, Integrations, Members, Projects, Billing).")
+    sections: dict[Text, ScopeLevel] | None = Field(None, description="Seed 002 section scopes (General, Integrations, Members, Projects, Billing).")
     permission_set: Name | None = Field(None, description="A PermissionSet whose scopes apply; explicit scopes win.")
 
 
@@ -95,7 +101,7 @@ class WorkspaceTeamGrant(Strict):
     team: Name = Field(description="A team of the organization; its members get this grant.")
     role: RoleName | None = Field(None, description="Default workspace role given to every team member.")
     custom_roles: list[RoleName] | None = None
-    sections: dict[str, ScopeLevel] | None = Field(None, description="Section scopes given to every team member.")
+    sections: dict[Text, ScopeLevel] | None = Field(None, description="Section scopes given to every team member.")
     permission_set: Name | None = Field(None, description="A PermissionSet whose scopes apply; explicit scopes win.")
 
 
@@ -128,7 +134,7 @@ class WorkspaceSpec(Strict):
     """A workspace: members with roles and scopes, apps, tables, fields."""
 
     organization: Name
-    profile: str | None = Field(None, description="Overrides the organization's profile for this workspace.")
+    profile: Text | None = Field(None, description="Overrides the organization's profile for this workspace.")
     default_role: RoleName | None = Field(None, description="A workspace role every organization member gets at least (like GitHub's base permission).")
     members: list[WorkspaceMember] | None = None
     teams: list[WorkspaceTeamGrant] | None = Field(None, description="Grants to whole teams; combined with each member's own entry (highest role wins).")
@@ -152,14 +158,14 @@ class SpaceTypeRole(Strict):
     """A role of a space type and its permissions (seed 004)."""
 
     name: Name
-    permissions: list[str] = Field(default_factory=list, description="update_space, archive_space, forbid_delete_object.")
+    permissions: list[Text] = Field(default_factory=list, description="update_space, archive_space, forbid_delete_object.")
 
 
 class SpaceTypeSpec(Strict):
     """A space type: its kind and its roles."""
 
     organization: Name
-    kind: str = Field(description="project, teamspace or drive.")
+    kind: Text = Field(description="project, teamspace or drive.")
     roles: list[SpaceTypeRole] | None = None
 
 
@@ -177,8 +183,8 @@ class SpaceMember(Strict):
 
     email: Email
     role: Name | None = Field(None, description="A role of the space's type.")
-    features: dict[str, ScopeLevel] | None = None
-    settings: dict[str, ScopeLevel] | None = None
+    features: dict[Text, ScopeLevel] | None = None
+    settings: dict[Text, ScopeLevel] | None = None
     permission_set: Name | None = None
 
 
@@ -187,8 +193,8 @@ class SpaceTeamGrant(Strict):
 
     team: Name = Field(description="A team of the organization; its members get this grant.")
     role: Name | None = Field(None, description="A role of the space's type.")
-    features: dict[str, ScopeLevel] | None = None
-    settings: dict[str, ScopeLevel] | None = None
+    features: dict[Text, ScopeLevel] | None = None
+    settings: dict[Text, ScopeLevel] | None = None
     permission_set: Name | None = None
 
 
@@ -196,7 +202,7 @@ class SpaceSpec(Strict):
     """A space (project, teamspace, drive)."""
 
     organization: Name
-    kind: str | None = Field(None, description="project, teamspace or drive; taken from the type when a type is given.")
+    kind: Text | None = Field(None, description="project, teamspace or drive; taken from the type when a type is given.")
     type: Name | None = Field(None, description="A SpaceType of the same organization.")
     private: bool | None = None
     auto_join: bool | None = Field(None, description="New workspace members join automatically.")
@@ -220,9 +226,9 @@ class PermissionSetSpec(Strict):
     """A named, reusable bundle of scopes (seed 002 client reviewer, operator)."""
 
     organization: Name | None = Field(None, description="Limit the set to one organization; usable by all when omitted.")
-    sections: dict[str, ScopeLevel] | None = None
-    features: dict[str, ScopeLevel] | None = None
-    settings: dict[str, ScopeLevel] | None = None
+    sections: dict[Text, ScopeLevel] | None = None
+    features: dict[Text, ScopeLevel] | None = None
+    settings: dict[Text, ScopeLevel] | None = None
 
 
 class PermissionSet(Strict):
@@ -240,31 +246,31 @@ class PermissionSet(Strict):
 class GrantSelector(Strict):
     """A grant a guardrail talks about: a scope at a level, or an action on a resource."""
 
-    section: str | None = None
-    feature: str | None = None
-    setting: str | None = None
+    section: Text | None = None
+    feature: Text | None = None
+    setting: Text | None = None
     level: ScopeLevel | None = None
-    action: str | None = None
-    resource: str | None = None
+    action: Text | None = None
+    resource: Text | None = None
 
 
 class Guardrail(Strict):
     """One guardrail; exactly one of its rule fields is set."""
 
     name: Name
-    owner_only: list[str] | None = Field(None, description="Matrix permissions that must stay with the top role.")
+    owner_only: list[Text] | None = Field(None, description="Matrix permissions that must stay with the top role.")
     grant: GrantSelector | None = Field(None, description="With only_team: nobody outside the team may hold this grant.")
     only_team: Name | None = None
-    min_owners: int | None = Field(None, ge=1)
-    forbidden_domains: list[str] | None = None
+    min_owners: int | None = Field(None, ge=1, le=MAX_STORED_INT)
+    forbidden_domains: list[Text] | None = None
 
 
 class Assertion(Strict):
     """An access check in the spirit of OpenFGA model tests."""
 
     member: Email
-    action: str
-    resource: str
+    action: Text
+    resource: Text
     allowed: bool
 
 

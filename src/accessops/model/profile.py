@@ -11,6 +11,7 @@ from functools import cached_property
 from pydantic import Field
 
 from accessops.model.base import Strict
+from accessops.model.manifest import Text  # role and profile names reach every output: one line, no controls
 
 # Concept names a profile may support; validation refuses a manifest that uses
 # a concept its profile lacks.
@@ -35,7 +36,7 @@ CONCEPTS = (
 class OrgRole(Strict):
     """An organization role. Profiles list them highest rank first."""
 
-    name: str
+    name: Text
     bypass: bool = Field(False, description="Bypasses every granular restriction (seed 002 Admin).")
     excludes: list[str] = Field(default_factory=list, description="Matrix groups this role may never use (Admin W/O Billing: billing).")
     only: list[str] = Field(default_factory=list, description="When set, the only matrix groups this role may use (Billing: billing).")
@@ -45,7 +46,7 @@ class OrgRole(Strict):
 class WorkspaceRole(Strict):
     """A default workspace role and the data actions it allows."""
 
-    name: str
+    name: Text
     bypass: bool = False
     actions: list[str] = Field(default_factory=list)
 
@@ -53,7 +54,7 @@ class WorkspaceRole(Strict):
 class Profile(Strict):
     """A product's access vocabulary."""
 
-    name: str
+    name: Text
     description: str = ""
     org_roles: list[OrgRole]
     matrix: dict[str, list[str]] = Field(default_factory=dict, description="Permission keys by group.")

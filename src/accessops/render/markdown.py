@@ -31,6 +31,8 @@ from typing import Any
 import jinja2
 
 from accessops.errors import ConfigError
+from accessops.model.names import escape_controls
+from accessops.render.markdown_text import Markdown, fenced, finalize, html_text, inline_code, md_escape
 
 DEFAULT_LIMIT = 60_000
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -134,9 +136,10 @@ def load_template(template: str | Path | None) -> jinja2.Template:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,  # Markdown, not HTML; values are escaped by the md/code/fence filters
+        autoescape=False,  # Markdown, not HTML: values are escaped by the md/code/fence/html filters,
+        finalize=finalize,  # and a value printed with none of them by md
     )
-    env.filters.update(md=md_escape, code=inline_code, fence=fenced, number=lambda n: f"{n:,}")
+    env.filters.update(md=md_escape, code=inline_code, fence=fenced, html=html_text, number=_number)
     try:
         return env.get_template(name)
     except jinja2.TemplateSyntaxError as exc:
@@ -159,14 +162,14 @@ def build_context(plan: dict[str, Any]) -> dict[str, Any]:
     """The template context, computed from the plan JSON alone."""
     changes = [change_entry(rc) for rc in plan.get("resource_changes") or []]
     drift = [change_entry(rc) for rc in plan.get("resource_drift") or []]
-    summary = dict(plan.get("summary") or {"add": 0, "change": 0, "destroy": 0})
+    summary = {k: _count(v) for k, v in dict(plan.get("summary") or {"add": 0, "change": 0, "destroy": 0}).items()}
     meta = plan.get("meta") or {}
     return {
-        "title": "accessops drift" if meta.get("command") == "drift" else "accessops plan",
+        "title": Markdown("accessops drift" if meta.get("command") == "drift" else "accessops plan"),
         "target": plan.get("target", ""),
         "format_version": plan.get("format_version", ""),
         "summary": summary,
-        "summary_line": summary_text(summary, bool(changes)),
+        "summary_line": Markdown(summary_text(summary, bool(changes))),  # counts are numbers or escaped (_count)
         "has_changes": bool(changes),
         "counts": counts_by_type(changes),
         "drift": drift,
@@ -176,7 +179,7 @@ def build_context(plan: dict[str, Any]) -> dict[str, Any]:
         "policy": policy_results(plan.get("policy")),
         "changes": changes,
         "totals": {"drift": len(drift), "changes": len(changes)},
-        "highlight_mark": HIGHLIGHT_MARK,
+        "highlight_mark": Markdown(HIGHLIGHT_MARK),
     }
 
 
@@ -196,11 +199,14 @@ def change_entry(rc: dict[str, Any]) -> dict[str, Any]:
     """One change or drift entry, with its diff lines ready for a ``diff`` code block."""
     action = action_of(rc["change"]["actions"])
     before, after = rc["change"].get("before"), rc["change"].get("after")
-    notes = [str(n) for n in rc.get("notes") or []]
-    flags = [str(f) for f in rc.get("flags") or []]
-    lines = [f"{_SYMBOL.get(action, ' ')} {rc['address']}"]
+    # every value goes into a diff code block, one line each: a line break in
+    # a name must not forge another line (escape_controls), and the fence is
+    # longer than any backtick run (fenced)
+    notes = [escape_controls(str(n)) for n in rc.get("notes") or []]
+    flags = [escape_controls(str(f)) for f in rc.get("flags") or []]
+    lines = [f"{_SYMBOL.get(action, ' ')} {escape_controls(str(rc['address']))}"]
     if rc.get("origin"):
-        lines.append(f"  # {rc['origin']}")
+        lines.append(f"  # {escape_controls(str(rc['origin']))}")
     lines += [f"  # {note}" for note in notes]
     # A flag already spelled out by a note ("pending acceptance: ...") is not repeated.
     lines += [f"  # {f}" for f in (flag.replace("_", " ") for flag in flags) if not any(f in n for n in notes)]
@@ -222,9 +228,9 @@ def attribute_diff(action: str, before: dict[str, Any] | None, after: dict[str, 
     """Diff lines: ``+``/``-`` per attribute; an update shows only what changed, per sub-key for mappings."""
     before, after = before or {}, after or {}
     if action == "create":
-        return [f"+     {k} = {_val(v)}" for k, v in sorted(after.items())]
+        return [f"+     {escape_controls(k)} = {_val(v)}" for k, v in sorted(after.items())]
     if action == "delete":
-        return [f"-     {k} = {_val(v)}" for k, v in sorted(before.items())]
+        return [f"-     {escape_controls(k)} = {_val(v)}" for k, v in sorted(before.items())]
     lines: list[str] = []
     unchanged = 0
     for key in sorted(set(before) | set(after)):
@@ -234,9 +240,9 @@ def attribute_diff(action: str, before: dict[str, Any] | None, after: dict[str, 
         elif isinstance(old, dict) and isinstance(new, dict):
             for sub in sorted(set(old) | set(new)):
                 if old.get(sub) != new.get(sub):
-                    lines += _pair(f"{key}.{sub}", old, new, sub)
+                    lines += _pair(escape_controls(f"{key}.{sub}"), old, new, sub)
         else:
-            lines += _pair(key, before, after, key)
+            lines += _pair(escape_controls(key), before, after, key)
     if unchanged:
         lines.append(f"      # ({unchanged} unchanged attribute{'s' if unchanged > 1 else ''} hidden)")
     return lines
@@ -303,12 +309,12 @@ def policy_results(policy: Any) -> list[dict[str, Any]]:
     return out
 
 
-def cut_note(cut: dict[str, int], hint: str | None) -> str:
+def cut_note(cut: dict[str, int], hint: str | None) -> Markdown:
     """``… 4,213 more changes not shown; run `accessops show plan.out` for the full plan``, or ""."""
     parts = [f"{n:,} more {_NOUNS[name][n == 1]}" for name, n in cut.items() if n]
     if not parts:
-        return ""
-    return f"… {', '.join(parts)} not shown; {_see_all(hint)}"
+        return Markdown("")
+    return Markdown(f"… {', '.join(parts)} not shown; {_see_all(hint)}")
 
 
 _NOUNS = {
@@ -321,41 +327,8 @@ _NOUNS = {
 
 def _see_all(hint: str | None) -> str:
     if hint:
-        return f"run `accessops show {hint}` for the full plan"
+        return f"run {inline_code(f'accessops show {hint}')} for the full plan"
     return "run `accessops plan` (or `accessops show PLANFILE`) for the full plan"
-
-
-# ---- filters ----
-
-def md_escape(text: Any) -> str:
-    """Text safe in Markdown prose and table cells (no accidental HTML, emphasis or columns)."""
-    out = str(text)
-    for ch, rep in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("*", "\\*"), ("_", "\\_"), ("`", "\\`")):
-        out = out.replace(ch, rep)
-    return out
-
-
-def inline_code(text: Any) -> str:
-    """An inline code span that survives backticks inside the text."""
-    s = str(text)
-    ticks = "`" * (_longest_run(s, "`") + 1)
-    pad = " " if s.startswith("`") or s.endswith("`") else ""
-    return f"{ticks}{pad}{s}{pad}{ticks}"
-
-
-def fenced(text: Any, lang: str = "diff") -> str:
-    """A fenced code block longer than any backtick run inside, so values cannot break out."""
-    s = str(text)
-    ticks = "`" * max(3, _longest_run(s, "`") + 1)
-    return f"{ticks}{lang}\n{s}\n{ticks}"
-
-
-def _longest_run(s: str, ch: str) -> int:
-    best = run = 0
-    for c in s:
-        run = run + 1 if c == ch else 0
-        best = max(best, run)
-    return best
 
 
 def _capability(raw: Any) -> dict[str, Any]:
@@ -378,4 +351,14 @@ def _tally(values: Any) -> dict[str, int]:
 
 
 def _val(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    # json escapes C0 controls; escape_controls also DEL, C1, separators and bidi overrides
+    return escape_controls(json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
+def _number(n: Any) -> Markdown:
+    return Markdown(f"{n:,}") if isinstance(n, int) else md_escape(n)
+
+
+def _count(n: Any) -> Any:
+    """A summary count; anything but a number (a tampered plan file) is shown escaped."""
+    return n if isinstance(n, int) and not isinstance(n, bool) else md_escape(n)

@@ -3,12 +3,19 @@
 Each change gets its symbol (``+ ~ - -/+``) and attribute lines; drift
 ("changed outside accessops") comes first; the text ends with ``Plan: N to
 add, N to change, N to destroy.`` or ``No changes.``
+
+Every value from the plan goes through :func:`escape_controls`: a name with a
+line break or an ESC sequence stays on its own line, shown escaped, so it
+can neither forge a line of the plan nor start a line with ``::`` (which a
+CI log would run as a workflow command). Only this module adds colour codes.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from accessops.model.names import escape_controls as _e
 
 _SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
 _COLOR = {"+": "32", "~": "33", "-": "31", "-/+": "35", "!": "1;33"}
@@ -19,7 +26,7 @@ def _action(actions: list[str]) -> str:
 
 
 def _val(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return _e(json.dumps(value, sort_keys=True, ensure_ascii=False))
 
 
 class _Out:
@@ -31,6 +38,11 @@ class _Out:
         return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
 
     def add(self, line: str = "") -> None:
+        # the runner takes a line whose first non-blank characters are "::" as a
+        # workflow command (leading blanks are trimmed): such a line is shown as "\::"
+        body = line.lstrip()
+        if body.startswith("::"):
+            line = line[: len(line) - len(body)] + "\\" + body
         self.lines.append(line)
 
 
@@ -39,20 +51,20 @@ def attribute_lines(action: str, before: dict[str, Any] | None, after: dict[str,
     before, after = before or {}, after or {}
     rows: list[tuple[str, str]] = []
     if action == "create":
-        rows = [("+", f"{k} = {_val(v)}") for k, v in sorted(after.items())]
+        rows = [("+", f"{_e(k)} = {_val(v)}") for k, v in sorted(after.items())]
     elif action == "delete":
-        rows = [("-", f"{k} = {_val(v)}") for k, v in sorted(before.items())]
+        rows = [("-", f"{_e(k)} = {_val(v)}") for k, v in sorted(before.items())]
     else:
         for k in sorted(set(before) | set(after)):
             old, new = before.get(k), after.get(k)
             if old == new:
                 continue
             if k not in before:
-                rows.append(("+", f"{k} = {_val(new)}"))
+                rows.append(("+", f"{_e(k)} = {_val(new)}"))
             elif k not in after:
-                rows.append(("-", f"{k} = {_val(old)}"))
+                rows.append(("-", f"{_e(k)} = {_val(old)}"))
             else:
-                rows.append(("~", f"{k}: {_val(old)} -> {_val(new)}"))
+                rows.append(("~", f"{_e(k)}: {_val(old)} -> {_val(new)}"))
     return rows
 
 
@@ -60,9 +72,9 @@ def render_change(out: _Out, rc: dict[str, Any], suffix: str = "") -> None:
     """One resource change: its header line and attribute lines."""
     action = _action(rc["change"]["actions"])
     sym = _SYMBOL[action]
-    notes = rc.get("notes") or []
+    notes = [str(n) for n in rc.get("notes") or []]
     tail = f"  ({'; '.join(notes)})" if notes else ""
-    out.add(f"  {out.paint(sym, _COLOR[sym])} {rc['address']}{suffix}{tail}")
+    out.add(f"  {out.paint(sym, _COLOR[sym])} {_e(str(rc['address']) + suffix + tail)}")
     for s, text in attribute_lines(action, rc["change"]["before"], rc["change"]["after"]):
         out.add(f"      {out.paint(s, _COLOR[s])} {text}")
 
@@ -83,7 +95,7 @@ def render_text(plan: dict[str, Any], *, color: bool = False) -> str:
         out.add(out.paint("Objects changed outside accessops since the last apply:", "1"))
         out.add()
         for d in drift:
-            render_change(out, d, f"  [{d.get('origin', 'changed live')}]")
+            render_change(out, d, f"  [{d.get('origin', 'changed live')}]")  # escaped with the address
         out.add()
     changes = plan.get("resource_changes") or []
     if changes:
@@ -99,12 +111,12 @@ def render_text(plan: dict[str, Any], *, color: bool = False) -> str:
         lines = render_access_delta_text(delta)
         out.add(out.paint(lines[0], "1"))
         for line in lines[1:]:
-            out.add(line)
+            out.add(_e(line))
         out.add()
     for item in plan.get("warnings") or []:
-        out.add(out.paint("Warning:", _COLOR["!"]) + f" {item.get('code', '')} {item.get('message', item)}".rstrip())
+        out.add(out.paint("Warning:", _COLOR["!"]) + _e(f" {item.get('code', '')} {item.get('message', item)}".rstrip()))
     for item in plan.get("refusals") or []:
-        out.add(out.paint("Refused:", "1;31") + f" {item['message']}" + (f" (override: {item['override']})" if item.get("override") else ""))
+        out.add(out.paint("Refused:", "1;31") + _e(f" {item['message']}" + (f" (override: {item['override']})" if item.get("override") else "")))
     if plan.get("warnings") or plan.get("refusals"):
         out.add()
     report = plan.get("drift_report")
@@ -112,8 +124,8 @@ def render_text(plan: dict[str, Any], *, color: bool = False) -> str:
         if not report["differences"]:
             out.add(out.paint("No drift: live access matches the manifests.", "1"))
         else:
-            parts = ", ".join(f"{n} {origin}" for origin, n in report["by_origin"].items())
+            parts = _e(", ".join(f"{n} {origin}" for origin, n in report["by_origin"].items()))
             out.add(out.paint(f"Drift: {report['differences']} difference(s): {parts}.", "1"))
         return "\n".join(out.lines)
-    out.add(out.paint(summary_line(plan), "1"))
+    out.add(out.paint(_e(summary_line(plan)), "1"))
     return "\n".join(out.lines)
