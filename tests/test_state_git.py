@@ -217,3 +217,26 @@ def test_the_state_token_reaches_git_as_a_header_never_a_url_or_file(tmp_path: P
     assert seen and seen[0] == "basic " + base64.b64encode(b"x-access-token:ghs_secret123").decode()
     err = capsys.readouterr().err
     assert err.startswith("error: state ") and "ghs_secret123" not in err
+
+
+def test_a_run_the_branch_refused_keeps_its_lock_and_journal_until_force_unlock(policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    hook = policy / "policy.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\nwhile read old new ref; do [ \"$ref\" = refs/heads/accessops-state ] && { echo 'state branch is frozen' >&2; exit 1; }; done\nexit 0\n")
+    hook.chmod(0o755)
+    target = f"local:{policy / 'tenant.db'}"
+    args = ["--target", target, "--state", f"git+file://{policy / 'policy.git'}"]
+    assert main(["apply", "access", "--auto-approve", *args]) == 1
+    err = capsys.readouterr().err
+    kept = re.search(r"lock ([0-9a-f]{16}) is kept with its intents", err)
+    assert kept and "git push to the state repository failed" in err, err
+    assert git("--git-dir", str(policy / "policy.git"), "for-each-ref", "--format=%(refname)", "refs/accessops/lock/").startswith("refs/accessops/lock/")
+    hook.unlink()
+    assert main(["force-unlock", kept.group(1), *args]) == 0
+    assert main(["apply", "access", "--auto-approve", *args]) == 0
+    capsys.readouterr()
+    assert main(["log", "access", *args]) == 0
+    out = capsys.readouterr().out
+    assert out.count("confirmed from live after its run was interrupted") == 15 and "interrupted" in out.splitlines()[0]
+    assert main(["plan", "access", "--detailed-exitcode", *args]) == 0
