@@ -15,7 +15,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,7 +49,6 @@ class Backend:
     lock_survives_kill: bool  # PostgreSQL's advisory lock ends with the killed session
     break_it: Callable[[], None] = lambda: None
     repair: Callable[[], None] = lambda: None
-    undo: list[Any] = field(default_factory=list)
 
 
 @pytest.fixture(params=BACKENDS)
