@@ -197,3 +197,12 @@ def test_an_outcome_and_its_last_applied_record_are_one_transaction(store: State
     assert list(store.last_applied(TARGET)) == [ADA.address] and store.intents(TARGET) == []
     store.record_change(run, 1, ADA, "gone", "404", applied_to=TARGET)
     assert store.last_applied(TARGET) == {}
+
+
+def test_a_damaged_intent_names_the_state_file(store: StateStore) -> None:
+    from accessops.errors import FileError
+
+    store.begin_run(TARGET, "ada@host", None, changes=[ADA])
+    store.db.execute("UPDATE intents SET change = '{\"type\": 1}'")
+    with pytest.raises(FileError, match="damaged: the intent 0 of run 1 is not a change"):
+        store.intents(TARGET)
