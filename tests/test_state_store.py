@@ -181,9 +181,9 @@ def test_a_file_that_is_not_a_state_store_names_the_file(tmp_path: Path) -> None
 
     bad = tmp_path / "notes.txt"
     bad.write_text("this is not a database " * 100)
-    with pytest.raises(sqlite3.DatabaseError) as caught:  # the CLI prints it as one line naming the file (dbfile)
+    with pytest.raises(AccessOpsError, match="not a usable state file") as caught:  # one line naming the file
         StateStore(bad)
-    assert str(getattr(caught.value, "db_file", "")).endswith("notes.txt")
+    assert str(getattr(caught.value, "file", "")).endswith("notes.txt")
     with pytest.raises(AccessOpsError, match="is a folder"):
         StateStore(tmp_path)
 

@@ -36,7 +36,7 @@ from accessops.adapters.local_schema import migrate
 from accessops.adapters.local_write import utc_now
 from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, LoggedChange, applied_after
 from accessops.apply.store import StateDump, default_sqlite_path
-from accessops.errors import AccessOpsError, FileError
+from accessops.errors import AccessOpsError, FileError, file_error_of
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change
 from accessops.secrets import redact_text
@@ -162,8 +162,12 @@ class SqliteStore:
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             migrate(self.db, MIGRATIONS)
-        except BaseException:
+        except sqlite3.DatabaseError as exc:
             self.db.close()  # a damaged or read-only file: leave no handle open
+            located = file_error_of(exc)
+            raise FileError(located.file if located else str(self.path), f"not a usable state file: {located.message if located else exc}") from None
+        except BaseException:
+            self.db.close()
             raise
 
     def close(self) -> None:
@@ -172,7 +176,10 @@ class SqliteStore:
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
         """One statement in its own transaction (autocommit)."""
-        return self.db.execute(sql, params)  # a failure names the file (dbfile)
+        try:
+            return self.db.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise AccessOpsError(f"state {self.path}: {exc}") from None
 
     def _transaction(self) -> "_Tx":
         return _Tx(self.db, self.path)
@@ -390,7 +397,10 @@ class _Tx:
         self.db, self.path = db, path
 
     def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")  # a failure names the file (dbfile)
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise AccessOpsError(f"state {self.path}: {exc}") from None
 
     def __exit__(self, kind: object, exc: object, tb: object) -> None:
         if kind is not None:
@@ -398,9 +408,9 @@ class _Tx:
             return
         try:
             self.db.execute("COMMIT")
-        except sqlite3.Error:
+        except sqlite3.OperationalError as error:
             self.db.execute("ROLLBACK")
-            raise
+            raise AccessOpsError(f"state {self.path}: {error}") from None
 
 
 def _run(row: Any, meta: dict[str, Any]) -> ApplyRun:

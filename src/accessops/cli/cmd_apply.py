@@ -124,7 +124,7 @@ def _apply_saved(path: Path, args: argparse.Namespace) -> int:
     try:
         acquire_lock(ctx, args.lock_timeout)
         try:
-            plan = check_saved_plan(ctx, saved)  # re-reads live and settles what a killed apply left (reconcile_state)
+            plan = check_saved_plan(ctx, saved)
             print(render_text(plan.to_json(), color=use_color(args)))
             raise_if_refused(plan)
             if not plan.pending:
