@@ -37,10 +37,18 @@ class Git:
 
     git_dir: Path
     timeout: float = 120.0
+    #: send ``ACCESSOPS_GIT_TOKEN``; off where the repository already has its own header (two would clash)
+    send_token: bool = True
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment for one git command (with the state token, if any, as an HTTP header)."""
-        return {**os.environ, "GIT_DIR": str(self.git_dir), "GIT_TERMINAL_PROMPT": "0", **IDENTITY, **token_config(os.environ), **extra}
+        token = token_config(os.environ) if self.send_token else {}
+        return {**os.environ, "GIT_DIR": str(self.git_dir), "GIT_TERMINAL_PROMPT": "0", **IDENTITY, **token, **extra}
+
+    def has_own_header(self) -> bool:
+        """Whether the repository's config already authenticates HTTP (actions/checkout's persisted token)."""
+        done = self.run("config", "--get-regexp", r"^http\..*extraheader$", check=False)
+        return done.returncode == 0 and bool(done.stdout.strip())
 
     def run(self, *args: str, stdin: bytes | None = None, check: bool = True, **env: str) -> subprocess.CompletedProcess[bytes]:
         """Run ``git ARGS``; a failure with ``check`` is a :class:`GitError` with git's own last words (redacted)."""

@@ -95,6 +95,7 @@ class GitStore(GitLocks):
             if git_dir is None:
                 raise ConfigError(f"state {self.url}: the current folder is not in a git repository (git:REMOTE uses a remote of it)")
             self.git = Git(git_dir)
+            self.git.send_token = not self.git.has_own_header()
             if self.git.run("remote", "get-url", url.location, check=False).returncode != 0:
                 raise ConfigError(f"state {self.url}: the repository has no remote {url.location!r}")
             self.remote = url.location
