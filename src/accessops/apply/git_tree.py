@@ -43,7 +43,9 @@ class Git:
     def env(self, **extra: str) -> dict[str, str]:
         """The environment for one git command (with the state token, if any, as an HTTP header)."""
         token = token_config(os.environ) if self.send_token else {}
-        return {**os.environ, "GIT_DIR": str(self.git_dir), "GIT_TERMINAL_PROMPT": "0", **IDENTITY, **token, **extra}
+        # a caller's repository variables (accessops run from a git hook) must not redirect these commands
+        inherited = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
+        return {**inherited, "GIT_DIR": str(self.git_dir), "GIT_TERMINAL_PROMPT": "0", **IDENTITY, **token, **extra}
 
     def has_own_header(self) -> bool:
         """Whether the repository's config already authenticates HTTP (actions/checkout's persisted token)."""
@@ -93,6 +95,7 @@ class Git:
 
 
 TOKEN_ENV = "ACCESSOPS_GIT_TOKEN"
+_REPOSITORY_VARIABLES = frozenset({"GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_COMMON_DIR"})
 
 
 def token_config(environ: Mapping[str, str]) -> dict[str, str]:
