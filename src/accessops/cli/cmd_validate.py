@@ -27,9 +27,14 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "json":
             print_json({"valid": False, "errors": [p.as_dict() for p in exc.problems]})
         else:
-            for problem in exc.problems:
-                print(f"error: {problem}", file=sys.stderr)
+            from accessops.cli.common import error_lines
+
+            for line in error_lines(exc):  # escaped: a key with a line break cannot forge a second line
+                print(line, file=sys.stderr)
             print(f"{len(exc.problems)} error(s)", file=sys.stderr)
+        from accessops.cli.annotations import annotate_problems
+
+        annotate_problems(exc.problems)  # under GitHub Actions only
         return 1
     from accessops.cli.cmd_audit import access_checks  # policies (exit 3) and lint (issue 5)
 

@@ -26,13 +26,14 @@ import argparse
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from accessops.errors import ConfigError
 from accessops.model.names import escape_controls
 from accessops.render.markdown_text import Markdown, fenced, finalize, html_text, inline_code, md_escape
+
+if TYPE_CHECKING:  # jinja2 is imported when a template is rendered: `plan` in text or JSON never needs it
+    import jinja2
 
 DEFAULT_LIMIT = 60_000
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -122,6 +123,8 @@ def hard_cut(text: str, limit: int, hint: str | None) -> str:
 
 def load_template(template: str | Path | None) -> jinja2.Template:
     """The shipped template, or a team's file (which may extend or include the shipped one)."""
+    import jinja2
+
     search = [str(TEMPLATE_DIR)]
     name = DEFAULT_TEMPLATE
     if template is not None:
@@ -147,6 +150,8 @@ def load_template(template: str | Path | None) -> jinja2.Template:
 
 
 def _render(tmpl: jinja2.Template, ctx: dict[str, Any]) -> str:
+    import jinja2
+
     try:
         return tmpl.render(**ctx)
     except jinja2.TemplateError as exc:
