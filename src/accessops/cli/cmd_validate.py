@@ -38,11 +38,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from accessops.cli.cmd_audit import access_checks  # policies (exit 3) and lint (issue 5)
 
-    refused = access_checks(model, paths, args.format)
+    findings: list[dict[str, object]] = []  # lint warnings reach JSON consumers too (issue 15)
+    refused = access_checks(model, paths, args.format, findings)
     if refused is not None:
         return refused
     if args.format == "json":
-        print_json({"valid": True, "errors": [], "files": len(model.files), "organizations": model.org_names})
+        warnings = [f for f in findings if f["level"] == "warning"]
+        print_json({"valid": True, "errors": [], "warnings": len(warnings), "lint": findings, "files": len(model.files), "organizations": model.org_names})
     else:
         print(f"ok: {len(model.files)} file(s), {len(model.organizations)} organization(s) valid")
     return 0
