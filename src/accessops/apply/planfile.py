@@ -19,7 +19,7 @@ The checksum and the signature cover the same bytes: the canonical JSON
 can recompute it. The signature is an HMAC-SHA256 with the secret
 ``ACCESSOPS_PLAN_KEY``: only a holder of the key can make one. Neither decides
 what is applied: apply re-derives the plan from the manifests the digest names
-(see ``engine.verify_saved_plan``) and needs the signature only when those
+(see :mod:`accessops.trusted_apply`) and needs the signature only when those
 manifests are not at hand.
 
 Format 1 (no ``format`` key, checksum over the plan alone) is still read, so
