@@ -120,8 +120,8 @@ def test_stale_plan_is_refused_with_a_replan_message(tmp_path: Path) -> None:
     # ... and before it is merged, someone changes that member again behind git's back.
     assert accessops("tenant", "--target", tenant(tmp_path), "set-role", "dev@lumen.test", "Billing").returncode == 0
     applied = action_step(tmp_path, command="apply", plan_file=str(tmp_path / "reviewed.out"), target=tenant(tmp_path))
-    assert applied.code == 1
-    assert applied.outputs["exitcode"] == "1"
+    assert applied.code == 3  # refused
+    assert applied.outputs["exitcode"] == "3"
     assert "::error title=Stale plan, nothing applied::" in applied.log and "Re-plan" in applied.log
     roles = accessops("tenant", "--target", tenant(tmp_path), "list").stdout
     assert re.search(r"dev@lumen\.test\s+Billing", roles)  # nothing else was applied

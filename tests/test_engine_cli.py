@@ -133,7 +133,7 @@ def test_saved_plan_applies_exactly_and_stale_plan_is_refused(repo: Path, capsys
         adapter.apply(Change(Action.UPDATE, "workspace_member", "acme/crm/bo@acme.test", before, {**before, "role": "Admin"}))
     snapshot = live(repo)
     capsys.readouterr()
-    assert run("apply", "plan.json", "--auto-approve") == 1
+    assert run("apply", "plan.json", "--auto-approve") == 3  # refused
     assert "stale" in capsys.readouterr().err
     assert live(repo) == snapshot  # nothing written
 

@@ -103,9 +103,9 @@ def run_every_command(wd: Workdir, monkeypatch: pytest.MonkeyPatch) -> list[str]
         patch.setattr(engine, "open_target", leaky_open)
         patch.setattr(cmd_apply, "open_target", leaky_open, raising=False)
         assert run("apply", "--auto-approve") == 1
-        assert run("--debug", "apply", "saved.plan", "--auto-approve") == 1
+        assert run("--debug", "apply", "saved.plan", "--auto-approve") in (1, 3)  # failed, or refused as stale after the partial apply
     run("log", "--format", "json")
-    assert run("apply", "saved.plan", "--auto-approve") in (0, 1)
+    assert run("apply", "saved.plan", "--auto-approve") in (0, 1, 3)
     code = run("apply", "--auto-approve")
     assert code == 0, outputs[-2:]
     run("export", "-o", "exported")  # last: exported manifests would join the manifest set

@@ -125,7 +125,8 @@ def main() -> int:
         else:
             markdown = report("accessops plan", run)
     elif command == "apply":
-        run = apply(exe, paths, target, extra, env.get("INPUT_PLAN_FILE"), plan_file)
+        run = apply(exe, paths, target, extra, env.get("INPUT_PLAN_FILE"), plan_file,
+                    manifests=shlex.split(env["INPUT_PATH"]) if env.get("INPUT_PATH") else None)
         markdown = report("accessops apply", run)
     else:
         run = execute([*exe, "drift", *paths, *target, "--format", "markdown", *template, *extra])
@@ -143,19 +144,31 @@ def main() -> int:
     return 0 if run.code in (0, 2) else run.code
 
 
-def apply(exe: list[str], paths: list[str], target: list[str], extra: list[str], given: str | None, plan_file: Path) -> Run:
-    """Apply the reviewed plan file when one is given, else the manifests; explain a stale plan."""
+def apply(exe: list[str], paths: list[str], target: list[str], extra: list[str], given: str | None, plan_file: Path,
+          manifests: list[str] | None = None) -> Run:
+    """Apply the reviewed plan file when one is given, else the manifests; explain a refused plan.
+
+    With a plan file, ``manifests`` (the ``path`` input) are what the plan is
+    re-derived from: never the paths the plan file itself records, which
+    whoever made the file chose.
+    """
     if not given:
         return execute([*exe, "apply", *paths, *target, "--auto-approve", *extra])
     if not plan_file.is_file():
         message = f"plan file {given} not found: download the reviewed plan first; nothing was applied"
         print(f"::error title=accessops apply::{message}")
         return Run(1, stderr=f"error: {message}")
-    run = execute([*exe, "apply", str(plan_file), *target, "--auto-approve", *extra])
-    if run.code != 0 and "stale" in run.output.lower():
+    bound = [arg for path in manifests or [] for arg in ("--manifests", path)]
+    run = execute([*exe, "apply", str(plan_file), *bound, *target, "--auto-approve", *extra])
+    text = run.output.lower()
+    if run.code != 0 and "stale" in text:
         print("::error title=Stale plan, nothing applied::Live access changed after this plan was reviewed, so "
               "accessops refused to apply it. Re-plan: re-run the pull request's plan workflow (or open a new "
               "pull request), review the new plan, and merge again.")
+    elif run.code == 3 and "re-plan" in text:
+        print("::error title=Not the reviewed plan, nothing applied::The plan file does not match what the merged "
+              "manifests give (main moved since the plan, or the file was edited). Re-plan: re-run the pull "
+              "request's plan workflow, review the new plan, and merge again.")
     return run
 
 

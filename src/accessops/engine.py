@@ -7,8 +7,6 @@ Adapters override their own hooks; they never rewrite this sequence.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,24 +16,23 @@ from typing import Any
 
 from accessops.access.hooks import access_plan_hook
 from accessops.apply.applier import ApplyResult, actor, apply_changes
+from accessops.apply.planfile import is_plan_file, manifest_digest, read_plan_file, save_plan_file
 from accessops.adapters.base import Adapter, Target
 from accessops.adapters.registry import open_adapter
-from accessops.errors import AccessOpsError, ConfigError, StalePlanError
+from accessops.errors import ConfigError
 from accessops.manifest.loader import DesiredModel, load
 from accessops.model.compile import Compiled, compile_model
 from accessops.model.resource import Resource, ResourceMap
-from accessops.plan.change import Action, Change, Plan, fingerprint
+from accessops.plan.change import Action, Change, Plan
 from accessops.plan.simulate import simulate
 from accessops.plan import grant_notes, invitations, safety
 from accessops.plan.drift import changed_outside
-from accessops.plan.guards_config import apply_guard_flags, management_modes
+from accessops.plan.guards_config import apply_guard_flags, guard_config, management_modes
 from accessops.plan.planner import PlanOptions, make_plan
 from accessops.progress import working
 from accessops.runtime import paused_gc
-from accessops.secrets import redact_text, redact_url, register_token_files, token_files_from_settings
+from accessops.secrets import redact_url, register_token_files, token_files_from_settings
 from accessops.settings import Settings, load_settings
-
-PLAN_FILE_KIND = "accessops-plan"
 
 
 def redact(url: str) -> str:
@@ -56,6 +53,8 @@ class Context:
     last_applied: ResourceMap = field(default_factory=dict)
     state: Any = None  # apply.state.StateStore
     verbose: int = 0
+    now: datetime | None = None  # the plan's clock: set to a saved plan's time when re-deriving it
+    paths: list[str] = field(default_factory=list)  # the manifest paths as given
     _after: tuple[tuple[tuple[str, Action], ...], ResourceMap] | None = field(default=None, repr=False)
 
     def after(self, changes: list[Change]) -> ResourceMap:
@@ -77,10 +76,14 @@ class Context:
             self.state.close()
 
 
-def settings_for(args: Any) -> Settings:
-    """Settings for a parsed command line (paths, --target, --state, guard override flags)."""
-    settings = load_settings(getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
+def settings_for(args: Any, paths: list[str] | None = None) -> Settings:
+    """Settings for a parsed command line (paths, --target, --state, guard override flags).
+
+    ``paths`` finds the settings file beside these manifests instead of ``args.paths``.
+    """
+    settings = load_settings(paths if paths is not None else getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
     apply_guard_flags(settings, args)
+    guard_config(settings), management_modes(settings)  # every command checks every value up front
     register_token_files(token_files_from_settings(settings.raw, settings.config_file.parent if settings.config_file else Path.cwd()))
     return settings
 
@@ -164,7 +167,7 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
         model = load(paths or ["."])
         compiled = compile_model(model)
     target, adapter = open_target(settings)
-    ctx = Context(settings, target, adapter, model, compiled)
+    ctx = Context(settings, target, adapter, model, compiled, paths=[str(p) for p in paths])
     try:
         with paused_gc():
             drop_vocabulary(compiled, adapter)
@@ -188,18 +191,26 @@ def plan_options(ctx: Context, paths: list[str]) -> PlanOptions:
     """Planner options from settings: management modes and metadata."""
     additive, ignore = management_modes(ctx.settings)
     meta = {
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": plan_time(ctx).isoformat(timespec="seconds"),
         "paths": [str(p) for p in paths],
         "organizations": ctx.model.org_names if ctx.model else [],
     }
     return PlanOptions(additive=additive, ignore=ignore, target=redact(ctx.target.url), meta=meta)
 
 
+def plan_time(ctx: Context) -> datetime:
+    """The plan's "now", to the second: the context's clock, else the wall clock (fixed on first use)."""
+    if ctx.now is None:
+        ctx.now = datetime.now(timezone.utc).replace(microsecond=0)
+    return ctx.now
+
+
 def build_plan(ctx: Context, paths: list[str]) -> Plan:
-    """The plan for ``ctx``: changes, drift since the last apply, and extras."""
+    """The plan for ``ctx``: changes, drift since the last apply, extras, and the manifests' digest."""
     assert ctx.compiled is not None
     with paused_gc():
         plan = make_plan(ctx.compiled, ctx.live, plan_options(ctx, paths))
+        plan.manifests = manifest_digest([str(p) for p in paths], ctx.settings.config_file)
         managed = set(ctx.last_applied)
         plan.drift = changed_outside(ctx.live, ctx.last_applied, managed)
         for hook in PLAN_HOOKS:
@@ -215,50 +226,14 @@ PLAN_HOOKS: list[Callable[[Context, Plan], None]] = [grant_notes.plan_hook, invi
 # --- saved plans ---------------------------------------------------------------
 
 
-def _checksum(plan_json: dict[str, Any]) -> str:
-    raw = json.dumps(plan_json, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def save_plan(plan: Plan, path: Path) -> None:
-    """Write a plan file: the plan JSON and its checksum."""
-    data = plan.to_json()
-    data = json.loads(redact_text(json.dumps(data)))  # a credential never reaches a plan file
-    path.write_text(json.dumps({"kind": PLAN_FILE_KIND, "checksum": _checksum(data), "plan": data}, indent=1))
-
-
-def is_plan_file(path: Path) -> bool:
-    """Whether ``path`` is a saved plan (rather than a manifest)."""
-    if not path.is_file() or path.suffix in (".yaml", ".yml"):
-        return False
-    try:
-        with path.open("rb") as fh:
-            return b'"kind": "accessops-plan"' in fh.read(200)
-    except OSError:
-        return False
+    """Write a plan file: the plan JSON, its manifest digest, checksum and (with a key) signature."""
+    save_plan_file(plan, path)
 
 
 def read_plan(path: Path) -> Plan:
-    """Load a plan file, refusing one whose checksum does not match."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise AccessOpsError(f"{path}: not a readable plan file ({exc})") from None
-    if data.get("kind") != PLAN_FILE_KIND or "plan" not in data:
-        raise AccessOpsError(f"{path}: not an accessops plan file")
-    if _checksum(data["plan"]) != data.get("checksum"):
-        raise AccessOpsError(f"{path}: checksum mismatch; the plan file was edited or damaged")
-    return Plan.from_json(data["plan"])
-
-
-def stale_addresses(plan: Plan, live: ResourceMap) -> list[str]:
-    """Addresses whose live object no longer matches the plan's fingerprint."""
-    stale = []
-    for addr, fp in plan.fingerprints.items():
-        now = live.get(addr)
-        if fingerprint(now.attrs if now else None) != fp:
-            stale.append(addr)
-    return stale
+    """Load a plan file, refusing one whose checksum does not match (for ``show``; apply verifies more)."""
+    return read_plan_file(path).plan
 
 
 # --- apply ------------------------------------------------------------------------
@@ -274,27 +249,6 @@ def release_lock(ctx: Context) -> None:
     ctx.state.release(redact(ctx.target.url))
 
 
-def ensure_target_matches(plan: Plan, settings: Settings, explicit: str | None) -> None:
-    """A saved plan applies to its own target; an explicit different --target is an error."""
-    if explicit:
-        try:
-            Target.parse(explicit)  # refuses a credential in the URL before it is shown
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-    if explicit and redact(explicit) != plan.target:
-        raise ConfigError(f"plan was made for {plan.target}, not {redact(explicit)}")
-    settings.target = plan.target
-
-
-def refresh_and_check(ctx: Context, plan: Plan) -> None:
-    """Re-read live and refuse a stale plan (nothing is written)."""
-    orgs = sorted(set(plan.meta.get("organizations", [])))
-    ctx.live = ctx.adapter.read(orgs)
-    stale = stale_addresses(plan, ctx.live)
-    if stale:
-        raise StalePlanError(stale)
-
-
 __all__ = [
     "ApplyResult",
     "Context",
@@ -303,6 +257,7 @@ __all__ = [
     "apply_changes",
     "build_plan",
     "open_context",
+    "is_plan_file",
     "read_plan",
     "redact",
     "release_lock",

@@ -26,8 +26,9 @@ from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 from accessops.errors import ConfigError
 
-_TOKEN_ENV = re.compile(r"^ACCESSOPS_[A-Z0-9_]*(TOKEN|PASSWORD|SECRET)$")
-_TOKEN_FILE_ENV = re.compile(r"^ACCESSOPS_[A-Z0-9_]*(TOKEN|PASSWORD|SECRET)_FILE$")
+# KEY: the plan signing key (ACCESSOPS_PLAN_KEY) is a credential too
+_TOKEN_ENV = re.compile(r"^ACCESSOPS_[A-Z0-9_]*(TOKEN|PASSWORD|SECRET|KEY)$")
+_TOKEN_FILE_ENV = re.compile(r"^ACCESSOPS_[A-Z0-9_]*(TOKEN|PASSWORD|SECRET|KEY)_FILE$")
 REDACTED = "[REDACTED]"
 #: shorter values are too likely to occur by chance to be redacted everywhere
 MIN_SECRET_LENGTH = 6

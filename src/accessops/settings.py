@@ -10,13 +10,16 @@ Secrets never live here: adapters read their tokens from the environment
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accessops.errors import ConfigError
+from accessops.errors import ConfigError, SettingsError
 
 CONFIG_NAME = "accessops.toml"
 DEFAULT_TARGET = "local:.accessops/tenant.db"
@@ -35,8 +38,48 @@ class Settings:
         """One ``[section]`` of the config file (empty when absent)."""
         value = self.raw.get(name, {})
         if not isinstance(value, dict):
-            raise ConfigError(f"{self.config_file}: [{name}] must be a table")
+            raise self.error(f"[{name}] must be a table")
         return value
+
+    # --- checked values: every one names the file and the key when it is wrong ---------------
+
+    def error(self, message: str) -> ConfigError:
+        """A settings error naming the settings file (or "settings" when only flags set it)."""
+        if self.config_file is None:
+            return ConfigError(f"settings: {message}")
+        return SettingsError(str(self.config_file), message)
+
+    def count(self, section: str, key: str, value: Any, minimum: int = 0) -> int:
+        """A whole number of at least ``minimum`` (not a bool, not a float such as 1.0 or nan)."""
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.error(f"[{section}] {key} must be a whole number of at least {minimum}, not {value!r}")
+        return value
+
+    def share(self, section: str, key: str, value: Any) -> float:
+        """A fraction from 0 to 1; nan and inf are refused (they would turn a budget off)."""
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 <= value <= 1
+        if not ok:
+            raise self.error(f"[{section}] {key} is a fraction from 0 to 1 (0.25 = 25%), not {value!r}")
+        return float(value)
+
+    def switch(self, section: str, key: str, value: Any) -> bool:
+        """``true`` or ``false``."""
+        if not isinstance(value, bool):
+            raise self.error(f"[{section}] {key} must be true or false, not {value!r}")
+        return value
+
+    def strings(self, section: str, key: str, value: Any) -> list[str]:
+        """A list of strings."""
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(f"[{section}] {key} must be a list of strings, not {value!r}")
+        return value
+
+    def known_keys(self, section: str, table: dict[str, Any], known: Iterable[str]) -> None:
+        """Refuse a key of ``[section]`` that is none of ``known`` (a typo would silently do nothing)."""
+        names = sorted(known)
+        unknown = sorted(str(k) for k in table if k not in names)
+        if unknown:
+            raise self.error(f"[{section}] unknown key {unknown[0]!r} (known: {', '.join(names)})")
 
 
 def find_config(paths: list[str]) -> Path | None:
@@ -58,11 +101,9 @@ def load_settings(paths: list[str] | None = None, *, target: str | None = None, 
     cfg = find_config(paths or [])
     raw: dict[str, Any] = {}
     if cfg is not None:
-        try:
-            raw = tomllib.loads(cfg.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{cfg}: {exc}") from None
+        raw = read_config(cfg)
     settings = Settings(config_file=cfg, raw=raw)
+    check_settings(settings)
     base = cfg.parent if cfg else Path.cwd()
     if isinstance(raw.get("target"), str):
         settings.target = _relative_target(raw["target"], base)
@@ -75,6 +116,46 @@ def load_settings(paths: list[str] | None = None, *, target: str | None = None, 
     if state:
         settings.state = Path(state)
     return settings
+
+
+def read_config(cfg: Path) -> dict[str, Any]:
+    """Parse ``accessops.toml``; a file that is not UTF-8 or not TOML is an error naming the file and line."""
+    try:
+        data = cfg.read_bytes()
+    except OSError as exc:
+        raise SettingsError(str(cfg), f"cannot read the settings: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SettingsError(str(cfg), f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at line {line}); save the file as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        at = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        message = str(exc)[: at.start()].strip() if at else str(exc)
+        raise SettingsError(str(cfg), message, int(at.group(1)) if at else None, int(at.group(2)) if at else None) from None
+
+
+def check_settings(settings: Settings) -> None:
+    """Check the values this module and the apply step own; each section's owner checks the rest.
+
+    ``[guards]``, ``[invitations]``, ``[modes]`` and ``[ignore]`` are checked by
+    :mod:`accessops.plan.guards_config` when a plan is judged.
+    """
+    raw = settings.raw
+    if "target" in raw and not isinstance(raw["target"], str):
+        raise settings.error(f"target must be a string (a target URL), not {raw['target']!r}")
+    if "state" in raw and not isinstance(raw["state"], str):
+        raise settings.error(f"state must be a string (a file path or URL), not {raw['state']!r}")
+    for name in ("guards", "modes", "ignore", "invitations", "lint", "apply", "credentials"):
+        settings.section(name)  # a table, or an error
+    apply = settings.section("apply")
+    if "parallelism" in apply:
+        settings.count("apply", "parallelism", apply["parallelism"], minimum=1)
+    lint = settings.section("lint")
+    if "errors" in lint:
+        settings.strings("lint", "errors", lint["errors"])
 
 
 def _relative_target(url: str, base: Path) -> str:

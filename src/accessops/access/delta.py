@@ -163,11 +163,14 @@ def plan_access_delta(
     cut: dict[str, int] | None = None,
     after: ResourceMap | None = None,
     after_engine: AccessEngine | None = None,
+    before_profiles: Mapping[str, Profile] | None = None,
 ) -> list[dict[str, Any]]:
     """The access delta of a plan: live before, live with ``changes`` applied after.
 
     ``after`` (the configured state the changes leave) and ``after_engine``
     (an engine over it) may be given when the caller already has them.
+    ``before_profiles``, when live names other profiles than the manifests
+    (a profile switch), judge the state before; ``profiles`` judge after.
 
     Only organizations the changes touch are compared, and when every change
     there belongs to one member, only those members. ``profiles`` defaults to
@@ -200,6 +203,9 @@ def plan_access_delta(
     # invitees are judged as configured; their entries are marked pending acceptance
     if after is None:
         after = configured(apply_changes(live, pending_changes))
+    if before_profiles is not None:  # a profile switch changes everyone's access: compare in full
+        old_full = AccessEngine(configured(live), before_profiles)
+        return access_delta(configured(live), after, profiles, only, frozenset(pending), limit, cut, after_engine, old_full)
     if not replaced and all(emails is not None for emails in only.values()):
         new = after_engine or AccessEngine(after, profiles)
         people = {org: emails for org, emails in only.items() if emails is not None}

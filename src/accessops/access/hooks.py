@@ -14,6 +14,7 @@ from accessops.access.engine import AccessEngine
 from accessops.access.lint import lint
 from accessops.access.policies import evaluate_policies, model_profiles
 from accessops.errors import Refusal
+from accessops.manifest.profiles import switched_profiles
 from accessops.plan.change import Plan
 from accessops.plan.checks import add_refusal
 from accessops.plan.simulate import configured
@@ -34,8 +35,11 @@ def access_plan_hook(ctx: Any, plan: Plan, lint_errors: Collection[str] | None =
     after = configured(ctx.after(plan.pending)) if hasattr(ctx, "after") else configured(apply_changes(ctx.live, plan.pending))
     engine = AccessEngine(after, profiles)
     cut: dict[str, int] = {}
+    # a profile switch: live is judged by the profiles it names, so a role that stops bypassing shows as lost
+    switched = switched_profiles(model, ctx.live)
     plan.extras["access_delta"] = plan_access_delta(
-        ctx.compiled.resources, ctx.live, plan.changes, profiles, DELTA_LIMIT, cut, after=after, after_engine=engine
+        ctx.compiled.resources, ctx.live, plan.changes, profiles, DELTA_LIMIT, cut, after=after, after_engine=engine,
+        before_profiles={**profiles, **switched} if switched else None,
     )
     if cut:
         plan.extras["access_delta_cut"] = cut

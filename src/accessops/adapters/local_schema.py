@@ -18,6 +18,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from accessops import dbfile
+
 _V1 = """
 CREATE TABLE tenant_settings (
     key TEXT PRIMARY KEY,
@@ -247,9 +249,13 @@ def connect(path: Path, migrations: list[str] | None = None) -> sqlite3.Connecti
     power loss may drop the last commits, which the next plan redoes).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    migrate(conn, migrations)
+    conn = dbfile.connect(path, isolation_level=None, timeout=10.0)  # errors name the file
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn, migrations)
+    except BaseException:
+        conn.close()  # a damaged or read-only file: leave no handle open
+        raise
     return conn

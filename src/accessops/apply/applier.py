@@ -22,7 +22,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING
 
 from accessops.adapters.base import ItemGoneError
-from accessops.errors import AccessOpsError
+from accessops.errors import describe
 from accessops.plan.change import Change, Plan
 from accessops.progress import Progress
 
@@ -57,7 +57,7 @@ def actor() -> str:
 
 
 def _message(exc: BaseException) -> str:
-    return str(exc) if isinstance(exc, AccessOpsError) else f"{type(exc).__name__}: {exc}"
+    return describe(exc)  # a database error names its file
 
 
 class _Recorder:

@@ -33,10 +33,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from accessops import dbfile
 from accessops.adapters.base import Target
 from accessops.adapters.local_schema import migrate
 from accessops.adapters.local_write import utc_now
-from accessops.errors import AccessOpsError
+from accessops.errors import AccessOpsError, FileError
 from accessops.model.resource import RESOURCE_TYPES, Resource, ResourceMap
 from accessops.plan.change import Action, Change
 from accessops.secrets import redact_text
@@ -196,17 +197,32 @@ class ApplyRun:
         return data
 
 
+def _stored_attrs(db: Any, addr: str, text: Any) -> dict[str, Any]:
+    """A last-applied row's attributes; a damaged row is an error naming the state file, not a crash."""
+    try:
+        attrs = json.loads(text)
+    except (TypeError, ValueError):
+        attrs = None
+    if not isinstance(attrs, dict):
+        raise FileError(getattr(db, "db_file", "state"), f"damaged: the last applied {addr} is not a JSON object; restore the file or delete it (the next apply records it again)")
+    return attrs
+
+
 class StateStore:
     """Last applied resources, the append-only apply log and per-target locks."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10.0)
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        migrate(self.db, MIGRATIONS)
+        self.db = dbfile.connect(self.path, isolation_level=None, timeout=10.0)  # errors name the file
+        try:
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            migrate(self.db, MIGRATIONS)
+        except BaseException:
+            self.db.close()  # a damaged or read-only file: leave no handle open
+            raise
 
     def close(self) -> None:
         """Close the file."""
@@ -323,6 +339,6 @@ class StateStore:
         for addr, type_, key, text in rows:
             attrs = decoded.get(text)
             if attrs is None:
-                attrs = decoded[text] = json.loads(text)
+                attrs = decoded[text] = _stored_attrs(self.db, addr, text)
             out[addr] = Resource(type_, key, attrs)
         return out

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from accessops import __version__
-from accessops.errors import AccessOpsError, ManifestError
+from accessops.cli.common import WatchedStream, print_json, report_error
+from accessops.errors import AccessOpsError
 from accessops.secrets import guard_streams, restore_streams
 
 # Command modules, in the order ``--help`` lists them.
@@ -40,11 +41,15 @@ COMMAND_MODULES = [
 class _Parser(argparse.ArgumentParser):
     """Usage errors exit 1: exit 2 means "changes found" in this CLI."""
 
+    #: The last usage error, for ``--format json`` (see :func:`_main`).
+    last_error = ""
+
     def error(self, message: str) -> NoReturn:
         from accessops.secrets import redact_urls_in
 
         self.print_usage(sys.stderr)
         message = redact_urls_in(message)  # "unrecognized arguments: --target https://u:TOKEN@..." must not echo the token
+        _Parser.last_error = f"{self.prog}: error: {message}"
         self.exit(1, f"{self.prog}: error: {message}\n")
 
 
@@ -90,44 +95,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         restore_streams(originals)
 
 
-def escape_controls(text: str) -> str:
-    """An error message on one line (imported only on the error path: start-up stays light)."""
-    from accessops.model.names import escape_controls as escape
-
-    return escape(text)
+def _wants_json(words: list[str]) -> bool:
+    """Whether the command line asks for ``--format json`` (read before argparse, which may have refused it)."""
+    return "--format=json" in words or any(a == "--format" and b == "json" for a, b in zip(words, words[1:]))
 
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(words)
+    except SystemExit as exc:
+        if exc.code not in (0, None) and _wants_json(words):  # a usage error is an error too
+            print_json({"error": {"message": _Parser.last_error or "usage error", "file": None, "line": None, "column": None, "exit_code": exc.code}})
+        raise
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
     debug = args.debug or os.environ.get("ACCESSOPS_DEBUG") == "1"
+    json_format = getattr(args, "format", None) == "json"
+    stdout = sys.stdout = WatchedStream(sys.stdout)
     try:
         code: int = args.func(args)
         return code
-    except ManifestError as exc:
-        if getattr(args, "format", None) == "json" and args.command == "validate":
-            raise  # cmd_validate prints JSON itself; never reached
-        for problem in exc.problems:
-            print(f"error: {escape_controls(str(problem))}", file=sys.stderr)
-        if debug:
-            traceback.print_exc()
-        return exc.exit_code
-    except AccessOpsError as exc:
-        # a name in a message (a live one no check has seen) cannot break the line or forge another
-        print(f"error: {escape_controls(str(exc))}", file=sys.stderr)
-        if debug:
-            traceback.print_exc()
-        return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 1
-    except Exception as exc:  # the one place an unexpected bug becomes a message
+    except Exception as exc:  # the one place an error becomes a message and an exit code
         if debug:
             traceback.print_exc()
-        print(f"error: internal error: {type(exc).__name__}: {escape_controls(str(exc))} (run with --debug for a traceback)", file=sys.stderr)
-        return 1
+        code = exc.exit_code if isinstance(exc, AccessOpsError) else 1
+        return report_error(exc, code, json_format=json_format, stdout_written=stdout.written)
+    finally:
+        sys.stdout = stdout.inner

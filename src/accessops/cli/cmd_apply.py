@@ -1,8 +1,12 @@
 """``accessops apply``: make live access match the manifests, or apply a saved plan exactly.
 
 On a terminal it asks for ``yes``; without one it refuses unless
-``--auto-approve``. A saved plan whose live objects changed since it was
-made is refused and nothing is written.
+``--auto-approve``. A saved plan is a proposal: apply re-reads live access,
+re-derives the plan from the manifests the plan records (or ``--manifests``)
+and applies only when that gives exactly the saved changes and every guard
+and policy passes. Without the manifests it needs a valid signature made
+with ACCESSOPS_PLAN_KEY. A stale, edited, forged or refused plan exits 3 and
+nothing is written.
 """
 
 from __future__ import annotations
@@ -13,22 +17,18 @@ from pathlib import Path
 
 from accessops.apply.applier import parallelism_for
 from accessops.cli.common import add_paths, add_target, use_color
+from accessops.apply.planfile import read_plan_file
 from accessops.engine import (
     ApplyResult,
-    Context,
     acquire_lock,
     apply_changes,
     build_plan,
-    ensure_target_matches,
     is_plan_file,
     open_context,
-    open_state,
-    open_target,
-    read_plan,
-    refresh_and_check,
     release_lock,
     settings_for,
 )
+from accessops.trusted_apply import check_saved_plan, open_saved_context
 from accessops.errors import AccessOpsError
 from accessops.plan.change import Change, Plan
 from accessops.progress import working
@@ -44,6 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_paths(p)
     add_target(p)
     add_guard_flags(p)
+    p.add_argument(
+        "--manifests",
+        action="append",
+        metavar="PATH",
+        help="with a saved plan: the manifests to re-derive it from (repeatable; default: the paths the plan records)",
+    )
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation (needed without a terminal)")
     p.add_argument(
         "--parallelism",
@@ -67,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     paths = args.paths or ["."]
     if len(paths) == 1 and is_plan_file(Path(paths[0])):
         return _apply_saved(Path(paths[0]), args)
+    if args.manifests:
+        raise AccessOpsError("--manifests goes with a saved plan (apply PLANFILE --manifests PATH); give manifest paths directly otherwise")
     settings = settings_for(args)
     ctx = open_context(paths, settings, read_live=False)
     ctx.verbose = args.verbose
@@ -91,21 +99,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _apply_saved(path: Path, args: argparse.Namespace) -> int:
-    plan = read_plan(path)
-    settings = settings_for(args)
-    ensure_target_matches(plan, settings, args.target)
-    target, adapter = open_target(settings)
-    ctx = Context(settings, target, adapter, verbose=args.verbose)
+    saved = read_plan_file(path)
+    ctx = open_saved_context(saved, args)
+    ctx.verbose = args.verbose
     try:
-        ctx.state = open_state(settings, target)
         acquire_lock(ctx)
         try:
-            refresh_and_check(ctx, plan)
+            plan = check_saved_plan(ctx, saved)
             print(render_text(plan.to_json(), color=use_color(args)))
+            raise_if_refused(plan)
             if not plan.pending:
                 return 0
             _confirm(args)
-            result = apply_changes(ctx, plan, commit=plan.meta.get("commit"), on_change=_reporter(args, plan), parallelism=parallelism_for(ctx, args.parallelism))
+            result = apply_changes(ctx, plan, commit=plan.manifests.get("commit"), on_change=_reporter(args, plan), parallelism=parallelism_for(ctx, args.parallelism))
         finally:
             release_lock(ctx)
     finally:

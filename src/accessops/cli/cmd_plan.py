@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_target(p)
     add_guard_flags(p)
     add_format(p, plan_template=True)
-    p.add_argument("--out", metavar="FILE", help="save the plan (with checksum and live fingerprints) for `apply FILE`")
+    p.add_argument("--out", metavar="FILE", help="save the plan for `apply FILE`: bound to the manifests' digest, with live fingerprints; signed when ACCESSOPS_PLAN_KEY is set")
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when there are changes, 0 when none")
     p.set_defaults(func=run)
 

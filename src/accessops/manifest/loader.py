@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from accessops.errors import ManifestError, Problem
 from accessops.manifest import parse_cache
 from accessops.manifest.parse_cache import ParseCache
-from accessops.manifest.yamlsrc import LocatedDict, Pos, YamlProblem, load_documents, locate
+from accessops.manifest.yamlsrc import LocatedDict, Pos, YamlProblem, decode_text, load_documents, locate
 from accessops.model.names import PATTERN_MESSAGES
 from accessops.model.manifest import (
     API_VERSION,
@@ -149,9 +149,13 @@ def parse_file(path: Path, display: str, cache: ParseCache | None = None) -> tup
     problems: list[Problem] = []
     loaded: list[Loaded[Any]] = []
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [Problem(display, 0, 0, "", "file.unreadable", str(exc))]
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [Problem(display, 0, 0, "", "file.unreadable", exc.strerror or str(exc))]
+    try:
+        text = decode_text(raw)
+    except YamlProblem as exc:
+        return [], [Problem(display, exc.pos.line, exc.pos.column, exc.path, exc.code, exc.message)]
     key = parse_cache.digest(text) if cache is not None else ""
     documents = cache.get(key) if cache is not None else None
     source = _Source(text) if documents is not None else None

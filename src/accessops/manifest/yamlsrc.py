@@ -9,6 +9,8 @@ Duplicate keys are errors, and alias expansion is bounded.
 
 from __future__ import annotations
 
+import codecs
+import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -94,6 +96,11 @@ def _pos(node: yaml.Node) -> Pos:
     return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+def _same_key(a: Any, b: Any) -> bool:
+    """Key equality as a dict sees it: identity first, so ``.nan`` (never equal to itself) matches its twin."""
+    return a is b or a == b or (a != a and b != b)  # the last: two NaN keys spelled differently
+
+
 class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
     """CSafeLoader whose containers remember positions and refuse duplicate keys."""
 
@@ -122,6 +129,15 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
             return str(self.DEFAULT_SEQUENCE_TAG)
         return str(self.DEFAULT_MAPPING_TAG)
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """PyYAML's construction; a scalar Python cannot build is a problem at its line, not a crash."""
+        if not isinstance(node, yaml.ScalarNode):
+            return super().construct_object(node, deep=deep)
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError, TypeError, AttributeError) as exc:  # PyYAML's scalar constructors raise these
+            raise YamlProblem(_pos(node), "yaml.bad-value", _bad_value(node, exc)) from None
+
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         """No path resolvers: nothing to track."""
 
@@ -140,7 +156,7 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
             except TypeError:
                 raise YamlProblem(_pos(key_node), "yaml.unhashable-key", "mapping key is not a scalar") from None
             if duplicate:
-                first = next(_pos(k) for k, _ in node.value if self.construct_object(k, deep=True) == key)
+                first = next(_pos(k) for k, _ in node.value if _same_key(self.construct_object(k, deep=True), key))
                 raise YamlProblem(
                     _pos(key_node),
                     "yaml.duplicate-key",
@@ -152,6 +168,17 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[misc]
         data = LocatedList(node)
         yield data
         data.extend(self.construct_object(child, deep=True) for child in node.value)
+
+
+def _bad_value(node: yaml.Node, exc: Exception) -> str:
+    """Why a scalar could not be built, in the manifest's terms."""
+    value = str(getattr(node, "value", ""))
+    digits = sum(ch.isdigit() for ch in value)
+    if node.tag == "tag:yaml.org,2002:int" and digits > 1000:
+        return f"integer of {digits} digits is too large"
+    kind = node.tag.rsplit(":", 1)[-1]
+    why = str(exc).splitlines()[0] if isinstance(exc, (ValueError, OverflowError)) and str(exc) else "not a valid value"
+    return f"invalid {kind} {value[:40]!r}: {why}"
 
 
 _LocatingLoader.add_constructor("tag:yaml.org,2002:map", _LocatingLoader.construct_located_mapping)
@@ -183,7 +210,7 @@ def _construct_plain(loader: _LocatingLoader, node: yaml.Node) -> Any:
             except TypeError:
                 raise YamlProblem(_pos(key_node), "yaml.unhashable-key", "mapping key is not a scalar") from None
             if duplicate:
-                first = next(_pos(k) for k, _ in node.value if _construct_plain(loader, k) == key)
+                first = next(_pos(k) for k, _ in node.value if _same_key(_construct_plain(loader, k), key))
                 raise YamlProblem(_pos(key_node), "yaml.duplicate-key", f"duplicate key {key!r} (first at line {first.line})")
             data[key] = _construct_plain(loader, value_node)
         return data
@@ -229,6 +256,49 @@ def _check_alias_expansion(root: yaml.Node) -> None:
     size(root)
 
 
+# What YAML may hold: tab, newlines and printable Unicode (YAML 1.1, section 5.1).
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_WHOLE_FILE = Pos(0, 0)  # a problem of the whole file: no line
+
+
+def _looks_utf16(raw: bytes) -> bool:
+    """Mostly-ASCII text stored as UTF-16 has a NUL in every other byte."""
+    sample = raw[:4096]
+    half = len(sample) // 2
+    return half > 0 and max(sample[0::2].count(0), sample[1::2].count(0)) >= half * 0.3
+
+
+def decode_text(raw: bytes) -> str:
+    """A manifest's bytes as text: UTF-8 (or UTF-16/32 with a byte-order mark), printable characters only.
+
+    Raises :class:`YamlProblem` at the offending line and column, or for
+    the whole file (line 0) when it is UTF-16 without a byte-order mark.
+    """
+    for bom, codec in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+                       (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError:
+                raise YamlProblem(_WHOLE_FILE, "file.encoding", f"not valid {codec.upper()} after its byte-order mark") from None
+            break
+    else:
+        if b"\x00" in raw and _looks_utf16(raw):
+            raise YamlProblem(_WHOLE_FILE, "file.encoding", "the file is UTF-16 without a byte-order mark; save it as UTF-8")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line_start = raw.rfind(b"\n", 0, exc.start) + 1
+            pos = Pos(raw.count(b"\n", 0, exc.start) + 1, len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1)
+            raise YamlProblem(pos, "file.encoding", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from None
+    bad = _NOT_PRINTABLE.search(text)
+    if bad:
+        line_start = text.rfind("\n", 0, bad.start()) + 1
+        pos = Pos(text.count("\n", 0, bad.start()) + 1, bad.start() - line_start + 1)
+        raise YamlProblem(pos, "file.control-character", f"control character U+{ord(bad.group()):04X} is not allowed in a manifest (is this a binary file?)")
+    return text
+
+
 def load_documents(text: str) -> list[tuple[Any, Pos]]:
     """Parse every document of a YAML stream safely; return (data, start) pairs.
 
@@ -256,6 +326,8 @@ def load_documents(text: str) -> list[tuple[Any, Pos]]:
         mark = exc.problem_mark or exc.context_mark
         pos = Pos(mark.line + 1, mark.column + 1) if mark else Pos(1, 1)
         raise YamlProblem(pos, "yaml.syntax", f"{exc.problem or exc.context}".strip()) from None
+    except yaml.YAMLError as exc:  # e.g. the reader's, without a mark
+        raise YamlProblem(Pos(1, 1), "yaml.syntax", str(exc).splitlines()[0]) from None
     except RecursionError:
         raise YamlProblem(Pos(1, 1), "yaml.too-deep", "document nests too deeply") from None
     finally:

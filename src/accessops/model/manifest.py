@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, TypeAdapter
 
-from accessops.model.base import Strict
+from accessops.model.base import MAX_STORED_INT, Strict
 from accessops.model.names import DESCRIPTION_PATTERN, EMAIL_PATTERN, NAME_PATTERN, TEXT_PATTERN
 
 API_VERSION = "accessops/v1"
@@ -66,7 +66,7 @@ class OrganizationSpec(Strict):
     """An organization: profile, seats, members, teams, matrix, custom roles."""
 
     profile: Text = Field(description="Built-in profile name (permission-matrix, org-roles, scoped-access, workspace-roles, spaces, union) or a path to a profile file.")
-    seats: int | None = Field(None, ge=0, description="Seat limit: active plus invited members may not exceed it.")
+    seats: int | None = Field(None, ge=0, le=MAX_STORED_INT, description="Seat limit: active plus invited members may not exceed it.")
     members: list[OrgMember] | None = None
     teams: list[Team] | None = None
     permissions: dict[Text, RoleName] | None = Field(None, description="Seed 000 permission matrix: key -> lowest org role allowed.")
@@ -261,7 +261,7 @@ class Guardrail(Strict):
     owner_only: list[Text] | None = Field(None, description="Matrix permissions that must stay with the top role.")
     grant: GrantSelector | None = Field(None, description="With only_team: nobody outside the team may hold this grant.")
     only_team: Name | None = None
-    min_owners: int | None = Field(None, ge=1)
+    min_owners: int | None = Field(None, ge=1, le=MAX_STORED_INT)
     forbidden_domains: list[Text] | None = None
 
 

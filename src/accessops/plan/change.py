@@ -175,6 +175,10 @@ class Plan:
     target: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    #: digest of the manifest set the plan was derived from (each file's path and
+    #: SHA-256, the settings file's, the git commit); a plain dict carried by the
+    #: saved-plan envelope and the apply log, not part of :meth:`to_json`
+    manifests: dict[str, Any] = field(default_factory=dict)
 
     @property
     def pending(self) -> list[Change]:

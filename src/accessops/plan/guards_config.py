@@ -88,63 +88,54 @@ class GuardConfig:
         return self.budgets.get(kind, Budget())
 
 
-def _where(settings: Settings, section: str) -> str:
-    return f"{settings.config_file or 'settings'}: [{section}]"
-
-
-def _number(settings: Settings, section: str, key: str, value: Any, kind: type) -> Any:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float else isinstance(value, int) and not isinstance(value, bool)
-    if not ok or value < 0:
-        raise ConfigError(f"{_where(settings, section)} {key} must be a non-negative {'number' if kind is float else 'whole number'}, not {value!r}")
-    return kind(value)
-
-
 def _budget(settings: Settings, section: str, raw: dict[str, Any], base: Budget) -> Budget:
     known = {"max_share", "min_existing", "max_count"}
-    unknown = sorted(k for k in raw if k not in known and k not in BUDGET_KINDS)
-    if unknown:
-        raise ConfigError(f"{_where(settings, section)} unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-    share = _number(settings, section, "max_share", raw["max_share"], float) if "max_share" in raw else base.max_share
-    if share > 1:
-        raise ConfigError(f"{_where(settings, section)} max_share is a fraction (0.25 = 25%), not {share!r}")
+    settings.known_keys(section, {k: v for k, v in raw.items() if k not in BUDGET_KINDS}, known)
     return Budget(
-        max_share=share,
-        min_existing=_number(settings, section, "min_existing", raw["min_existing"], int) if "min_existing" in raw else base.min_existing,
-        max_count=_number(settings, section, "max_count", raw["max_count"], int) if "max_count" in raw else base.max_count,
+        max_share=settings.share(section, "max_share", raw["max_share"]) if "max_share" in raw else base.max_share,
+        min_existing=settings.count(section, "min_existing", raw["min_existing"]) if "min_existing" in raw else base.min_existing,
+        max_count=settings.count(section, "max_count", raw["max_count"]) if "max_count" in raw else base.max_count,
     )
 
 
 def _kind(settings: Settings, section: str, kind: str, known: dict[str, Any]) -> str:
     if kind not in known:
-        raise ConfigError(f"{_where(settings, section)} unknown kind {kind!r} (known: {', '.join(known)})")
+        raise settings.error(f"[{section}] unknown kind {kind!r} (known: {', '.join(known)})")
     return kind
 
 
+#: The keys of ``[guards]`` and ``[invitations]``.
+GUARD_KEYS = ("min_admins", "allow_cascade", "allow_removals", "budgets")
+INVITATION_KEYS = ("expire_days", "resend")
+
+
 def guard_config(settings: Settings) -> GuardConfig:
-    """The guard settings from ``[guards]`` and ``[invitations]``; ConfigError names a bad key."""
+    """The guard settings from ``[guards]`` and ``[invitations]``; every value checked, an error names the file and key."""
     guards = settings.section("guards")
+    settings.known_keys("guards", guards, GUARD_KEYS)
     budgets_raw = guards.get("budgets", {})
     if not isinstance(budgets_raw, dict):
-        raise ConfigError(f"{_where(settings, 'guards')} budgets must be a table")
+        raise settings.error("[guards] budgets must be a table")
     base = _budget(settings, "guards.budgets", budgets_raw, Budget())
     budgets = {}
     for kind in BUDGET_KINDS:
         own = budgets_raw.get(kind, {})
         if not isinstance(own, dict):
-            raise ConfigError(f"{_where(settings, 'guards.budgets')} {kind} must be a table")
+            raise settings.error(f"[guards.budgets] {kind} must be a table")
         budgets[kind] = _budget(settings, f"guards.budgets.{kind}", own, base)
     allow_raw = guards.get("allow_removals", {})
     if not isinstance(allow_raw, dict):
-        raise ConfigError(f"{_where(settings, 'guards')} allow_removals must be a table such as {{ memberships = 14 }}")
-    allow = {_kind(settings, "guards", k, BUDGET_KINDS): _number(settings, "guards", f"allow_removals.{k}", v, int) for k, v in allow_raw.items()}
+        raise settings.error("[guards] allow_removals must be a table such as { memberships = 14 }")
+    allow = {_kind(settings, "guards", k, BUDGET_KINDS): settings.count("guards", f"allow_removals.{k}", v) for k, v in allow_raw.items()}
     invitations = settings.section("invitations")
+    settings.known_keys("invitations", invitations, INVITATION_KEYS)
     return GuardConfig(
         budgets=budgets,
         allow_removals=allow,
-        allow_cascade=bool(guards.get("allow_cascade", False)),
-        min_admins=_number(settings, "guards", "min_admins", guards.get("min_admins", 1), int),
-        expire_days=_number(settings, "invitations", "expire_days", invitations.get("expire_days", 14), int),
-        resend=bool(invitations.get("resend", True)),
+        allow_cascade=settings.switch("guards", "allow_cascade", guards.get("allow_cascade", False)),
+        min_admins=settings.count("guards", "min_admins", guards.get("min_admins", 1)),
+        expire_days=settings.count("invitations", "expire_days", invitations.get("expire_days", 14)),
+        resend=settings.switch("invitations", "resend", invitations.get("resend", True)),
     )
 
 
@@ -157,15 +148,15 @@ def management_modes(settings: Settings) -> tuple[frozenset[str], tuple[str, ...
     additive: set[str] = set()
     for kind, mode in settings.section("modes").items():
         if mode not in MODES:
-            raise ConfigError(f"{_where(settings, 'modes')} {kind}: unknown mode {mode!r} (known: {', '.join(MODES)}; ignore is [ignore] patterns)")
+            raise settings.error(f"[modes] {kind}: unknown mode {mode!r} (known: {', '.join(MODES)}; ignore is [ignore] patterns)")
         types = MODE_KINDS.get(kind) or ((kind,) if kind in RESOURCE_TYPES else None)
         if types is None:
-            raise ConfigError(f"{_where(settings, 'modes')} unknown kind {kind!r} (known: {', '.join(MODE_KINDS)}, or a resource type)")
+            raise settings.error(f"[modes] unknown kind {kind!r} (known: {', '.join(MODE_KINDS)}, or a resource type)")
         if mode == "additive":
             additive.update(types)
     patterns = settings.section("ignore").get("patterns", [])
     if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-        raise ConfigError(f"{_where(settings, 'ignore')} patterns must be a list of glob strings")
+        raise settings.error("[ignore] patterns must be a list of glob strings")
     return frozenset(additive), tuple(patterns)
 
 

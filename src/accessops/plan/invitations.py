@@ -104,7 +104,7 @@ def resend(plan: Plan, live: ResourceMap, addr: str, note: str, sent_at: str) ->
 def plan_hook(ctx: "Context", plan: Plan, now: datetime | None = None) -> None:
     """Mark pending acceptance, re-send expired invitations, and summarise invitations in the plan."""
     config = guard_config(ctx.settings)
-    now = now or datetime.now(timezone.utc)
+    now = now or getattr(ctx, "now", None) or datetime.now(timezone.utc)  # a re-derived plan keeps its saved time
     live = ctx.live
     desired = ctx.compiled.resources if ctx.compiled is not None else {}
     mark_new_invitees(plan, live)

@@ -21,17 +21,17 @@ Guards, their defaults and overrides (docs/safety.md has the user's view):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from accessops.errors import Refusal
-from accessops.model.profile import Profile
+from accessops.manifest.profiles import switched_profiles
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change, Plan
 from accessops.plan.checks import add_refusal
 from accessops.plan.guards_config import BUDGET_KINDS, GuardConfig, guard_config
 from accessops.plan.invitations import member_address, warn
-from accessops.plan.simulate import simulate
+from accessops.plan.view import PlanView
 from accessops.secrets import known_secrets
 
 if TYPE_CHECKING:
@@ -40,60 +40,6 @@ if TYPE_CHECKING:
 _GRANT_TYPES = ("workspace_member", "space_member")
 _COUNTED = frozenset({"member", "team_member", *_GRANT_TYPES})  # what removal budgets count
 _ROLE_LISTS = {"app_permission": ("allow",), "table_permission": ("read", "create", "edit", "delete"), "field_permission": ("read",)}
-
-
-@dataclass
-class PlanView:
-    """The live state before a plan, the state it leaves after, and the profiles to judge by."""
-
-    before: ResourceMap
-    after: ResourceMap
-    changes: list[Change]
-    profiles: dict[str, Profile]
-    workspace_profiles: dict[str, Profile]
-    # (kind, org or workspace) -> bypass role names; asked once per member otherwise
-    _admin_roles: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
-    # _admins(self, self.before), found by removal_counts on its way (it sees every joined grant)
-    _admins_before: "tuple[dict[tuple[str, str], set[str]], dict[str, tuple[str, str]]] | None" = field(default=None, init=False, repr=False, compare=False)
-
-    @classmethod
-    def of(cls, live: ResourceMap, plan: Plan, profiles: dict[str, Profile] | None = None, workspace_profiles: dict[str, Profile] | None = None, after: ResourceMap | None = None) -> "PlanView":
-        """Simulate the plan's pending changes on ``live``."""
-        if after is None:
-            after = simulate(live, plan.pending)
-        return cls(live, after, plan.pending, dict(profiles or {}), dict(workspace_profiles or {}))
-
-    def active(self, state: ResourceMap, type_: str, key: str) -> bool:
-        """Whether the person a member or membership is about has joined (is not only invited)."""
-        person = state.get(member_address(type_, key)) or self.before.get(member_address(type_, key))
-        return person is not None and person.attrs.get("status", "active") != "invited"
-
-    def org_admin_roles(self, org: str) -> frozenset[str]:
-        """Organization roles that bypass restrictions (Owner, Admin)."""
-        known = self._admin_roles.get(("org", org))
-        if known is None:
-            profile = self.profiles.get(org)
-            known = frozenset(r.name for r in profile.org_roles if r.bypass) if profile else frozenset({"Owner", "Admin"})
-            self._admin_roles[("org", org)] = known
-        return known
-
-    def workspace_admin_roles(self, workspace: str) -> frozenset[str]:
-        """Workspace roles that keep full access (Admin)."""
-        known = self._admin_roles.get(("workspace", workspace))
-        if known is None:
-            profile = self.workspace_profiles.get(workspace) or self.profiles.get(workspace.split("/")[0])
-            known = frozenset(r.name for r in profile.workspace_roles if r.bypass) if profile and profile.workspace_roles else frozenset({"Admin"})
-            self._admin_roles[("workspace", workspace)] = known
-        return known
-
-    def is_admin_grant(self, res: Resource) -> bool:
-        """A member with a bypass org role, or a workspace member with a bypass workspace role."""
-        role = res.attrs.get("role")
-        if res.type == "member":
-            return role in self.org_admin_roles(res.org)
-        if res.type == "workspace_member":
-            return role in self.workspace_admin_roles(res.key.rsplit("/", 1)[0])
-        return False
 
 
 def _pct(share: float) -> str:
@@ -146,7 +92,7 @@ def removal_counts(view: PlanView) -> dict[str, tuple[int, int]]:
             out.append("memberships")
         elif res.type in _GRANT_TYPES:
             out.append("grants")
-        if view.is_admin_grant(res):
+        if view.is_admin_grant(res, before=True):
             out.append("admins")
         return out
 
@@ -220,19 +166,28 @@ def _joined(view: PlanView, state: ResourceMap, res: Resource) -> bool:
 
 
 def _admins(
-    view: PlanView, state: ResourceMap, known: dict[str, tuple[str, str]] | None = None
+    view: PlanView, state: ResourceMap, known: dict[str, tuple[str, str]] | None = None, *, as_before: bool = False
 ) -> tuple[dict[tuple[str, str], set[str]], dict[str, tuple[str, str]]]:
     """Active bypass-role holders in ``state``: by (grant type, organization or workspace), and by address.
 
     One pass over the state for every organization and workspace at once.
     With ``known`` (the by-address answer for ``view.before``), a grant whose
     object and person are the very same objects as before keeps its answer:
-    the simulated state shares every object the plan does not touch.
+    the simulated state shares every object the plan does not touch (not
+    when a profile switch changes what the same grant means). ``as_before``
+    judges ``state`` by the profiles live had.
     """
+    if view.before_profiles:
+        known = None
     by_place: dict[tuple[str, str], set[str]] = {}
     by_addr: dict[str, tuple[str, str]] = {}
     before = view.before
-    org_roles, ws_roles = view.org_admin_roles, view.workspace_admin_roles
+    def org_roles(org: str) -> frozenset[str]:
+        return view.org_admin_roles(org, as_before)
+
+    def ws_roles(ws: str) -> frozenset[str]:
+        return view.workspace_admin_roles(ws, as_before)
+
     # view.is_admin_grant and _joined, inlined: this loop sees every resource twice per plan
     for addr, res in state.items():
         type_ = res.type
@@ -260,7 +215,7 @@ def _admins(
 
 def check_last_admins(view: PlanView, config: GuardConfig, plan: Plan) -> None:
     """An organization or workspace never drops below ``min_admins`` active Owner/Admin members."""
-    admins_before, known = view._admins_before or _admins(view, view.before)
+    admins_before, known = view._admins_before or _admins(view, view.before, as_before=True)
     admins_after, _ = _admins(view, view.after, known)
     places = sorted((a, r) for a, r in view.before.items() if r.type in ("organization", "workspace"))
     for addr, res in places:
@@ -273,9 +228,11 @@ def check_last_admins(view: PlanView, config: GuardConfig, plan: Plan) -> None:
             continue
         roles = view.org_admin_roles(res.key) if res.type == "organization" else view.workspace_admin_roles(res.key)
         lost = ", ".join(a.split("/")[-1].rstrip('"]') for a in sorted(before - after))
+        if res.key in view.before_profiles:  # a profile switch changed what their role means
+            lost += f" (profile {res.attrs.get('profile') or 'inherited'} -> {view.after[addr].attrs.get('profile') or 'inherited'})"
         add_refusal(plan, Refusal(
             "last_admin",
-            f"{res.type} {res.key} would keep {len(after)} active {'/'.join(sorted(roles))} member(s), minimum {config.min_admins}; the plan removes or demotes {lost}",
+            f"{res.type} {res.key} would keep {len(after)} active {'/'.join(sorted(roles)) or 'bypass-role'} member(s), minimum {config.min_admins}; the plan removes or demotes {lost}",
             "[guards] min_admins in accessops.toml",
         ))
 
@@ -314,6 +271,16 @@ def check_identity(view: PlanView, identity: str | None, plan: Plan) -> None:
             what = _demotion(view, change)
             if what:
                 harms.append(f"{what} {change.address}")
+    for addr, res in sorted(view.before.items()) if view.before_profiles else ():
+        # a profile switch can take the identity's admin rights without touching its grant
+        if res.type in ("member", "workspace_member") and res.key.split("/")[-1] == me and view.is_admin_grant(res, before=True):
+            now = view.after.get(addr)
+            place = res.org if res.type == "member" else res.key.rsplit("/", 1)[0]
+            if now is not None and not view.is_admin_grant(now) and place in view.before_profiles:
+                where = view.before.get(f'{"organization" if res.type == "member" else "workspace"}["{place}"]')
+                old = where.attrs.get("profile") if where else None
+                new = view.after[where.address].attrs.get("profile") if where and where.address in view.after else None
+                harms.append(f"lose admin rights (profile {old or 'inherited'} -> {new or 'inherited'}) {addr}")
     if harms:
         add_refusal(plan, Refusal(
             "identity",
@@ -402,7 +369,8 @@ def judge(ctx: "Context", plan: Plan) -> PlanView:
         plan.extras["safety"] = {"removals": {}, "min_admins": config.min_admins}
         return PlanView(ctx.live, ctx.live, [], {}, {})
     after = ctx.after(plan.pending) if hasattr(ctx, "after") else None
-    view = PlanView.of(ctx.live, plan, model.profiles if model else None, model.workspace_profiles if model else None, after)
+    switched = switched_profiles(model, ctx.live) if model else {}
+    view = PlanView.of(ctx.live, plan, model.profiles if model else None, model.workspace_profiles if model else None, after, switched)
     existing_removed = removal_counts(view)
     check_seats(view, config, plan)
     check_budgets(view, config, plan, existing_removed)
