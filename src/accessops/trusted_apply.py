@@ -92,6 +92,11 @@ def open_saved_context(saved: SavedPlan, args: Any) -> Context:
     valid signature; manifests whose content differs from the plan's digest;
     and a plan whose manifests are not here when there is no key to verify it.
     """
+    if getattr(args, "target", None):
+        try:
+            Target.parse(args.target)  # a credential in --target is refused before anything else is said
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     if saved.format < 2 or saved.manifests is None:
         from accessops import __version__
 
