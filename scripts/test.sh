@@ -9,6 +9,10 @@ t0=$(date +%s)
 python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
 t1=$(date +%s)
 bash scripts/install-directus.sh >/dev/null
+# The PostgreSQL state backend's tests start a real server with initdb/pg_ctl (tests/pg_server.py).
+if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || echo "warning: could not install postgresql"
+fi
 t2=$(date +%s)
 echo "setup: python packages $((t1 - t0))s, directus $((t2 - t1))s"
 python3 -m pytest -q --durations=8 "$@"

@@ -11,6 +11,7 @@ import pytest
 from accessops.adapters.base import Target
 from accessops.adapters.local import LocalAdapter
 from accessops.apply.state import StateStore
+from accessops.engine import lock_key
 from accessops.cli import main
 
 STEP1 = """\
@@ -152,13 +153,14 @@ def test_lock_refuses_a_second_apply_and_names_the_holder(repo: Path, capsys: py
     write(repo, STEP1)
     assert run("plan", "policies") == 0  # creates the state store
     store = StateStore(repo / ".accessops/state.db")
-    store.acquire("local:.accessops/tenant.db", "ci@runner-7")
+    key = lock_key(Target.parse("local:./.accessops/tenant.db"))  # the canonical target: ./ or not, one lock
+    store.acquire(key, "ci@runner-7")
     try:
         capsys.readouterr()
         assert run("apply", "policies", "--auto-approve") == 1
         assert "ci@runner-7" in capsys.readouterr().err
     finally:
-        store.release("local:.accessops/tenant.db")
+        store.release(key)
         store.close()
     assert run("apply", "policies", "--auto-approve") == 0
 

@@ -51,3 +51,28 @@ def test_log_without_state_is_a_one_line_error(tmp_path: Path, monkeypatch: pyte
     monkeypatch.delenv("ACCESSOPS_TARGET", raising=False)
     assert main(["log"]) == 1
     assert capsys.readouterr().err.startswith("error: no state file at ")
+
+
+def test_the_log_records_and_shows_the_plans_manifest_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from accessops.apply.applier import run_meta
+    from accessops.plan.change import Plan
+
+    plan = Plan(changes=[], meta={"created_at": "2026-12-01T00:00:00+00:00", "organizations": ["acme"]})
+    plan.manifests = {"paths": ["access"], "files": [{"path": "access/org.yaml", "sha256": "ab" * 32}], "settings": None, "commit": "c0ffee"}  # type: ignore[attr-defined]
+    meta = run_meta(plan)
+    assert meta["manifest_digest"].startswith("sha256:") and len(meta["manifest_digest"]) == 71  # type: ignore[union-attr]
+    assert (meta["manifest_files"], meta["manifest_commit"], meta["created_at"]) == (1, "c0ffee", "2026-12-01T00:00:00+00:00")
+    assert "organizations" not in meta
+    plan.manifests["files"][0]["sha256"] = "cd" * 32  # type: ignore[attr-defined]
+    assert run_meta(plan)["manifest_digest"] != meta["manifest_digest"]  # another manifest, another digest
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ACCESSOPS_TARGET", raising=False)
+    store = StateStore(tmp_path / ".accessops" / "state.db")
+    run = store.begin_run(TARGET, "ada@ci", "c0ffee", changes=[], meta=meta)
+    store.finish_run(run, "ok")
+    store.close()
+    assert main(["log"]) == 0
+    assert f"manifests {str(meta['manifest_digest'])[:19]}" in capsys.readouterr().out
+    assert main(["log", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["meta"]["manifest_digest"] == meta["manifest_digest"]

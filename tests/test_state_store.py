@@ -87,7 +87,7 @@ def test_the_apply_log_is_append_only(store: StateStore) -> None:
 def test_a_second_apply_is_refused_naming_the_holder(tmp_path: Path) -> None:
     one, two = StateStore(tmp_path / "s.db"), StateStore(tmp_path / "s.db")
     lock = one.acquire(TARGET, "ada@ci-runner")
-    with pytest.raises(LockedError, match=rf"locked by ada@ci-runner pid {lock.pid} since {lock.since}"):
+    with pytest.raises(LockedError, match=rf"locked by ada@ci-runner \(pid {lock.pid} on .*\) since {lock.since}; lock id {lock.id}\..* accessops force-unlock {lock.id} --state "):
         two.acquire(TARGET, "bo@laptop")
     with pytest.raises(LockedError):  # force never breaks a live holder
         two.acquire(TARGET, "bo@laptop", force=True)
@@ -103,7 +103,7 @@ def test_a_lock_left_by_a_dead_process_is_broken_only_with_force(tmp_path: Path)
     code = f"from accessops.apply.state import StateStore; StateStore({str(path)!r}).acquire({TARGET!r}, 'crashed@here')"
     subprocess.run([sys.executable, "-c", code], check=True)  # exits holding the lock
     store = StateStore(path)
-    with pytest.raises(LockedError, match="crashed@here .*that process is gone: break the stale lock with --force-unlock"):
+    with pytest.raises(LockedError, match=r"crashed@here .*That process is gone\..*accessops force-unlock [0-9a-f]{16} "):
         store.acquire(TARGET, "ada@here")
     assert store.acquire(TARGET, "ada@here", force=True).holder == "ada@here"
     store.close()
@@ -143,3 +143,56 @@ def test_git_commit_inside_and_outside_a_work_tree(tmp_path: Path) -> None:
     subprocess.run(["git", "-C", str(tmp_path), "commit", "-qm", "first"], check=True, env=env)
     head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
     assert git_commit(tmp_path / "org.yaml") == head == git_commit(tmp_path)
+
+
+def test_a_version_1_state_file_is_migrated_and_keeps_its_log(tmp_path: Path) -> None:
+    from accessops.adapters.local_schema import migrate
+    from accessops.apply.state import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    migrate(conn, MIGRATIONS[:1])
+    conn.execute("INSERT INTO runs (target, started_at, actor, planned, status) VALUES ('local:t', 'then', 'ada@old', 1, 'running')")
+    conn.close()
+    store = StateStore(path)
+    try:
+        (old,) = store.runs()
+        assert (old.actor, old.status, old.meta) == ("ada@old", "running", {})
+        store.mark_interrupted("local:t")  # the next run, holding the lock, finds it dead
+        assert store.runs()[0].status == "interrupted"
+    finally:
+        store.close()
+
+
+def test_intents_are_recorded_with_the_run_and_confirmed_by_each_outcome(store: StateStore) -> None:
+    bo = Change(Action.CREATE, "member", "acme/bo@acme.test", None, {"role": "Member"})
+    run = store.begin_run(TARGET, "ada@host", "abc", changes=[ADA, bo], meta={"manifest_digest": "sha256:00"})
+    assert [(i.seq, i.change) for i in store.intents(TARGET)] == [(0, ADA), (1, bo)]
+    store.record_applied(TARGET, ADA)
+    store.record_change(run, 0, ADA, "ok")
+    assert [i.change for i in store.intents(TARGET)] == [bo]  # one left: the process dies here
+    assert store.runs()[0].meta == {"manifest_digest": "sha256:00"} and store.runs()[0].planned == 2
+    store.begin_run(TARGET, "bo@host", None, changes=[])  # the next run (under the lock) marks the dead one
+    assert [r.status for r in store.runs()] == ["running", "interrupted"]
+
+
+def test_a_file_that_is_not_a_state_store_is_a_one_line_error(tmp_path: Path) -> None:
+    from accessops.errors import AccessOpsError
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("this is not a database " * 100)
+    with pytest.raises(AccessOpsError, match=r"notes.txt: not a usable state file"):
+        StateStore(bad)
+    with pytest.raises(AccessOpsError, match="is a folder"):
+        StateStore(tmp_path)
+
+
+def test_an_outcome_and_its_last_applied_record_are_one_transaction(store: StateStore) -> None:
+    run = store.begin_run(TARGET, "ada@host", None, changes=[ADA])
+    with pytest.raises(sqlite3.IntegrityError):  # the log line is refused (a result outside the closed set) ...
+        store.record_change(run, 0, ADA, "maybe", applied_to=TARGET)
+    assert store.last_applied(TARGET) == {} and len(store.intents(TARGET)) == 1  # ... so neither record nor confirmation happened
+    store.record_change(run, 0, ADA, "ok", applied_to=TARGET)
+    assert list(store.last_applied(TARGET)) == [ADA.address] and store.intents(TARGET) == []
+    store.record_change(run, 1, ADA, "gone", "404", applied_to=TARGET)
+    assert store.last_applied(TARGET) == {}

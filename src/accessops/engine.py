@@ -88,6 +88,10 @@ def settings_for(args: Any, paths: list[str] | None = None) -> Settings:
         raise ConfigError(str(exc)) from None
     apply_guard_flags(settings, args)
     guard_config(settings), management_modes(settings)  # every command checks every value up front
+    if settings.state:  # a bad state URL fails before anything is opened
+        from accessops.apply.store import parse_state_url
+
+        parse_state_url(settings.state, Path.cwd())
     register_token_files(token_files_from_settings(settings.raw, settings.config_file.parent if settings.config_file else Path.cwd()))
     return settings
 
@@ -103,12 +107,27 @@ def open_target(settings: Settings) -> tuple[Target, Adapter]:
     return target, open_adapter(target)
 
 
-def open_state(settings: Settings, target: Target) -> Any:
-    """The state store beside the target (or where settings say)."""
-    from accessops.apply.state import StateStore, default_state_path
+def open_state(settings: Settings, target: Target, *, create: bool = True) -> Any:
+    """The state store the ``state`` URL names (SQLite beside the target by default; git; PostgreSQL)."""
+    from accessops.apply.store import default_sqlite_path, open_store, parse_state_url
 
-    path = settings.state or default_state_path(target, Path.cwd())
-    return StateStore(path)
+    url = settings.state or str(default_sqlite_path(target, Path.cwd()))
+    return open_store(parse_state_url(url, Path.cwd()), create=create)
+
+
+def open_target_url(settings: Settings) -> Target:
+    """The target URL parsed, without opening its adapter (log, force-unlock, state migrate)."""
+    try:
+        return Target.parse(settings.target)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def lock_key(target: Target) -> str:
+    """The lock of a target, keyed by its canonical identity (local:X and local:./X share one)."""
+    from accessops.apply.store import target_identity
+
+    return target_identity(target, Path.cwd())
 
 
 #: Attributes that name the manifest's vocabulary rather than live state: a
@@ -170,8 +189,14 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
     with paused_gc():
         model = load(paths or ["."])
         compiled = compile_model(model)
-    target, adapter = open_target(settings)
-    ctx = Context(settings, target, adapter, model, compiled, paths=[str(p) for p in paths])
+    state = open_state(settings, open_target_url(settings)) if need_state else None  # a bad state fails before the target is touched
+    try:
+        target, adapter = open_target(settings)
+    except BaseException:
+        if state is not None:
+            state.close()
+        raise
+    ctx = Context(settings, target, adapter, model, compiled, state=state, paths=[str(p) for p in paths])
     try:
         with paused_gc():
             drop_vocabulary(compiled, adapter)
@@ -183,8 +208,9 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
             with paused_gc(), working(f"reading live access from {redact(target.url)}"):
                 ctx.live = adapter.read(model.org_names)
         if need_state:
-            ctx.state = open_state(settings, target)
-            ctx.last_applied = ctx.state.last_applied(redact(target.url))
+            from accessops.apply.reconcile import last_applied_view
+
+            ctx.last_applied = last_applied_view(ctx.state, redact(target.url), ctx.live)
     except BaseException:
         ctx.close()
         raise
@@ -243,14 +269,27 @@ def read_plan(path: Path) -> Plan:
 # --- apply ------------------------------------------------------------------------
 
 
-def acquire_lock(ctx: Context) -> None:
-    """Take the target's lock or refuse, naming who holds it."""
-    ctx.state.acquire(redact(ctx.target.url), actor())
+def acquire_lock(ctx: Context, timeout: float = 0.0) -> None:
+    """Take the target's lock (waiting up to ``timeout`` seconds) or refuse, naming who holds it."""
+    from accessops.apply.store import acquire_waiting
+
+    acquire_waiting(ctx.state, lock_key(ctx.target), actor(), timeout)
 
 
 def release_lock(ctx: Context) -> None:
     """Release the target's lock."""
-    ctx.state.release(redact(ctx.target.url))
+    ctx.state.release(lock_key(ctx.target))
+
+
+def reconcile_state(ctx: Context) -> None:
+    """Under the lock, with live read: settle what a killed apply left, then reload last applied."""
+    from accessops.apply.reconcile import reconcile
+
+    name = redact(ctx.target.url)
+    settled = reconcile(ctx.state, name, ctx.live)
+    if settled:
+        print(f"note: settled {settled} change(s) an interrupted apply left unconfirmed, by what live shows (see accessops log)", file=sys.stderr)
+    ctx.last_applied = ctx.state.last_applied(name)
 
 
 __all__ = [

@@ -5,7 +5,7 @@ Secrets never live here: adapters read their tokens from the environment
 ``[guards]``, ``[modes]``, ``[lint]``, ``[invitations]``.
 
     target = "local:.accessops/tenant.db"
-    state = ".accessops/state.db"
+    state = ".accessops/state.db"     # or git:origin, git+https://…, postgresql://… (see apply/store.py)
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class Settings:
     """Resolved settings for one command run."""
 
     target: str = DEFAULT_TARGET
-    state: Path | None = None
+    state: str | None = None  # a state URL; a relative path in the file is relative to it
     config_file: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -108,13 +108,15 @@ def load_settings(paths: list[str] | None = None, *, target: str | None = None, 
     if isinstance(raw.get("target"), str):
         settings.target = _relative_target(raw["target"], base)
     if raw.get("state"):
-        settings.state = base / str(raw["state"])
+        settings.state = _relative_state(str(raw["state"]), base)
+    if os.environ.get("ACCESSOPS_STATE"):
+        settings.state = os.environ["ACCESSOPS_STATE"]
     if os.environ.get("ACCESSOPS_TARGET"):
         settings.target = os.environ["ACCESSOPS_TARGET"]
     if target:
         settings.target = target
     if state:
-        settings.state = Path(state)
+        settings.state = state
     return settings
 
 
@@ -163,3 +165,10 @@ def _relative_target(url: str, base: Path) -> str:
     if url.startswith("local:") and not Path(url[6:]).is_absolute():
         return f"local:{base / url[6:]}"
     return url
+
+
+def _relative_state(url: str, base: Path) -> str:
+    """A plain ``state`` path in the config file is relative to the config file; a URL is left as it is."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", url) or Path(url).expanduser().is_absolute():
+        return url
+    return str(base / url)

@@ -21,7 +21,7 @@ from typing import Any
 from accessops.access.hooks import access_plan_hook
 from accessops.adapters.base import Target
 from accessops.apply.planfile import KEY_ENV, SavedPlan, digest_differences, manifest_digest, plan_key
-from accessops.engine import Context, build_plan, open_context, open_state, open_target, redact, settings_for
+from accessops.engine import Context, build_plan, open_context, open_state, open_target, open_target_url, reconcile_state, redact, settings_for
 from accessops.errors import ConfigError, Refusal, StalePlanError, UntrustedPlanError
 from accessops.model.resource import ResourceMap
 from accessops.plan import safety
@@ -114,14 +114,13 @@ def open_saved_context(saved: SavedPlan, args: Any) -> Context:
             )
         settings = settings_for(args)
         ensure_target_matches(saved.plan, settings, args.target)
-        target, adapter = open_target(settings)
-        ctx = Context(settings, target, adapter, now=_saved_time(saved.plan))
+        state = open_state(settings, open_target_url(settings))  # a bad state fails before the target is touched
         try:
-            ctx.state = open_state(settings, target)
+            target, adapter = open_target(settings)
         except BaseException:
-            ctx.close()
+            state.close()
             raise
-        return ctx
+        return Context(settings, target, adapter, state=state, now=_saved_time(saved.plan))
     settings = settings_for(args, paths=paths)
     recorded = [str(p) for p in saved.manifests.get("paths") or []]
     digest = manifest_digest(paths, settings.config_file, labels=recorded if len(recorded) == len(paths) else None)
@@ -158,6 +157,7 @@ def check_saved_plan(ctx: Context, saved: SavedPlan) -> Plan:
     plan = saved.plan
     plan.extras.pop("refusals", None)  # a plan file's own refusals mean nothing: they are found afresh
     refresh_and_check(ctx, plan)
+    reconcile_state(ctx)  # what a killed apply left unconfirmed, settled by live before anything is judged
     if ctx.model is None:
         _judge_saved(ctx, plan)
         return plan

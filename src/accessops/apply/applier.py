@@ -68,15 +68,14 @@ class _Recorder:
         self.result, self.on_change = result, on_change
 
     def ok(self, i: int, change: Change) -> None:
-        self.ctx.state.record_applied(self.target_url, change)
-        self.ctx.state.record_change(self.run_id, i, change, "ok", None)
+        # the log line, the last-applied record and the intent's confirmation are one transaction
+        self.ctx.state.record_change(self.run_id, i, change, "ok", None, applied_to=self.target_url)
         self.result.done.append(change)
         self._tell(i, change, "ok")
 
     def gone(self, i: int, change: Change, exc: BaseException) -> None:
         self.result.gone.append((change, str(exc)))
-        self.ctx.state.record_change(self.run_id, i, change, "gone", str(exc))
-        self.ctx.state.forget_applied(self.target_url, change)
+        self.ctx.state.record_change(self.run_id, i, change, "gone", str(exc), applied_to=self.target_url)
         self._tell(i, change, "gone")
 
     def failed(self, i: int, change: Change, exc: BaseException) -> None:
@@ -92,6 +91,27 @@ class _Recorder:
     def _tell(self, i: int, change: Change, outcome: str) -> None:
         if self.on_change:
             self.on_change(i, change, outcome)
+
+
+def run_meta(plan: Plan) -> dict[str, object]:
+    """What the apply log keeps of a plan: its scalar metadata (commit, creation time) and the manifest digest.
+
+    The digest of a saved plan's manifests (each file's SHA-256, the settings
+    file's, the commit) is kept as one SHA-256 of its canonical JSON, with its
+    commit and file count, so the log names exactly which manifests were applied.
+    """
+    import hashlib
+    import json
+
+    meta: dict[str, object] = {k: v for k, v in sorted(plan.meta.items()) if isinstance(v, (str, int, float, bool)) or "digest" in k}
+    manifests = getattr(plan, "manifests", None)
+    if isinstance(manifests, dict) and manifests:
+        canonical = json.dumps(manifests, sort_keys=True, separators=(",", ":"), default=str)
+        meta["manifest_digest"] = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+        meta["manifest_files"] = len(manifests.get("files") or [])
+        if manifests.get("commit"):
+            meta["manifest_commit"] = manifests["commit"]
+    return meta
 
 
 def parallelism_for(ctx: "Context", requested: int | None) -> int:
@@ -125,7 +145,8 @@ def apply_changes(
     target_url = redact_url(ctx.target.url)
     result = ApplyResult()
     changes = plan.pending
-    run_id = ctx.state.begin_run(target_url, actor(), commit, len(changes))
+    # the intents (every change, before any is made) are durable before the first write
+    run_id = ctx.state.begin_run(target_url, actor(), commit, changes=changes, meta=run_meta(plan))
     record = _Recorder(ctx, target_url, run_id, result, on_change)
     progress = Progress("applying", len(changes))
     try:

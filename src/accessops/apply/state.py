@@ -1,16 +1,18 @@
-"""The state store: last applied resources, the apply log and one lock per target.
+"""The SQLite state store: last applied resources, the apply log, intents and one lock per target.
 
-A SQLite file, by default beside the target (:func:`default_state_path`).
-Targets are named by their URL, already redacted by the caller. Contract::
+The default backend (a plain path as ``state``), by default beside the
+target (:func:`default_state_path`); see :mod:`accessops.apply.store` for
+the protocol every backend implements and the others (git, PostgreSQL).
+Contract::
 
-    store = StateStore(path)                        # creates/migrates the file
-    store.acquire(target, holder, force=False)      # AccessOpsError naming the holder when held
-    run = store.begin_run(target, actor, commit, planned)   # -> run id
-    store.record_change(run, seq, change, result, error)    # result: ok|failed|gone|skipped|not attempted
+    store = SqliteStore(path)                        # creates/migrates the file
+    store.acquire(key, holder)                       # LockedError naming holder, lock id, force-unlock
+    run = store.begin_run(target, actor, commit, changes=plan.pending)   # run id; intents recorded
+    store.record_change(run, seq, change, result, error)    # confirms that change's intent
     store.record_applied(target, change)            # after a change succeeded
     store.forget_applied(target, change)            # its object vanished (ItemGoneError)
     store.finish_run(run, status)                   # status: ok|failed|interrupted
-    store.release(target)
+    store.release(key)
     store.last_applied(target)                      # -> ResourceMap (address -> Resource)
     store.runs(target=None, limit=20)               # -> list[ApplyRun], newest first
     store.close()
@@ -23,24 +25,23 @@ rewrite a logged change, and a run can be updated only until it finishes.
 from __future__ import annotations
 
 import json
-import os
-import re
-import socket
 import sqlite3
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from accessops import dbfile
 from accessops.adapters.base import Target
 from accessops.adapters.local_schema import migrate
 from accessops.adapters.local_write import utc_now
+from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, LoggedChange, applied_after
+from accessops.apply.store import StateDump, default_sqlite_path
 from accessops.errors import AccessOpsError, FileError
-from accessops.model.resource import RESOURCE_TYPES, Resource, ResourceMap
+from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change
 from accessops.secrets import redact_text
+
+__all__ = ["ApplyRun", "Lock", "LockedError", "LoggedChange", "SqliteStore", "StateStore", "default_state_path", "git_commit"]
 
 _V1 = """
 CREATE TABLE applied (
@@ -89,12 +90,24 @@ CREATE TABLE locks (
 );
 """
 
+
+_V2 = """
+ALTER TABLE locks ADD COLUMN id TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE intents (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    seq INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    change TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
+CREATE INDEX intents_target ON intents(target);
+"""
+
 #: SQL scripts; ``MIGRATIONS[i]`` takes the state schema from version i to i + 1.
-MIGRATIONS: list[str] = [_V1]
-
-
-class LockedError(AccessOpsError):
-    """Another apply holds the target's lock."""
+MIGRATIONS: list[str] = [_V1, _V2]
+#: Seconds a write waits for another writer of the file before it fails.
+BUSY_TIMEOUT = 10.0
 
 
 def _target_name(target: Target | str) -> str:
@@ -102,20 +115,8 @@ def _target_name(target: Target | str) -> str:
 
 
 def default_state_path(target: Target, root: Path) -> Path:
-    """Where a target's state lives unless settings say otherwise.
-
-    ``local:.accessops/tenant.db`` keeps ``.accessops/state.db`` beside the
-    tenant; a remote target keeps ``ROOT/.accessops/state-HOST.db``.
-    """
-    if target.scheme == "local":
-        tenant = Path(target.location).expanduser()
-        tenant = tenant if tenant.is_absolute() else root / tenant
-        return tenant.with_name("state.db" if tenant.name != "state.db" else "state.state.db")
-    parts = urlsplit(target.location)
-    host = parts.hostname or parts.path or target.scheme
-    if parts.port:
-        host = f"{host}-{parts.port}"
-    return root / ".accessops" / f"state-{re.sub(r'[^A-Za-z0-9.-]+', '-', host).strip('-.')}.db"
+    """Where a target's SQLite state lives unless settings say otherwise (see :func:`store.default_sqlite_path`)."""
+    return default_sqlite_path(target, root)
 
 
 def git_commit(path: Path) -> str | None:
@@ -135,68 +136,6 @@ def git_commit(path: Path) -> str | None:
     return commit if done.returncode == 0 and commit else None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
-
-
-@dataclass(frozen=True)
-class Lock:
-    """Who holds a target's lock."""
-
-    target: str
-    holder: str
-    host: str
-    pid: int
-    since: str
-
-    def __str__(self) -> str:
-        return f"{self.holder} pid {self.pid} since {self.since}"
-
-    @property
-    def stale(self) -> bool:
-        """Held by a process of this host that no longer runs."""
-        return self.host == socket.gethostname() and not _pid_alive(self.pid)
-
-
-@dataclass
-class LoggedChange:
-    """One change of an apply run, as logged."""
-
-    seq: int
-    address: str
-    action: str
-    result: str
-    error: str | None
-    at: str
-
-
-@dataclass
-class ApplyRun:
-    """One apply run and its changes."""
-
-    id: int
-    target: str
-    started_at: str
-    finished_at: str | None
-    actor: str
-    git_commit: str | None
-    planned: int
-    status: str
-    changes: list[LoggedChange] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for ``accessops log --format json``."""
-        data = dict(self.__dict__)
-        data["changes"] = [dict(c.__dict__) for c in self.changes]
-        return data
-
-
 def _stored_attrs(db: Any, addr: str, text: Any) -> dict[str, Any]:
     """A last-applied row's attributes; a damaged row is an error naming the state file, not a crash."""
     try:
@@ -208,13 +147,16 @@ def _stored_attrs(db: Any, addr: str, text: Any) -> dict[str, Any]:
     return attrs
 
 
-class StateStore:
-    """Last applied resources, the append-only apply log and per-target locks."""
+class SqliteStore:
+    """Last applied resources, the append-only apply log, intents and per-target locks, in one SQLite file."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self.url = str(self.path)
+        if self.path.is_dir():
+            raise AccessOpsError(f"state {self.path} is a folder, not a state file")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = dbfile.connect(self.path, isolation_level=None, timeout=10.0)  # errors name the file
+        self.db = dbfile.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT)  # errors name the file
         try:
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
@@ -230,58 +172,105 @@ class StateStore:
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
         """One statement in its own transaction (autocommit)."""
-        return self.db.execute(sql, params)
+        try:
+            return self.db.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise AccessOpsError(f"state {self.path}: {exc}") from None
+
+    def _transaction(self) -> "_Tx":
+        return _Tx(self.db, self.path)
 
     # --- lock -----------------------------------------------------------------------
 
-    def holder(self, target: Target | str) -> Lock | None:
-        """The current lock on ``target``, if any."""
-        row = self.db.execute("SELECT target, holder, host, pid, since FROM locks WHERE target = ?", (_target_name(target),)).fetchone()
+    def holder(self, key: Target | str) -> Lock | None:
+        """The current lock on ``key``, if any."""
+        row = self.db.execute("SELECT target, holder, host, pid, since, id FROM locks WHERE target = ?", (_target_name(key),)).fetchone()
         return None if row is None else Lock(*row)
 
-    def acquire(self, target: Target | str, holder: str, *, force: bool = False) -> Lock:
-        """Take the target's lock or refuse, naming who holds it.
+    def acquire(self, key: Target | str, holder: str, *, force: bool = False) -> Lock:
+        """Take the target's lock or refuse, naming who holds it, the lock id and ``force-unlock``.
 
         ``force`` breaks a lock only when its holder was a process of this
         host that has died; a live holder is never overridden.
         """
-        name = _target_name(target)
-        mine = Lock(name, holder, socket.gethostname(), os.getpid(), utc_now())
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        name = _target_name(key)
+        mine = Lock.mine(name, holder)
+        with self._transaction():
             held = self.holder(name)
             if held is not None:
                 if not (force and held.stale):
-                    hint = " (that process is gone: break the stale lock with --force-unlock)" if held.stale else ""
-                    raise LockedError(f"target {name} is locked by {held}; another apply is running{hint}")
+                    raise held.refusal(self.url)
                 self.db.execute("DELETE FROM locks WHERE target = ?", (name,))
-            self.db.execute("INSERT INTO locks VALUES (?, ?, ?, ?, ?)", (mine.target, mine.holder, mine.host, mine.pid, mine.since))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+            self.db.execute(
+                "INSERT INTO locks (target, holder, host, pid, since, id) VALUES (?, ?, ?, ?, ?, ?)",
+                (mine.target, mine.holder, mine.host, mine.pid, mine.since, mine.id),
+            )
         return mine
 
-    def release(self, target: Target | str) -> None:
-        """Release this process's lock on ``target`` (someone else's is left alone)."""
-        self._write("DELETE FROM locks WHERE target = ? AND host = ? AND pid = ?", (_target_name(target), socket.gethostname(), os.getpid()))
+    def release(self, key: Target | str) -> None:
+        """Release this process's lock on ``key`` (someone else's is left alone)."""
+        mine = Lock.mine("", "")
+        self._write("DELETE FROM locks WHERE target = ? AND host = ? AND pid = ?", (_target_name(key), mine.host, mine.pid))
+
+    def force_unlock(self, lock_id: str) -> Lock:
+        """Break the lock with this id, whoever holds it."""
+        row = self.db.execute("SELECT target, holder, host, pid, since, id FROM locks WHERE id = ? AND id != ''", (lock_id,)).fetchone()
+        if row is None:
+            raise AccessOpsError(f"no lock {lock_id!r} in state {self.url} (it was released, or the id is wrong)")
+        self._write("DELETE FROM locks WHERE id = ?", (lock_id,))
+        return Lock(*row)
 
     # --- apply log ------------------------------------------------------------------------
 
-    def begin_run(self, target: Target | str, actor: str, commit: str | None = None, planned: int = 0) -> int:
-        """Open an apply run in the log; return its id."""
-        cur = self._write(
-            "INSERT INTO runs (target, started_at, actor, git_commit, planned) VALUES (?, ?, ?, ?, ?)",
-            (_target_name(target), utc_now(), actor, commit, planned),
-        )
-        return int(cur.lastrowid or 0)
+    def begin_run(
+        self, target: Target | str, actor: str, commit: str | None = None, planned: int = 0, *, changes: list[Change] | None = None, meta: dict[str, Any] | None = None
+    ) -> int:
+        """Open an apply run and its intents in one transaction; return its id.
 
-    def record_change(self, run_id: int, seq: int, change: Change, result: str, error: str | None = None) -> None:
-        """Log one change's result (ok, failed, gone, skipped or not attempted)."""
-        self._write(
-            "INSERT INTO run_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (run_id, seq, change.address, change.action.value, result, None if error is None else redact_text(error), utc_now()),
-        )
+        A run of the same target still ``running`` is one whose process died
+        (the caller holds the lock): it is marked ``interrupted``.
+        """
+        name = _target_name(target)
+        planned = len(changes) if changes is not None else planned
+        now = utc_now()
+        with self._transaction():
+            self.db.execute("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE target = ? AND status = 'running'", (now, name))
+            cur = self.db.execute(
+                "INSERT INTO runs (target, started_at, actor, git_commit, planned, meta) VALUES (?, ?, ?, ?, ?, ?)",
+                (name, now, actor, commit, planned, json.dumps(meta or {}, sort_keys=True)),
+            )
+            run_id = int(cur.lastrowid or 0)
+            self.db.executemany(
+                "INSERT INTO intents VALUES (?, ?, ?, ?)",
+                [(run_id, seq, name, json.dumps(change.to_json(), sort_keys=True)) for seq, change in enumerate(changes or [])],
+            )
+        return run_id
+
+    def record_change(
+        self, run_id: int, seq: int, change: Change, result: str, error: str | None = None, *, applied_to: Target | str | None = None
+    ) -> None:
+        """Log one change's result (ok, failed, gone, skipped or not attempted) and confirm its intent, in one transaction.
+
+        With ``applied_to``, the last-applied record changes in that same
+        transaction: what an ``ok`` change left, or a ``gone`` one forgotten.
+        """
+        with self._transaction():
+            if applied_to is not None and result == "ok":
+                self.record_applied(applied_to, change)
+            elif applied_to is not None and result == "gone":
+                self.forget_applied(applied_to, change)
+            self.db.execute(
+                "INSERT INTO run_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, seq, change.address, change.action.value, result, None if error is None else redact_text(error), utc_now()),
+            )
+            self.db.execute("DELETE FROM intents WHERE run_id = ? AND seq = ?", (run_id, seq))
+
+    def mark_interrupted(self, target: Target | str) -> None:
+        """Under the lock: a run of ``target`` still ``running`` died; mark it ``interrupted``."""
+        self._write("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE target = ? AND status = 'running'", (utc_now(), _target_name(target)))
+
+    def flush(self, message: str = "") -> None:
+        """Every call already committed its own transaction."""
 
     def finish_run(self, run_id: int, status: str) -> None:
         """Close a run with its status (ok, failed, interrupted)."""
@@ -291,10 +280,10 @@ class StateStore:
         """The most recent runs (of one target, or all), newest first, with their changes."""
         where, params = ("WHERE target = ?", [_target_name(target)]) if target is not None else ("", [])
         rows = self.db.execute(
-            f"SELECT id, target, started_at, finished_at, actor, git_commit, planned, status FROM runs {where} ORDER BY id DESC LIMIT ?",
+            f"SELECT id, target, started_at, finished_at, actor, git_commit, planned, status, meta FROM runs {where} ORDER BY id DESC LIMIT ?",
             [*params, limit],
         ).fetchall()
-        runs = {row[0]: ApplyRun(*row) for row in rows}
+        runs = {row[0]: _run(row, json.loads(row[8] or "{}")) for row in rows}
         if runs:
             marks = ",".join("?" * len(runs))
             for run_id, *rest in self.db.execute(
@@ -304,25 +293,30 @@ class StateStore:
                 runs[run_id].changes.append(LoggedChange(*rest))
         return list(runs.values())
 
+    def intents(self, target: Target | str) -> list[Intent]:
+        """Announced changes whose outcome is not logged: in flight, or left by a killed run."""
+        rows = self.db.execute(
+            "SELECT run_id, seq, change FROM intents WHERE target = ? ORDER BY run_id, seq",
+            (_target_name(target),),
+        )
+        return [Intent(_target_name(target), run_id, seq, Change.from_json(json.loads(text))) for run_id, seq, text in rows]
+
     # --- last applied --------------------------------------------------------------------
 
     def record_applied(self, target: Target | str, change: Change) -> None:
         """Remember what a successful change left live (or that it removed it)."""
         name = _target_name(target)
-        if change.action is Action.DELETE:
-            self.forget_applied(name, change)
-            return
         if change.action is Action.NOOP:
             return
-        readonly = RESOURCE_TYPES[change.type].readonly
-        attrs = {k: v for k, v in (change.after or {}).items() if k not in readonly}
-        if change.action is Action.UPDATE:  # an update may name only what it changed
+        previous = None
+        if change.action is Action.UPDATE:
             row = self.db.execute("SELECT attrs FROM applied WHERE target = ? AND address = ?", (name, change.address)).fetchone()
-            attrs = {**(json.loads(row[0]) if row else {}), **attrs}
-        self._write(
-            "INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?, ?, ?)",
-            (name, change.address, change.type, change.key, json.dumps(attrs, sort_keys=True), utc_now()),
-        )
+            previous = json.loads(row[0]) if row else None
+        res = applied_after(change, previous)
+        if res is None:
+            self.forget_applied(name, change)
+            return
+        self._write("INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?, ?, ?)", (name, change.address, res.type, res.key, json.dumps(res.attrs, sort_keys=True), utc_now()))
 
     def forget_applied(self, target: Target | str, change: Change) -> None:
         """Drop a resource from the last applied state."""
@@ -342,3 +336,75 @@ class StateStore:
                 attrs = decoded[text] = _stored_attrs(self.db, addr, text)
             out[addr] = Resource(type_, key, attrs)
         return out
+
+    # --- migrate --------------------------------------------------------------------------
+
+    def dump(self) -> StateDump:
+        """The whole state, for ``state migrate``."""
+        out = StateDump()
+        for (target,) in self.db.execute("SELECT DISTINCT target FROM applied ORDER BY target").fetchall():
+            out.applied[target] = self.last_applied(target)
+        out.runs = list(reversed(self.runs(None, limit=-1)))
+        for (target,) in self.db.execute("SELECT DISTINCT target FROM intents").fetchall():
+            out.intents.extend(self.intents(target))
+        return out
+
+    def load(self, dump: StateDump) -> None:
+        """Add a dump, in one transaction; run ids are renumbered after any already here."""
+        with self._transaction():
+            for target, resources in dump.applied.items():
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?, ?, ?)",
+                    [(target, addr, r.type, r.key, json.dumps(r.attrs, sort_keys=True), utc_now()) for addr, r in resources.items()],
+                )
+            ids: dict[int, int] = {}
+            for run in dump.runs:
+                cur = self.db.execute(
+                    "INSERT INTO runs (target, started_at, finished_at, actor, git_commit, planned, status, meta) VALUES (?, ?, NULL, ?, ?, ?, ?, ?)",
+                    (run.target, run.started_at, run.actor, run.git_commit, run.planned, run.status, json.dumps(run.meta, sort_keys=True)),
+                )
+                ids[run.id] = new = int(cur.lastrowid or 0)
+                self.db.executemany(
+                    "INSERT INTO run_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(new, c.seq, c.address, c.action, c.result, c.error, c.at) for c in run.changes],
+                )
+                if run.finished_at is not None:
+                    self.db.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (run.finished_at, new))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO intents VALUES (?, ?, ?, ?)",
+                [(ids[i.run_id], i.seq, i.target, json.dumps(i.change.to_json(), sort_keys=True)) for i in dump.intents if i.run_id in ids],
+            )
+
+
+#: The SQLite store under its historical name (callers that open a state file directly).
+StateStore = SqliteStore
+
+
+class _Tx:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self.db, self.path = db, path
+
+    def __enter__(self) -> None:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise AccessOpsError(f"state {self.path}: {exc}") from None
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if kind is not None:
+            self.db.execute("ROLLBACK")
+            return
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            self.db.execute("ROLLBACK")
+            raise AccessOpsError(f"state {self.path}: {error}") from None
+
+
+def _run(row: Any, meta: dict[str, Any]) -> ApplyRun:
+    """A run from its row (id, target, started, finished, actor, commit, planned, status, meta)."""
+    run = ApplyRun(*row[:8])
+    run.meta = meta
+    return run

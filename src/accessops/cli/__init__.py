@@ -33,6 +33,8 @@ COMMAND_MODULES = [
     "accessops.cli.cmd_audit",
     "accessops.cli.cmd_tenant",
     "accessops.cli.cmd_log",
+    "accessops.cli.cmd_force_unlock",
+    "accessops.cli.cmd_state",
     "accessops.cli.cmd_schema",
     "accessops.cli.cmd_profiles",
 ]

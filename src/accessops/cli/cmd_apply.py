@@ -25,6 +25,7 @@ from accessops.engine import (
     build_plan,
     is_plan_file,
     open_context,
+    reconcile_state,
     release_lock,
     settings_for,
 )
@@ -57,7 +58,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="N",
         help="at most N concurrent writes, for adapters that allow it (default: [apply] parallelism, else 4; local and directus write one at a time)",
     )
+    p.add_argument(
+        "--lock-timeout",
+        type=_duration,
+        default=0.0,
+        metavar="DURATION",
+        help="wait up to DURATION (30s, 2m) for another apply's lock instead of failing at once",
+    )
     p.set_defaults(func=run)
+
+
+def _duration(text: str) -> float:
+    from accessops.apply.store import parse_duration
+    from accessops.errors import ConfigError
+
+    try:
+        return parse_duration(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
 
 
 def _git_commit(paths: list[str]) -> str | None:
@@ -79,11 +97,12 @@ def run(args: argparse.Namespace) -> int:
     ctx = open_context(paths, settings, read_live=False)
     ctx.verbose = args.verbose
     try:
-        acquire_lock(ctx)
+        acquire_lock(ctx, args.lock_timeout)
         try:
             assert ctx.model is not None
             with working(f"reading live access from {ctx.target.scheme}"):
                 ctx.live = ctx.adapter.read(ctx.model.org_names)
+            reconcile_state(ctx)
             plan = build_plan(ctx, paths)
             print(render_text(plan.to_json(), color=use_color(args)))
             raise_if_refused(plan)
@@ -103,7 +122,7 @@ def _apply_saved(path: Path, args: argparse.Namespace) -> int:
     ctx = open_saved_context(saved, args)
     ctx.verbose = args.verbose
     try:
-        acquire_lock(ctx)
+        acquire_lock(ctx, args.lock_timeout)
         try:
             plan = check_saved_plan(ctx, saved)
             print(render_text(plan.to_json(), color=use_color(args)))

@@ -7,10 +7,9 @@ result of every change, as the state store recorded it.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from accessops.adapters.base import Target
-from accessops.apply.state import ApplyRun, StateStore, default_state_path
+from accessops.apply.records import ApplyRun
 from accessops.cli.common import add_paths, add_target, print_json
 from accessops.errors import ConfigError
 from accessops.plan.change import Action
@@ -33,6 +32,9 @@ def render_run(run: ApplyRun) -> list[str]:
     commit = f"commit {run.git_commit[:12]}" if run.git_commit else "no commit"
     ended = run.finished_at or "(unfinished)"
     lines = [f"run {run.id}  {run.status}  {run.started_at} -> {ended}  {run.actor}  {commit}  {run.target}"]
+    digest = next((v for k, v in sorted(run.meta.items()) if "digest" in k and isinstance(v, str)), None)
+    if digest:
+        lines[0] += f"  manifests {digest[:19]}"
     for change in run.changes:
         symbol = Action(change.action).symbol if change.action in Action._value2member_map_ else "?"
         error = f": {change.error}" if change.error else ""
@@ -47,12 +49,9 @@ def run(args: argparse.Namespace) -> int:
         target = Target.parse(settings.target)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    path = settings.state or default_state_path(target, Path.cwd())
-    if not path.exists():
-        raise ConfigError(f"no state file at {path}: nothing has been applied to {target.url} yet")
-    from accessops.engine import redact
+    from accessops.engine import open_state, redact
 
-    store = StateStore(path)
+    store = open_state(settings, target, create=False)
     try:
         runs = store.runs(None if args.all_targets else redact(target.url), args.limit)
     finally:

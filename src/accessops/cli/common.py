@@ -23,7 +23,11 @@ def add_target(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="live system: local:PATH (default local:.accessops/tenant.db), scim+https://HOST/BASE, directus+http://HOST; env ACCESSOPS_TARGET",
     )
-    parser.add_argument("--state", metavar="PATH", help="state store file (default: beside the target)")
+    parser.add_argument(
+        "--state",
+        metavar="URL",
+        help="state store: a path (SQLite; default beside the target), git:origin, git+https://HOST/REPO, git+file:///PATH, postgresql://…; env ACCESSOPS_STATE",
+    )
 
 
 def add_format(
