@@ -36,7 +36,7 @@ from accessops.adapters.local_schema import migrate
 from accessops.adapters.local_write import utc_now
 from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, LoggedChange, applied_after
 from accessops.apply.store import StateDump, default_sqlite_path
-from accessops.errors import AccessOpsError, FileError
+from accessops.errors import AccessOpsError, FileError, file_error_of
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change
 from accessops.secrets import redact_text
@@ -162,8 +162,12 @@ class SqliteStore:
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             migrate(self.db, MIGRATIONS)
-        except BaseException:
+        except sqlite3.DatabaseError as exc:
             self.db.close()  # a damaged or read-only file: leave no handle open
+            located = file_error_of(exc)
+            raise FileError(located.file if located else str(self.path), f"not a usable state file: {located.message if located else exc}") from None
+        except BaseException:
+            self.db.close()
             raise
 
     def close(self) -> None:
