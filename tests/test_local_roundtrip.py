@@ -14,7 +14,7 @@ from accessops.adapters.local import LocalAdapter
 from accessops.errors import TargetError
 from accessops.manifest.loader import load
 from accessops.model.compile import compile_model
-from accessops.model.resource import RESOURCE_TYPES, ResourceMap
+from accessops.model.resource import MANAGED_TYPES, RESOURCE_TYPES, ResourceMap
 from accessops.plan.change import Action, Change
 
 EXAMPLES = sorted(p for p in (Path(__file__).parent.parent / "examples" / "policies").iterdir() if p.is_dir())
@@ -76,7 +76,7 @@ def test_every_resource_type_is_supported_and_round_trips(tmp_path: Path) -> Non
     with open_tenant(tmp_path) as adapter:
         seed(adapter)
         live = adapter.read(["acme"])
-    assert {r.type for r in live.values()} == set(RESOURCE_TYPES) == set(LocalAdapter.supports)
+    assert {r.type for r in live.values()} == MANAGED_TYPES == set(LocalAdapter.supports)
     assert live['table_permission["acme/crm/customers"]'].attrs == {"read": ["Viewer", "support"], "delete": []}
     assert live['app_permission["acme/crm/desk"]'].attrs == {"allow": ["Editor", "support"]}
     assert live['space_member["acme/roadmap/bo@acme.test"]'].attrs == {

@@ -70,6 +70,7 @@ def test_creates_follow_dependencies_and_deletes_run_in_reverse(tmp_path: Path) 
     plan2 = make_plan(compiled(tmp_path, no_support), live.read(["acme"]))
     assert [(c.address, c.action) for c in plan2.pending] == [
         ('workspace_member["acme/crm/bo@acme.test"]', Action.UPDATE),  # revoke the grant first
+        ('table_permission["acme/crm/customers"]', Action.UPDATE),  # edit left out: unrestricted again
         ('field_permission["acme/crm/customers/address"]', Action.DELETE),
         ('custom_role["acme/support"]', Action.DELETE),  # then the role
     ]

@@ -23,6 +23,8 @@ OWNER_ACTIONS = ("delete_workspace", "remove_owners", "remove_members", "manage_
 SPACE_ACTIONS = ("view_space", "update_space", "archive_space", "delete_space", "delete_objects")
 # Seed 003 table actions; "read" on a field key is the field-level read.
 TABLE_ACTIONS = ("read", "create", "edit", "delete")
+# Seed 003 "Viewer: Can read and export data": export a table (follows read).
+TABLE_EXPORT = "export"
 APP_ACTION = "access"
 ADMIN_ACTION = "admin"  # holds a bypass role: every granular restriction is lifted
 
@@ -60,8 +62,9 @@ class Capability:
     org: str
     action: str
     resource: str  # full key, organization first
-    allowed: bool
+    allowed: bool  # effective: what they can do now
     reasons: tuple[str, ...]
+    configured: bool | None = None  # an invited member's verdict once they accept (None: same as allowed)
 
     @property
     def name(self) -> str:
@@ -70,7 +73,9 @@ class Capability:
 
     @property
     def verdict(self) -> str:
-        """``allowed`` or ``denied``."""
+        """``allowed``, ``denied``, or for an invited member ``denied (allowed once they accept)``."""
+        if self.configured and not self.allowed:
+            return "denied (allowed once they accept)"
         return "allowed" if self.allowed else "denied"
 
     def line(self) -> str:
@@ -86,6 +91,7 @@ class Capability:
             "action": self.action,
             "resource": local_name(self.org, self.resource),
             "allowed": self.allowed,
+            "configured": self.allowed if self.configured is None else self.configured,
             "reasons": list(self.reasons),
         }
 

@@ -20,6 +20,7 @@ from accessops.access.capability import (
     OWNER_ACTIONS,
     SPACE_ACTIONS,
     TABLE_ACTIONS,
+    TABLE_EXPORT,
     VIEW,
     Capability,
     full_name,
@@ -100,9 +101,10 @@ class AccessEngine:
             vocab.append((ADMIN_ACTION, w))
             vocab += [(scope_action(s, g), w) for s in view.ws_profile(ws).sections for g in (VIEW, FULL)]
             vocab += [(APP_ACTION, f"{w}/{app}") for app in sorted(view.apps.get(ws, {}))]
-            for table in sorted(view.tables.get(ws, {})):
-                vocab += [(action, f"{w}/{table}") for action in TABLE_ACTIONS]
-                vocab += [("read", f"{w}/{table}/{f}") for f in sorted(view.fields.get(ws, {}).get(table, {}))]
+            for table in sorted(set(view.tables.get(ws, {})) | set(view.live_tables.get(ws, {}))):
+                vocab += [(action, f"{w}/{table}") for action in (*TABLE_ACTIONS, TABLE_EXPORT)]
+                names = set(view.fields.get(ws, {}).get(table, {})) | set(view.unmanaged_fields(ws, table))
+                vocab += [("read", f"{w}/{table}/{f}") for f in sorted(names)]
         for space in sorted(view.spaces):
             s = f"{o}/{space}"
             vocab += [(action, s) for action in SPACE_ACTIONS]
@@ -155,12 +157,14 @@ class AccessEngine:
             ws, item = parts
             if action == APP_ACTION and item in view.apps.get(ws, {}):
                 return partial(rules_workspace.app_rule, ws=ws, app=item)
-            if action in TABLE_ACTIONS and item in view.tables.get(ws, {}):
+            if action in TABLE_ACTIONS and view.has_table(ws, item):
                 return partial(rules_workspace.table_rule, ws=ws, table=item, action=action)
+            if action == TABLE_EXPORT and view.has_table(ws, item):
+                return partial(rules_workspace.export_rule, ws=ws, table=item)
             return None
         if len(parts) == 3 and action == "read":
             ws, table, field = parts
-            if field in view.fields.get(ws, {}).get(table, {}):
+            if field in view.fields.get(ws, {}).get(table, {}) or field in view.unmanaged_fields(ws, table):
                 return partial(rules_workspace.field_rule, ws=ws, table=table, field=field)
         return None
 
@@ -192,10 +196,16 @@ class AccessEngine:
         if email not in self._known.get(org, frozenset()):
             return Capability(email, org, action, full, False, (f"{short_member(email)} is not a member of {org}",))
         who = view.person(email)
-        if who.invited:
-            reasons = (f"{short_member(email)} is invited and has not accepted yet", "invited members have no access until they accept")
+        if who.suspended:
+            reasons = (f"{short_member(email)} is suspended (deactivated live)", "suspended members have no access while suspended")
             return Capability(email, org, action, full, False, reasons)
         allowed, why = rule(view, who)
+        if who.superuser and not allowed and getattr(rule, "func", None) in _WORKSPACE_RULES:
+            allowed, why = True, [f"{short_member(email)} has admin access in the target that accessops does not manage (e.g. Directus's Administrator role)"]
+        if who.invited:  # configured access is not effective until they accept (seeds 001, 003)
+            pending = f"{'allowed' if allowed else 'still denied'} once they accept: {'; '.join(why)}"
+            reasons = (f"{short_member(email)} is invited and has not accepted yet, so cannot log in", pending)
+            return Capability(email, org, action, full, False, reasons, configured=allowed)
         return Capability(email, org, action, full, allowed, tuple(why))
 
     def capabilities(self, org: str, email: str) -> list[Capability]:
@@ -222,10 +232,10 @@ class AccessEngine:
             return set()
         view = self.views[org]
         who = view.person(email)
-        if who.invited:
+        if who.invited or who.suspended:
             return set()
         fast = self._fast_org(org)
-        if fast is None:  # capability names shared between loci: ask the slow way
+        if fast is None or who.superuser:  # capability names shared between loci, or a rare superuser: the slow way
             return {cap.name for cap in self.capabilities(org, email) if cap.allowed}
         per_locus, everywhere = fast.outside(view, who)
         out = set(everywhere)
@@ -280,9 +290,10 @@ def _frozen(value: Any) -> Any:
 # Rules whose answer for a member of the workspace depends only on that
 # membership and the workspace's structure: who the member is shows only in
 # the reasons (seed 001: the org role grants nothing inside a workspace).
+# section_rule is not one: seed 002's org Admin holds every section.
 _WORKSPACE_RULES = frozenset({
-    rules_workspace.ws_admin_rule, rules_workspace.section_rule, rules_workspace.app_rule,
-    rules_workspace.table_rule, rules_workspace.field_rule,
+    rules_workspace.ws_admin_rule, rules_workspace.app_rule,
+    rules_workspace.table_rule, rules_workspace.field_rule, rules_workspace.export_rule,
 })
 
 # A member of nothing: stands in for every member outside a workspace or space.

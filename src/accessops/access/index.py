@@ -12,14 +12,14 @@ from operator import attrgetter
 from typing import Any
 
 from accessops.model.profile import OrgRole, Profile, WorkspaceRole
-from accessops.model.resource import ResourceMap
+from accessops.model.resource import SUSPENDED_STATUSES, ResourceMap
 
 Attrs = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """A member as the rules see them: org role, global admin flag, invitation status."""
+    """A member as the rules see them: org role, global admin flag, invitation and suspension status."""
 
     email: str
     role: OrgRole | None  # None: not a declared org member (e.g. workspace-only in a manifest)
@@ -27,6 +27,8 @@ class Person:
     global_admin: bool
     invited: bool
     declared: bool  # has a member resource
+    suspended: bool = False  # deactivated live (SCIM ``active: false``, Directus ``suspended``): no access
+    superuser: bool = False  # live: the target gives them everything outside accessops (Directus admin access)
 
     @property
     def bypass(self) -> bool:
@@ -50,6 +52,8 @@ class OrgView:
     apps: dict[str, dict[str, Attrs]] = field(default_factory=dict)
     tables: dict[str, dict[str, Attrs]] = field(default_factory=dict)
     fields: dict[str, dict[str, dict[str, Attrs]]] = field(default_factory=dict)
+    # tables the target holds (live ``table`` resources): their unmanaged fields and readers
+    live_tables: dict[str, dict[str, Attrs]] = field(default_factory=dict)
     space_type_roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     spaces: dict[str, Attrs] = field(default_factory=dict)
     space_members: dict[str, dict[str, Attrs]] = field(default_factory=dict)
@@ -84,8 +88,8 @@ class OrgView:
             return Person(email, lowest, lowest.name if lowest else "Member", False, False, False)
         name = str(attrs.get("role") or (ranks[-1].name if ranks else "Member"))
         role = self._role_by_name().get(name)
-        invited = attrs.get("status") == "invited"
-        return Person(email, role, name, bool(attrs.get("global_admin")), invited, True)
+        status = attrs.get("status")
+        return Person(email, role, name, bool(attrs.get("global_admin")), status == "invited", True, status in SUSPENDED_STATUSES, bool(attrs.get("superuser")))
 
     def _role_by_name(self) -> dict[str, OrgRole]:
         """The profile's org roles by name, the first of a name winning (as a search in rank order finds it)."""
@@ -95,6 +99,16 @@ class OrgView:
                 roles.setdefault(r.name, r)
             self._roles = roles
         return self._roles
+
+    def has_table(self, ws: str, table: str) -> bool:
+        """Whether the table is declared (a table permission) or held by the target."""
+        return table in self.tables.get(ws, {}) or table in self.live_tables.get(ws, {})
+
+    def unmanaged_fields(self, ws: str, table: str) -> dict[str, Any]:
+        """Fields of a live table no field permission covers -> their readers (None: the table's)."""
+        fields = (self.live_tables.get(ws, {}).get(table) or {}).get("fields") or {}
+        declared = self.fields.get(ws, {}).get(table, {})
+        return {f: roles for f, roles in fields.items() if f not in declared}
 
     def ws_profile(self, ws: str) -> Profile:
         """A workspace's profile: its own override, else the organization's."""
@@ -167,6 +181,8 @@ def build_index(resources: ResourceMap, profiles: Mapping[str, Profile]) -> dict
             view.tables.setdefault(parts[1], {})[parts[2]] = a
         elif t == "field_permission":
             view.fields.setdefault(parts[1], {}).setdefault(parts[2], {})[parts[3]] = a
+        elif t == "table":
+            view.live_tables.setdefault(parts[1], {})[parts[2]] = a
         elif t == "space_type_role":
             view.space_type_roles.setdefault(parts[1], {})[parts[2]] = list(a.get("permissions") or [])
         elif t == "space":

@@ -53,7 +53,14 @@ def ws_admin_rule(view: OrgView, who: Person, ws: str) -> Verdict:
 
 
 def section_rule(view: OrgView, who: Person, ws: str, section: str, grant: str) -> Verdict:
-    """Seed 002: None / View only / Full on a workspace section; View = read and export, Full = every write."""
+    """Seed 002: None / View only / Full on a workspace section; View = read and export, Full = every write.
+
+    Seed 002's org Admin ("full access across workspace and projects",
+    "Admin bypasses granular restrictions") holds every section at Full,
+    whatever scopes a membership lists and with no membership at all.
+    """
+    if who.bypass:
+        return True, [f"org role {who.role_name} bypasses every granular restriction, section scopes included"]
     wm, why = _membership(view, who, ws)
     if wm is None:
         return False, why
@@ -97,7 +104,10 @@ def table_rule(view: OrgView, who: Person, ws: str, table: str, action: str) -> 
         return False, why
     if _ws_admin(view, ws, wm):
         return True, [f"{short(who)} is workspace Admin, which always keeps full access"]
-    restricted = view.tables.get(ws, {}).get(table, {}).get(action)
+    declared = view.tables.get(ws, {}).get(table)
+    if declared is None:  # the target holds it and no permission names it: nobody but Admin (seed 003)
+        return False, [f"table {table} is not declared: no permission grants {action} on it", f"{short(who)} is {_describe(wm)}, not Admin"]
+    restricted = declared.get(action)
     if restricted is None:
         role = view.ws_role(ws, wm.get("role"))
         reason = f"table {action} is unrestricted"
@@ -117,7 +127,23 @@ def field_rule(view: OrgView, who: Person, ws: str, table: str, field: str) -> V
     wm = view.ws_members[ws][who.email]
     if _ws_admin(view, ws, wm):
         return True, reasons
-    restricted = view.fields.get(ws, {}).get(table, {}).get(field, {}).get("read")
+    declared = view.fields.get(ws, {}).get(table, {}).get(field)
+    if declared is None:  # not declared: who may read it comes from the live table
+        restricted = view.unmanaged_fields(ws, table).get(field)
+        if restricted is None:
+            return True, [f"field {field} is not declared: readable with the table", *reasons]
+        return _holds_listed_role(who, wm, restricted, f"field {field} is not declared; live, only [{', '.join(restricted)}] read it")
+    restricted = declared.get("read")
     if restricted is None:
         return True, [f"field {field} read is unrestricted", *reasons]
     return _holds_listed_role(who, wm, restricted, f"field {field} read is restricted to [{', '.join(restricted)}]")
+
+
+def export_rule(view: OrgView, who: Person, ws: str, table: str) -> Verdict:
+    """Seed 003 "Viewer: Can read and export data": exporting a table follows reading it.
+
+    Table permissions list no export action (seed 003 controls read, edit,
+    create and delete), and View only means read and export (seed 002).
+    """
+    allowed, reasons = table_rule(view, who, ws, table, "read")
+    return allowed, [f"export of {table} follows read", *reasons]

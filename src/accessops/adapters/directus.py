@@ -10,7 +10,8 @@ docs/adapters-directus.md and :mod:`accessops.adapters.directus_live`):
   Directus roles of the same name, each with one policy (Admin: admin access;
   every other: app access);
 * members are users (status ``invited`` on creation); the org role Admin is
-  the org Admin policy attached to the user; the workspace role is the user's
+  the org Admin policy attached to the user (app access and user management,
+  never admin access: seed 001 keeps organization and workspace access apart); the workspace role is the user's
   Directus role, custom roles are their policies attached to the user;
 * a table's read/create/edit/delete roles are permission rows of those roles'
   policies; a field's read roles are the ``fields`` lists of the read rows.
@@ -58,7 +59,10 @@ class DirectusAdapter(TablePermissions, Adapter):
 
     def __init__(self, target: Target) -> None:
         super().__init__(target)
-        parts = urlsplit(target.location)
+        try:
+            parts = urlsplit(target.http_location())
+        except ValueError as exc:
+            raise TargetError(str(exc)) from None
         query = dict(parse_qsl(parts.query))
         options = {**query, **target.options}
         page_size = str(options.get("page_size") or os.environ.get(PAGE_SIZE_ENV) or DEFAULT_PAGE_SIZE)
@@ -144,8 +148,17 @@ class DirectusAdapter(TablePermissions, Adapter):
         handler = getattr(self, f"_apply_{change.type}", None)
         if handler is None:
             raise TargetError(f"directus: cannot express {change.type} resources ({change.address})")
+        self._drop_legacy_admin_access()
         handler(change, change.after if change.action is not Action.DELETE else None)
         self.writes += 1
+
+    def _drop_legacy_admin_access(self) -> None:
+        """Older versions gave the org Admin policy admin access; the first write of an apply takes it away."""
+        current = self.snapshot().org_policy()
+        if current is not None and current.admin_access:
+            self._call("PATCH", f"/policies/{current.id}", "organization policy", json={"admin_access": False})
+            current.admin_access = False
+            self._org_admin_rows(current)
 
     def _call(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
         resp = self.client.request(method, path, **kwargs)
@@ -209,10 +222,16 @@ class DirectusAdapter(TablePermissions, Adapter):
             workspace = snap.workspace_policy()
             if workspace is not None and (workspace.marker or {}).get("org") not in (None, org):
                 raise TargetError(f"directus: this Directus already holds another organization's workspace; cannot add organization {org!r}")
-            self._new_policy("accessops: organization Admin", "organization", True, True, **marker)
+            policy = self._new_policy("accessops: organization Admin", "organization", False, True, **marker)
+            self._org_admin_rows(policy)
             return
         self._call("PATCH", f"/policies/{current.id}", f"organization {org}", json={"description": marker_text("organization", **marker)})
         current.marker = {"kind": "organization", **marker}
+
+    def _org_admin_rows(self, policy: Policy) -> None:
+        """Organization administration without workspace data: manage the users (seed 001 "Admin")."""
+        for action in ("create", "read", "update", "delete"):
+            self._add_row(policy.id, "directus_users", action, ["*"])
 
     # custom roles --------------------------------------------------------------
 
@@ -346,9 +365,14 @@ class DirectusAdapter(TablePermissions, Adapter):
                     self._detach(attached[policy.id].id)
 
     def _guard_identity(self, user: User, stays_admin: bool) -> None:
-        """Never take admin access away from the user the token belongs to."""
+        """Never take admin access away from the user the token belongs to.
+
+        Its Directus role is about to be replaced, so only a policy attached to
+        the user directly can keep admin access (the org Admin policy has none).
+        """
         if user.email != self.identity() or stays_admin:
             return
-        org_policy = self.snapshot().org_policy()
-        if org_policy is None or org_policy.id not in {a.policy for a in self.snapshot().user_access(user)}:
+        snap = self.snapshot()
+        direct = {a.policy for a in snap.user_access(user)}
+        if not any(snap.policies[p].admin_access for p in direct if p in snap.policies):
             raise RefusedError([Refusal("identity", f"will not change the role of {user.email}: it is the identity running the apply and would lose admin access")])

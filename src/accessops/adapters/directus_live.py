@@ -3,12 +3,14 @@
 Directus objects accessops manages carry a marker: the policy's description
 is ``accessops {json}`` with a ``kind``:
 
-* ``organization``: the org Admin policy (admin access), attached directly to
-  org Admin users; its marker records the organization name and profile;
+* ``organization``: the org Admin policy (app access and user management,
+  never admin access), attached directly to org Admin users; its marker
+  records the organization name and profile;
 * ``workspace``: a bookkeeping policy attached to nobody, so it grants
   nothing; its marker records the workspace name and profile, and its
   ``read`` permission rows list the collections (and, in ``fields``, the
-  fields) whose permissions git manages;
+  fields) whose permissions git manages, and in ``presets`` which of their
+  actions and field reads the manifests leave unrestricted;
 * ``workspace-role`` / ``custom-role``: the policy of the Directus role of the
   same name (Admin, Editor, Viewer, None, or a custom role).
 
@@ -24,12 +26,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accessops.adapters.http import HttpClient
+from accessops.errors import TargetError
 from accessops.model.resource import Resource, ResourceMap
 
 MARK = "accessops "
 ROLE_KINDS = ("workspace-role", "custom-role")
 #: accessops table action -> Directus permission action
 ACTIONS = {"read": "read", "create": "create", "edit": "update", "delete": "delete"}
+#: An unrestricted table action is held by the default roles that may do it
+#: (seed 003; the Admin role has admin access and needs no rows).
+DEFAULT_ROLE_ACTIONS = {"read": ("Editor", "Viewer"), "create": ("Editor",), "edit": ("Editor",), "delete": ("Editor",)}
+#: The key of the bookkeeping row's ``presets`` that says what is unrestricted.
+OPEN_KEY = "accessops"
 
 
 def marker_text(kind: str, **data: str) -> str:
@@ -97,6 +105,14 @@ class Permission:
     collection: str
     action: str
     fields: list[str] | None
+    presets: dict[str, Any] | None = None
+
+
+def _data(resp: Any, path: str) -> Any:
+    """The ``data`` of a system endpoint's answer; a 404 there is a wrong URL, never an empty Directus."""
+    if resp.status_code == 404:
+        raise TargetError(f"directus: GET {path}: HTTP 404: no Directus API here (check the target URL's base path)")
+    return resp.json().get("data") or []
 
 
 def _paged(client: HttpClient, path: str, params: dict[str, str], page_size: int) -> list[dict[str, Any]]:
@@ -105,7 +121,7 @@ def _paged(client: HttpClient, path: str, params: dict[str, str], page_size: int
     offset = 0
     while True:
         resp = client.request("GET", path, params={**params, "limit": str(page_size), "offset": str(offset), "sort": "id"})
-        page = resp.json().get("data") or []
+        page = _data(resp, path)
         items.extend(page)
         if len(page) < page_size:
             return items
@@ -121,6 +137,7 @@ class Snapshot:
     access: dict[str, Access] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)  # by lowercased email
     permissions: dict[int, Permission] = field(default_factory=dict)
+    collections: dict[str, list[str]] = field(default_factory=dict)  # user collection -> its fields
 
     @classmethod
     def fetch(cls, client: HttpClient, page_size: int) -> "Snapshot":
@@ -137,11 +154,19 @@ class Snapshot:
                 continue  # API-only users without an email are no members
             name = " ".join(part for part in (u.get("first_name"), u.get("last_name")) if part) or None
             snap.users[u["email"].lower()] = User(u["id"], u["email"].lower(), u["status"], u.get("role"), name)
-        rows = _paged(client, "/permissions", {"fields": "id,policy,collection,action,fields", "filter[policy][_nnull]": "true"}, page_size)
+        rows = _paged(client, "/permissions", {"fields": "id,policy,collection,action,fields,presets", "filter[policy][_nnull]": "true"}, page_size)
         for row in rows:
             if row.get("policy") is None:
                 continue  # Directus's own system rows
-            snap.permissions[row["id"]] = Permission(row["id"], row["policy"], row["collection"], row["action"], row.get("fields"))
+            presets = row.get("presets") if isinstance(row.get("presets"), dict) else None
+            snap.permissions[row["id"]] = Permission(row["id"], row["policy"], row["collection"], row["action"], row.get("fields"), presets)
+        # every user collection and its fields, so that what git leaves undeclared still gets a verdict
+        for f in _data(client.request("GET", "/fields"), "/fields"):
+            coll = f.get("collection") or ""
+            if coll and not coll.startswith("directus_") and (f.get("type") or "alias") != "alias":
+                snap.collections.setdefault(coll, []).append(f["field"])
+        for names in snap.collections.values():
+            names.sort()
         return snap
 
     # --- what the markers say ------------------------------------------------
@@ -192,11 +217,24 @@ class Snapshot:
         row = self.bookkeeping_row(collection)
         return sorted(f for f in (row.fields or []) if f != "*") if row else []
 
-    def is_admin(self, user: User) -> bool:
-        """Whether any policy gives the user admin access (directly or through its role)."""
+    def open_marks(self, collection: str) -> tuple[set[str], set[str]]:
+        """(table actions, fields) the manifests leave unrestricted on a managed collection."""
+        row = self.bookkeeping_row(collection)
+        mark = (row.presets or {}).get(OPEN_KEY) if row else None
+        if not isinstance(mark, dict):
+            return set(), set()
+        return set(mark.get("actions") or ()), set(mark.get("fields") or ())
+
+    def is_admin(self, user: User, unmanaged_only: bool = False) -> bool:
+        """Whether any policy gives the user admin access (directly or through its role).
+
+        ``unmanaged_only``: only policies accessops did not create (Directus's
+        own Administrator role, or one made by hand).
+        """
         policy_ids = {a.policy for a in self.user_access(user)}
         policy_ids |= {a.policy for a in self.access.values() if user.role and a.role == user.role}
-        return any(self.policies[p].admin_access for p in policy_ids if p in self.policies)
+        found = [self.policies[p] for p in policy_ids if p in self.policies]
+        return any(p.admin_access and not (unmanaged_only and p.marker) for p in found)
 
     # --- as resources --------------------------------------------------------
 
@@ -223,6 +261,8 @@ class Snapshot:
             direct = {a.policy for a in self.user_access(user)}
             is_admin = org_policy is not None and org_policy.id in direct
             attrs: dict[str, Any] = {"role": "Admin" if is_admin else "Member", "status": user.status}
+            if self.is_admin(user, unmanaged_only=True):
+                attrs["superuser"] = True  # live only: Directus lets it do everything, whatever git says
             if user.name:
                 attrs["name"] = user.name
             add("member", f"{org}/{email}", **attrs)
@@ -232,25 +272,52 @@ class Snapshot:
         w = f"{org}/{(ws.marker or {})['workspace']}"
         ws_attrs = {"profile": ws.marker["profile"]} if ws.marker and ws.marker.get("profile") else {}
         add("workspace", w, **ws_attrs)
+        # older versions gave the org Admin policy admin access: whoever holds it
+        # reaches everything, as a workspace Admin does, until an apply removes it
+        legacy = org_policy.id if org_policy is not None and org_policy.admin_access else None
         for email, user in sorted(self.users.items()):
-            if user.role in role_by_id:
-                direct = {a.policy for a in self.user_access(user)}
+            direct = {a.policy for a in self.user_access(user)}
+            if user.role in role_by_id or legacy in direct:
                 extra = sorted(name for name, p in custom.items() if p.id in direct)
-                add("workspace_member", f"{w}/{email}", role=role_by_id[user.role], custom_roles=extra)
+                ws_role = "Admin" if legacy in direct else role_by_id[user.role or ""]
+                add("workspace_member", f"{w}/{email}", role=ws_role, custom_roles=extra)
         self._tables(add, w, roles)
+        self._collections(add, w, roles)
         return out
+
+    def _collections(self, add: Any, w: str, roles: dict[str, Policy]) -> None:
+        """A ``table`` per user collection: its fields git does not manage and who may read them.
+
+        Read only, never planned. An unmanaged field's readers are the roles
+        whose read row lists it (None: every role that reads the table does).
+        """
+        names = {p.id: name for name, p in roles.items()}
+        for collection, fields in sorted(self.collections.items()):
+            readers = [p for p in self.rows(collection, "read") if p.policy in names]
+            everyone = sorted(names[p.policy] for p in readers)
+            managed = set(self.managed_fields(collection))
+            unmanaged: dict[str, list[str] | None] = {}
+            for fld in fields:
+                if fld in managed:
+                    continue
+                allowed = sorted(names[p.policy] for p in readers if p.fields and ("*" in p.fields or fld in p.fields))
+                unmanaged[fld] = None if allowed == everyone else allowed
+            add("table", f"{w}/{collection}", fields=unmanaged)
 
     def _tables(self, add: Any, w: str, roles: dict[str, Policy]) -> None:
         names = {p.id: name for name, p in roles.items()}
         ws = self.workspace_policy()
         collections = sorted({p.collection for p in self.permissions.values() if p.policy in names or (ws and p.policy == ws.id)})
         for collection in collections:
-            attrs = {
-                ours: sorted(names[p.policy] for p in self.rows(collection, theirs) if p.policy in names)
-                for ours, theirs in ACTIONS.items()
-            }
+            open_actions, open_fields = self.open_marks(collection)
+            attrs: dict[str, Any] = {}
+            for ours, theirs in ACTIONS.items():
+                holders = sorted(names[p.policy] for p in self.rows(collection, theirs) if p.policy in names)
+                # unrestricted, and still held by exactly the default roles: read back as unrestricted
+                attrs[ours] = None if ours in open_actions and holders == sorted(DEFAULT_ROLE_ACTIONS[ours]) else holders
             add("table_permission", f"{w}/{collection}", **attrs)
             readers = [p for p in self.rows(collection, "read") if p.policy in names]
+            table_readers = sorted(names[p.policy] for p in readers)
             for fld in self.managed_fields(collection):
                 allowed = sorted(names[p.policy] for p in readers if p.fields and ("*" in p.fields or fld in p.fields))
-                add("field_permission", f"{w}/{collection}/{fld}", read=allowed)
+                add("field_permission", f"{w}/{collection}/{fld}", read=None if fld in open_fields and allowed == table_readers else allowed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accessops.adapters.directus_live import ACTIONS, Permission, Snapshot
+from accessops.adapters.directus_live import ACTIONS, DEFAULT_ROLE_ACTIONS, OPEN_KEY, Permission, Snapshot
 from accessops.errors import TargetError
 from accessops.plan.change import Change
 
@@ -28,13 +28,22 @@ class TablePermissions:
         raise NotImplementedError
 
     def _collection_fields(self, collection: str) -> list[str]:
+        known = self.snapshot().collections.get(collection)
+        if known is not None:
+            return known
         if collection not in self._fields:
             data = self._call("GET", f"/fields/{collection}", f"collection {collection}") or []
             self._fields[collection] = sorted(f["field"] for f in data if (f.get("type") or "alias") != "alias")
         return self._fields[collection]
 
-    def _bookkeeping(self, collection: str, managed: list[str] | None) -> None:
-        """Record (or with ``managed`` None, forget) that git manages this collection and these fields."""
+    def _bookkeeping(
+        self, collection: str, managed: list[str] | None, open_actions: set[str] | None = None, open_fields: set[str] | None = None
+    ) -> None:
+        """Record (or with ``managed`` None, forget) that git manages this collection and these fields.
+
+        ``open_actions`` and ``open_fields`` (None: keep what is recorded) are
+        the actions and field reads the manifests leave unrestricted.
+        """
         snap = self.snapshot()
         ws = snap.workspace_policy()
         if ws is None:
@@ -45,16 +54,24 @@ class TablePermissions:
                 self._drop_rows([row])
             return
         fields = sorted(managed) or None
+        had_actions, had_fields = snap.open_marks(collection)
+        mark = {
+            "actions": sorted(had_actions if open_actions is None else open_actions),
+            "fields": sorted((had_fields if open_fields is None else open_fields) & set(managed)),
+        }
+        presets = {OPEN_KEY: mark}
         if row is None:
-            self._add_row(ws.id, collection, "read", fields)
-        elif row.fields != fields:
-            self._call("PATCH", f"/permissions/{row.id}", f"permission {row.id}", json={"fields": fields})
-            row.fields = fields
+            self._add_row(ws.id, collection, "read", fields, presets)
+        elif row.fields != fields or row.presets != presets:
+            self._call("PATCH", f"/permissions/{row.id}", f"permission {row.id}", json={"fields": fields, "presets": presets})
+            row.fields, row.presets = fields, presets
 
-    def _add_row(self, policy_id: str, collection: str, action: str, fields: list[str] | None) -> None:
+    def _add_row(self, policy_id: str, collection: str, action: str, fields: list[str] | None, presets: dict[str, Any] | None = None) -> None:
         body: dict[str, Any] = {"policy": policy_id, "collection": collection, "action": action, "fields": fields, "permissions": {}}
+        if presets is not None:
+            body["presets"] = presets
         data = self._call("POST", "/permissions", f"permission on {collection}", json=body)
-        self.snapshot().permissions[data["id"]] = Permission(data["id"], policy_id, collection, action, fields)
+        self.snapshot().permissions[data["id"]] = Permission(data["id"], policy_id, collection, action, fields, presets)
 
     def _drop_rows(self, rows: list[Permission]) -> None:
         if not rows:
@@ -63,24 +80,25 @@ class TablePermissions:
         for r in rows:
             self.snapshot().permissions.pop(r.id, None)
 
-    def _read_fields(self, collection: str, role: str, allowed: dict[str, set[str]]) -> list[str]:
-        """The read row's field list: everything but the managed fields this role may not read."""
-        denied = {f for f, roles in allowed.items() if role not in roles}
+    def _read_fields(self, collection: str, role: str, allowed: dict[str, set[str] | None]) -> list[str]:
+        """The read row's field list: everything but the managed fields this role may not read (None: every reader may)."""
+        denied = {f for f, roles in allowed.items() if roles is not None and role not in roles}
         if not denied:
             return ["*"]
         return [f for f in self._collection_fields(collection) if f not in denied]
 
-    def _field_access(self, collection: str) -> dict[str, set[str]]:
-        """Managed field -> roles that may read it now, from the live read rows."""
+    def _field_access(self, collection: str) -> dict[str, set[str] | None]:
+        """Managed field -> roles that may read it now, from the live read rows (None: unrestricted)."""
         snap = self.snapshot()
         names = {p.id: n for n, p in snap.role_policies().items()}
         readers = [p for p in snap.rows(collection, "read") if p.policy in names]
+        _, open_fields = snap.open_marks(collection)
         return {
-            f: {names[p.policy] for p in readers if p.fields and ("*" in p.fields or f in p.fields)}
+            f: None if f in open_fields else {names[p.policy] for p in readers if p.fields and ("*" in p.fields or f in p.fields)}
             for f in snap.managed_fields(collection)
         }
 
-    def _sync_table(self, collection: str, wanted: dict[str, list[str]], allowed: dict[str, set[str]]) -> None:
+    def _sync_table(self, collection: str, wanted: dict[str, list[str]], allowed: dict[str, set[str] | None]) -> None:
         """Make each action's rows match ``wanted`` and each read row's fields match ``allowed``."""
         snap = self.snapshot()
         roles = snap.role_policies()
@@ -112,19 +130,29 @@ class TablePermissions:
             self._drop_rows([r for r in snap.rows(collection) if r.policy in names])
             self._bookkeeping(collection, None)
             return
-        self._bookkeeping(collection, snap.managed_fields(collection))
-        wanted = {a: after[a] for a in ACTIONS if a in after}
+        # an action the manifest leaves out (None) is unrestricted: the default roles that may do it hold it
+        open_actions = {a for a in ACTIONS if a in after and after[a] is None}
+        self._bookkeeping(collection, snap.managed_fields(collection), open_actions=open_actions)
+        wanted = {a: list(DEFAULT_ROLE_ACTIONS[a]) if after[a] is None else after[a] for a in ACTIONS if a in after}
         self._sync_table(collection, wanted, self._field_access(collection))
 
     def _apply_field_permission(self, change: Change, after: dict[str, Any] | None) -> None:
         _, _, collection, fld = change.key.split("/")
         snap = self.snapshot()
         allowed = self._field_access(collection)
+        _, open_fields = snap.open_marks(collection)
         if after is None:
             allowed.pop(fld, None)
+            open_fields.discard(fld)
+        elif after.get("read") is None and "read" in after:  # unrestricted: whoever reads the table
+            if fld not in self._collection_fields(collection):
+                raise TargetError(f"directus: {change.address}: collection {collection!r} has no field {fld!r}")
+            allowed[fld] = None
+            open_fields.add(fld)
         else:
             if fld not in self._collection_fields(collection):
                 raise TargetError(f"directus: {change.address}: collection {collection!r} has no field {fld!r}")
+            open_fields.discard(fld)
             want = set(after.get("read", []))
             names = {p.id: n for n, p in snap.role_policies().items()}
             readers = {names[p.policy] for p in snap.rows(collection, "read") if p.policy in names}
@@ -133,5 +161,5 @@ class TablePermissions:
                     f"directus: {change.address}: role(s) {', '.join(sorted(want - readers))} cannot read table {collection}; add them to its read roles"
                 )
             allowed[fld] = want
-        self._bookkeeping(collection, sorted(allowed))
+        self._bookkeeping(collection, sorted(allowed), open_fields=open_fields)
         self._sync_table(collection, {}, allowed)

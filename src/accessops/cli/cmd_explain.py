@@ -7,6 +7,7 @@ Both read the manifests (desired state) by default, or the live system with
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from accessops.access.engine import AccessEngine, UnknownCapability
@@ -18,9 +19,10 @@ from accessops.manifest.loader import load
 from accessops.manifest.profiles import load_profile
 from accessops.model.compile import compile_model
 from accessops.model.profile import Profile
-from accessops.model.resource import ResourceMap
+from accessops.model.resource import Resource, ResourceMap, address
 
 FALLBACK_PROFILE = "union"  # a live organization that does not name its profile
+LIVE_MEMBER_ATTRS = ("status", "superuser")  # what only the target knows about a declared member
 
 
 def _add_source(p: argparse.ArgumentParser) -> None:
@@ -79,7 +81,9 @@ def access_state_with_origins(args: argparse.Namespace) -> tuple[ResourceMap, di
     """:func:`access_state` plus where each per-person grant came from (team grants, default role).
 
     With ``--live`` and manifests given, a live grant that equals the one the
-    manifests compile to is credited to the same team grants.
+    manifests compile to is credited to the same team grants. On the
+    manifests with a target named (``--target`` or ACCESSOPS_TARGET), what
+    they leave out comes from live state (see :func:`overlay_live`).
     """
     if getattr(args, "live", False):
         resources, profiles = read_live(args)
@@ -90,7 +94,32 @@ def access_state_with_origins(args: argparse.Namespace) -> tuple[ResourceMap, di
         return resources, profiles, origins
     model = load(args.paths or ["."])
     compiled = compile_model(model)
-    return compiled.resources, model_profiles(model), compiled.origins
+    resources = compiled.resources
+    if getattr(args, "target", None) or os.environ.get("ACCESSOPS_TARGET"):
+        live, _profiles = read_live(args, model.org_names)
+        resources = overlay_live(resources, live)
+    return resources, model_profiles(model), compiled.origins
+
+
+def overlay_live(desired: ResourceMap, live: ResourceMap) -> ResourceMap:
+    """The manifests, completed from live state where they say nothing.
+
+    * tables and fields the target holds that no permission declares (live
+      ``table`` resources of a declared workspace);
+    * each declared member's live invitation status (an invited member's
+      access is configured, not effective, until they accept) and whether
+      the target makes them a superuser outside accessops.
+    """
+    out = dict(desired)
+    for addr, res in live.items():
+        if res.type == "table" and addr not in out and address("workspace", res.key.rsplit("/", 1)[0]) in desired:
+            out[addr] = res
+        elif res.type == "member" and addr in desired:
+            want = desired[addr]
+            seen = {k: v for k, v in res.attrs.items() if k in LIVE_MEMBER_ATTRS and k not in want.attrs}
+            if seen:
+                out[addr] = Resource(want.type, want.key, {**want.attrs, **seen})
+    return out
 
 
 def resolve_member(engine: AccessEngine, query: str) -> str:
@@ -134,8 +163,12 @@ def run_who_can(args: argparse.Namespace) -> int:
     try:
         answers = with_origins(engine.who_can(args.action, args.resource), origins)
     except UnknownCapability as exc:
-        raise ConfigError(str(exc)) from None
-    can = [a for a in answers if a.allowed]
+        hint = ""
+        if not args.live and not (args.target or os.environ.get("ACCESSOPS_TARGET")):
+            hint = " in the manifests (name a --target, or use --live, to ask about tables and fields only the target holds)"
+        raise ConfigError(f"{exc}{hint}") from None
+    # effective access first; invited members who will have it once they accept are shown too
+    can = [a for a in answers if a.allowed or a.configured]
     shown = answers if args.all else can
     if args.format == "json":
         print_json({"action": args.action, "resource": args.resource, "members": [a.to_json() for a in shown]})
@@ -143,9 +176,11 @@ def run_who_can(args: argparse.Namespace) -> int:
     for org in sorted({a.org for a in answers}):
         in_org = [a for a in answers if a.org == org]
         name = in_org[0].name
-        print(f"{name} in {org}: {sum(a.allowed for a in in_org)} of {len(in_org)} member(s)")
+        pending = sum(bool(a.configured and not a.allowed) for a in in_org)
+        later = f", {pending} more once they accept" if pending else ""
+        print(f"{name} in {org}: {sum(a.allowed for a in in_org)} of {len(in_org)} member(s){later}")
         for a in shown:
             if a.org == org:
-                verdict = "" if not args.all else f"{a.verdict}: "
+                verdict = f"{a.verdict}: " if args.all or not a.allowed else ""
                 print(f"  {a.member}: {verdict}{'; '.join(a.reasons)}")
     return 0

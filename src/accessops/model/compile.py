@@ -32,14 +32,22 @@ class Compiled:
     # teams these are only a grouping that expands into per-person grants
     grant_teams: set[str] = field(default_factory=set)
 
-    def add(self, type_: str, key: str, **attrs: Any) -> None:
-        """Add a resource, dropping unmanaged (None) attributes."""
-        res = Resource(type_, key, {k: v for k, v in attrs.items() if v is not None})
+    def add(self, type_: str, key: str, keep: tuple[str, ...] = (), **attrs: Any) -> None:
+        """Add a resource, dropping unmanaged (None) attributes, except those in ``keep``.
+
+        A kept None is managed: it states "unrestricted", and the planner lifts
+        a restriction found live (docs/access-model.md, "Left out").
+        """
+        res = Resource(type_, key, {k: v for k, v in attrs.items() if v is not None or k in keep})
         self.resources[res.address] = res
 
     def manage(self, type_: str, prefix: str) -> None:
         """Declare git authoritative for ``type_`` under ``prefix``."""
         self.scopes.append(Scope(type_, prefix))
+
+
+#: Table actions: one left out of a manifest is unrestricted, and that is managed.
+TABLE_ACTIONS = ("read", "create", "edit", "delete")
 
 
 def _sorted(values: list[str] | None) -> list[str] | None:
@@ -105,6 +113,7 @@ def compile_model(model: DesiredModel) -> Compiled:
                 out.add(
                     "table_permission",
                     w + table.name,
+                    keep=TABLE_ACTIONS,
                     read=_sorted(table.read),
                     create=_sorted(table.create),
                     edit=_sorted(table.edit),
@@ -113,7 +122,7 @@ def compile_model(model: DesiredModel) -> Compiled:
                 if table.fields is not None:
                     out.manage("field_permission", f"{w}{table.name}/")
                     for f in table.fields:
-                        out.add("field_permission", f"{w}{table.name}/{f.name}", read=_sorted(f.read))
+                        out.add("field_permission", f"{w}{table.name}/{f.name}", keep=("read",), read=_sorted(f.read))
 
     for key, st_doc in sorted(model.space_types.items()):
         st = st_doc.doc.spec

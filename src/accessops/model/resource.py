@@ -23,13 +23,14 @@ class ResourceType:
     replace_on: frozenset[str] = frozenset()  # attributes that cannot change in place
     readonly: frozenset[str] = frozenset()  # live-only attributes (status, times)
     kind: str = ""  # budget kind for safety guards: members, memberships, grants
+    observed: bool = False  # live only: read from the target for explain, never declared or planned
 
 
 _TYPES = (
     ResourceType("organization", 0, ("org",)),
     ResourceType("custom_role", 10, ("org", "role")),
     ResourceType("org_permission", 15, ("org", "permission"), kind="grants"),
-    ResourceType("member", 20, ("org", "email"), readonly=frozenset({"status", "invited_at", "joined_at"}), kind="members"),
+    ResourceType("member", 20, ("org", "email"), readonly=frozenset({"status", "invited_at", "joined_at", "superuser"}), kind="members"),
     ResourceType("team", 30, ("org", "team")),
     ResourceType("team_member", 40, ("org", "team", "email"), kind="memberships"),
     ResourceType("workspace", 50, ("org", "workspace")),
@@ -37,12 +38,23 @@ _TYPES = (
     ResourceType("app_permission", 70, ("org", "workspace", "app"), kind="grants"),
     ResourceType("table_permission", 70, ("org", "workspace", "table"), kind="grants"),
     ResourceType("field_permission", 75, ("org", "workspace", "table", "field"), kind="grants"),
+    # A table the target holds, with the fields git does not manage and their
+    # readers: live only, never planned; explain answers undeclared tables and
+    # fields from it (docs/access-model.md, "What the manifests leave out").
+    ResourceType("table", 76, ("org", "workspace", "table"), observed=True),
     ResourceType("space_type", 80, ("org", "space_type"), replace_on=frozenset({"kind"})),
     ResourceType("space_type_role", 85, ("org", "space_type", "role")),
     ResourceType("space", 90, ("org", "space"), replace_on=frozenset({"kind"})),
     ResourceType("space_member", 100, ("org", "space", "email"), kind="grants"),
 )
 RESOURCE_TYPES: dict[str, ResourceType] = {t.name: t for t in _TYPES}
+#: The types manifests declare and adapters write (every type but the observed ones).
+MANAGED_TYPES = frozenset(t.name for t in _TYPES if not t.observed)
+
+#: Live member statuses of a deactivated account (SCIM ``active: false``,
+#: Directus ``suspended``): how identity providers offboard people. Not an
+#: invitation, nothing to accept; no access while suspended.
+SUSPENDED_STATUSES = frozenset({"suspended"})
 
 
 def address(type_: str, key: str) -> str:
