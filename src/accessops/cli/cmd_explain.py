@@ -27,7 +27,10 @@ LIVE_MEMBER_ATTRS = ("status", "superuser")  # what only the target knows about 
 
 def _add_source(p: argparse.ArgumentParser) -> None:
     add_paths(p)
-    p.add_argument("--live", action="store_true", help="read the live system (the target) instead of the manifests")
+    p.add_argument(
+        "--live", action="store_true",
+        help="read the live system (the target) instead of the manifests; without it, a --target completes the manifests from live",
+    )
     add_target(p)
     add_format(p, ("text", "json"))
 
