@@ -1,7 +1,9 @@
 """``accessops explain`` and ``accessops who-can``: effective access with its reasons.
 
 Both read the manifests (desired state) by default, or the live system with
-``--live``, and ask the same access engine, so they always agree.
+``--live``, and ask the same access engine, so they always agree. On the
+manifests with ``--target``, what they leave out (undeclared tables and
+fields, invitation status) comes from the live system.
 """
 
 from __future__ import annotations
