@@ -112,7 +112,7 @@ def plan_once(org: Path, work: Path) -> Any:
             plan = build_plan(ctx, [str(org)])
         finally:
             ctx.close()
-        render_text(plan.to_json(), color=False)
+        render_text(plan.to_json(states=False), color=False)
     return plan
 
 
@@ -130,7 +130,7 @@ def apply_once(org: Path, work: Path) -> dict[str, Any]:
             assert ctx.model is not None
             ctx.live = ctx.adapter.read(ctx.model.org_names)
             plan = build_plan(ctx, [str(org)])
-            render_text(plan.to_json(), color=False)
+            render_text(plan.to_json(states=False), color=False)
             raise_if_refused(plan)
             planned = time.perf_counter()
             result = apply_changes(ctx, plan) if plan.pending else None

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh machine, then run every test.
 # Installs accessops with its test extras (pytest, hypothesis, scim2-server,
-# pre-commit, jsonschema) and a pinned Directus from npm; the tests start
+# pre-commit, jsonschema, check-jsonschema, regopy), a pinned Directus and
+# yaml-language-server from npm, and checkov and terraform-compliance in their
+# own virtualenvs; the tests start
 # the SCIM and Directus servers themselves. Prints how long each part took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,5 +16,10 @@ if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || echo "warning: could not install postgresql"
 fi
 t2=$(date +%s)
-echo "setup: python packages $((t1 - t0))s, directus $((t2 - t1))s"
+bash scripts/install-yaml-language-server.sh >/dev/null  # the editor engine tests/test_schema_editors.py drives
+bash scripts/install-shells.sh  # zsh and fish, for tests/test_cli_completion.py
+t3=$(date +%s)
+bash scripts/install-plan-tools.sh  # checkov, terraform-compliance: own virtualenvs, cached
+t4=$(date +%s)
+echo "setup: python packages $((t1 - t0))s, directus $((t2 - t1))s, yaml-language-server and shells $((t3 - t2))s, plan tools $((t4 - t3))s"
 python3 -m pytest -q --durations=8 "$@"

@@ -151,7 +151,7 @@ def test_the_delta_keeps_a_workspace_admin_on_an_undeclared_collection() -> None
     live[rows.address] = rows
     delta = plan_access_delta({}, live, [Change(Action.DELETE, rows.type, rows.key, dict(rows.attrs), None)])
     assert [(e["member"], [c["capability"] for c in e["lost"]]) for e in delta] == [
-        ("bo@acme.test", ["read crm/notes", "read crm/notes/id", "read crm/notes/title"])
+        ("bo@acme.test", ["export crm/notes", "read crm/notes", "read crm/notes/id", "read crm/notes/title"])
     ]
 
 

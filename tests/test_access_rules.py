@@ -42,7 +42,7 @@ def test_r2_matrix_rank() -> None:
     ])
 
 
-# R3 seed 001: Admin W/O Billing never billing; Billing only billing; unassigned keys go to administering roles.
+# R3 seed 001: Admin W/O Billing never billing; Billing only billing; unassigned keys: the highest role only.
 def test_r3_admin_without_billing_and_billing_only() -> None:
     s = State(profile="org-roles").member("a@a.test", "Admin").member("w@a.test", "Admin W/O Billing").member("b@a.test", "Billing").member("m@a.test", "Member")
     s.matrix("view_billing", "Member").matrix("view_members", "Member")
@@ -50,11 +50,12 @@ def test_r3_admin_without_billing_and_billing_only() -> None:
         ("w@a.test", "view_billing", "acme", False, "Admin W/O Billing excludes billing permissions"),
         ("b@a.test", "view_billing", "acme", True, "b is Billing"),
         ("b@a.test", "view_members", "acme", False, "Billing may use only billing permissions"),
-        ("w@a.test", "invite_members", "acme", True, "not assigned in the matrix; Admin W/O Billing administers"),
-        ("w@a.test", "manage_billing", "acme", False, "excludes billing"),
-        ("b@a.test", "manage_billing", "acme", True, "Billing administers"),
-        ("m@a.test", "invite_members", "acme", False, "Member has no administration rights"),
-        ("a@a.test", "manage_billing", "acme", True, "Admin administers"),
+        # unassigned keys: the highest role only (seeds 000/001, docs/access-model.md)
+        ("w@a.test", "invite_members", "acme", False, "not assigned in the matrix, so only the highest role Admin holds it"),
+        ("w@a.test", "manage_billing", "acme", False, "only the highest role Admin"),
+        ("b@a.test", "manage_billing", "acme", False, "only the highest role Admin"),
+        ("m@a.test", "invite_members", "acme", False, "m is Member"),
+        ("a@a.test", "manage_billing", "acme", True, "a is Admin"),
     ])
 
 
@@ -156,7 +157,7 @@ def test_r11_section_scopes() -> None:
         ("f@a.test", "Projects:Full", "agency", True, "Full allows every write"),
         ("f@a.test", "Members:View", "agency", False, "None does not allow"),
         ("f@a.test", "General:View", "agency", False, "General: None"),
-        ("ad@a.test", "Billing:Full", "agency", True, "bypasses section scopes"),
+        ("ad@a.test", "Billing:Full", "agency", True, "Admin bypasses every granular restriction, section scopes included"),
         ("f@a.test", "edit", "agency/Projects", True, "Full allows every write"),
     ])
 
@@ -185,7 +186,7 @@ def test_r13_private_spaces_and_auto_join() -> None:
         ("u@a.test", "view_space", "open", True, "space open is not private"),
         ("u@a.test", "view_space", "secret", False, "space secret is private; u is not a member of space secret"),
         ("in@a.test", "view_space", "secret", True, "in is a member of space secret"),
-        ("u@a.test", "view_space", "lobby", True, "auto join"),
+        ("u@a.test", "view_space", "lobby", True, "u is a member of space lobby via auto join"),
         ("o@a.test", "view_space", "secret", True, "Owner bypasses"),
     ])
 
@@ -196,9 +197,9 @@ def test_r14_global_admins() -> None:
     run_table(s, [
         ("g@a.test", "archive_space", "roadmap", True, "global admin"),
         ("g@a.test", "delete_space", "roadmap", True, "global admin"),
-        ("g@a.test", "update_space", "roadmap", False, "needs a space role"),
+        ("g@a.test", "update_space", "roadmap", False, "global admins archive and delete spaces only"),
         ("g@a.test", "manage_settings", "acme", False, "User cannot manage settings"),
-        ("u@a.test", "delete_space", "roadmap", False, "only owners and global admins delete spaces"),
+        ("u@a.test", "delete_space", "roadmap", False, "delete_space needs an owner or maintainer role, or global admin"),
     ])
 
 
@@ -213,7 +214,7 @@ def test_r15_space_type_roles() -> None:
         ("k@a.test", "delete_objects", "acme-site", True, "no space role forbids deleting objects"),
         ("k@a.test", "archive_space", "acme-site", True, "keeper grants archive_space"),
         ("k@a.test", "update_space", "acme-site", True, "keeper grants update_space"),
-        ("r@a.test", "update_space", "acme-site", False, "reviewer does not grant update_space"),
+        ("r@a.test", "update_space", "acme-site", False, "space role reviewer, which does not grant update_space"),
     ])
 
 

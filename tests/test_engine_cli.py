@@ -116,7 +116,7 @@ def test_plan_json_is_terraform_shaped_and_text_ends_with_summary(repo: Path, ca
     assert rc["change"]["actions"] == ["create"] and rc["change"]["before"] is None
     assert run("plan", "policies", "--no-color") == 0
     text = capsys.readouterr().out
-    assert text.rstrip().endswith(f"Plan: {data['summary']['add']} to add, 0 to change, 0 to destroy.")
+    assert text.rstrip().endswith(f"Plan: {data['accessops']['summary']['add']} to add, 0 to change, 0 to destroy.")
     assert "\x1b[" not in text  # no colour off a terminal
 
 
@@ -143,7 +143,7 @@ def test_saved_plan_checksum_protects_against_edits(repo: Path, capsys: pytest.C
     write(repo, STEP1)
     assert run("plan", "policies", "--out", "plan.json") == 0
     data = json.loads((repo / "plan.json").read_text())
-    data["plan"]["resource_changes"][0]["change"]["after"]["seats"] = 999
+    data["resource_changes"][0]["change"]["after"]["seats"] = 999  # the plan JSON is the file's top level
     (repo / "plan.json").write_text(json.dumps(data))
     assert run("apply", "plan.json", "--auto-approve") == 1
     assert "checksum" in capsys.readouterr().err
@@ -182,14 +182,14 @@ def test_drift_made_with_tenant_commands_is_found_and_classified(repo: Path, cap
     capsys.readouterr()
     assert run("drift", "policies", "--format", "json") == 2
     data = json.loads(capsys.readouterr().out)
-    origins = {rc["address"]: rc["notes"][0] for rc in data["resource_changes"]}
+    origins = {rc["accessops"]["address"]: rc["accessops"]["notes"][0] for rc in data["resource_changes"] if rc["change"]["actions"] != ["no-op"]}
     assert origins == {'member["acme/bo@acme.test"]': "changed live", 'member["acme/cy@acme.test"]': "changed in git"}
-    assert [d["address"] for d in data["resource_drift"]] == ['member["acme/bo@acme.test"]']
+    assert [d["address"] for d in data["resource_drift"]] == ['accessops_member.acme["bo@acme.test"]']
     # both: git and the product changed the same member
     write(repo, STEP1.replace("{email: bo@acme.test, role: Member}", "{email: bo@acme.test, role: Billing}"))
     assert run("drift", "policies", "--format", "json") == 2
     data = json.loads(capsys.readouterr().out)
-    assert {rc["address"]: rc["notes"][0] for rc in data["resource_changes"]} == {'member["acme/bo@acme.test"]': "changed in git and live"}
+    assert {rc["accessops"]["address"]: rc["accessops"]["notes"][0] for rc in data["resource_changes"] if rc["change"]["actions"] != ["no-op"]} == {'member["acme/bo@acme.test"]': "changed in git and live"}
 
 
 def test_exit_codes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,6 +19,8 @@ import pytest
 from accessops.cli import main
 from safety_env import Workdir, org_doc, workdir  # noqa: F401  (workdir is a fixture)
 
+from accessops.plan.planfile import from_file
+
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = "tests/fixtures/hostile"
 
@@ -126,7 +128,9 @@ def real_plan(workdir: Workdir) -> dict[str, Any]:
     workdir.write("org.yaml", org_doc(["ada@acme.test:Owner", "bo@acme.test:Member"]))
     code, _, err = workdir.run("plan", "--out", "good.plan")
     assert code == 0, err
-    return dict(json.loads((workdir.root / "good.plan").read_text())["plan"])
+    envelope = from_file(json.loads((workdir.root / "good.plan").read_text()))  # the plan is the file's top level
+    assert envelope is not None
+    return dict(envelope["plan"])
 
 
 @pytest.mark.parametrize(

@@ -118,3 +118,41 @@ def test_errors_name_the_object_in_one_line(tenant: Path, capsys: pytest.Capture
         assert main(argv) == 1, argv
         err = capsys.readouterr().err
         assert err.startswith(message) and err.count("\n") == 1, err
+
+
+SUSPEND_ORG = """apiVersion: accessops/v1
+kind: Organization
+metadata: {name: acme}
+spec:
+  profile: union
+  members:
+    - {email: ada@acme.test, role: Owner}
+    - {email: bo@acme.test, role: Admin}
+"""
+
+
+def test_a_suspended_member_is_drift_has_no_access_and_is_audited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 15: deactivation is modelled on the reference adapter too, distinct from an invitation."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ACCESSOPS_TARGET", raising=False)
+    (tmp_path / "org.yaml").write_text(SUSPEND_ORG)
+    assert main(["apply", "--auto-approve", "org.yaml"]) == 0
+    for email in ("ada@acme.test", "bo@acme.test"):
+        assert main(["tenant", "accept", email]) == 0
+    assert main(["drift", "org.yaml"]) == 0
+    assert main(["tenant", "suspend", "bo@acme.test"]) == 0
+    assert main(["tenant", "suspend", "bo@acme.test"]) == 1  # already suspended: one line, exit 1
+    assert member(tmp_path / TENANT, "bo@acme.test")["status"] == "suspended"
+    capsys.readouterr()
+
+    assert main(["drift", "org.yaml", "--format", "json"]) == 2
+    drift = json.loads(capsys.readouterr().out)["resource_drift"]
+    assert [(d["address"], d["change"]["after"]["status"]) for d in drift] == [('member["acme/bo@acme.test"]', "suspended")]
+    assert main(["explain", "bo", "org.yaml", "--live"]) == 0
+    assert "suspended members have no access while suspended" in capsys.readouterr().out
+    assert main(["audit", "--format", "json"]) == 0
+    org = json.loads(capsys.readouterr().out)["organizations"][0]
+    assert [g["member"] for g in org["no_longer_on_account"]] == ["bo@acme.test"] and org["seats"]["suspended"] == 1
+
+    assert main(["tenant", "reactivate", "bo@acme.test"]) == 0
+    assert main(["drift", "org.yaml"]) == 0

@@ -75,11 +75,24 @@ def test_a_later_migration_applies_once_on_an_existing_tenant(tmp_path: Path) ->
     v2 = MIGRATIONS + ["ALTER TABLE members ADD COLUMN locale TEXT;\nUPDATE members SET locale = 'en';"]
     path = tmp_path / "new" / "dir" / "tenant.db"
     db = connect(path, v2)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1
     assert db.execute("SELECT DISTINCT locale FROM members").fetchall() == [("en",)]
     db.close()
     db = connect(path, v2)  # idempotent: applying again would fail on the duplicate column
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1
+    db.close()
+
+
+def test_a_version_1_tenant_gains_suspension_and_keeps_its_members(tmp_path: Path) -> None:
+    """Migration 2 (issue 15): ``suspended_at`` is added; nothing already there changes."""
+    path = tmp_path / "old.db"
+    db = connect(path, MIGRATIONS[:1])
+    db.execute("INSERT INTO organizations (name) VALUES ('acme')")
+    db.execute("INSERT INTO members (org_id, email, status) VALUES (1, 'bo@acme.test', 'active')")
+    db.close()
+    db = connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 2
+    assert db.execute("SELECT email, status, suspended_at FROM members").fetchall() == [("bo@acme.test", "active", None)]
     db.close()
 
 
@@ -91,7 +104,7 @@ def test_a_failing_migration_leaves_the_tenant_at_its_old_version(tmp_path: Path
     with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
         connect(path, broken)
     db = connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'extra'").fetchone()[0] == 0
     db.close()
 

@@ -49,7 +49,9 @@ def test_validate_json_gives_error_objects(capsys: pytest.CaptureFixture[str]) -
 def test_validate_json_when_valid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--format", "json", "examples/policies/combined"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out == {"valid": True, "errors": [], "files": 5, "organizations": ["acme"]}
+    lint = out.pop("lint")  # warnings reach JSON consumers too (issue 15)
+    assert out == {"valid": True, "errors": [], "warnings": len(lint), "files": 5, "organizations": ["acme"]}
+    assert lint and {w["code"] for w in lint} == {"AO104"} and all(w["level"] == "warning" for w in lint)
 
 
 def test_validate_reports_every_file_of_a_folder_at_once(capsys: pytest.CaptureFixture[str]) -> None:

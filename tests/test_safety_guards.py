@@ -134,6 +134,17 @@ def test_an_invited_owner_does_not_replace_the_last_active_one(workdir: Workdir)
     assert "would keep 0 active" in workdir.refused_without_writing("plan")
 
 
+def test_a_suspended_owner_does_not_replace_the_last_active_one(workdir: Workdir) -> None:
+    """Issue 15: a deactivated Owner has no access, so demoting the only active one is refused."""
+    workdir.write("org.yaml", org_doc(["ada@acme.test:Owner", "bo@acme.test:Owner"]))
+    assert workdir.apply()[0] == 0
+    workdir.accept_all()
+    workdir.tenant("suspend", "bo@acme.test", "acme")
+    workdir.write("org.yaml", org_doc(["ada@acme.test:Member", "bo@acme.test:Owner"]))
+    err = workdir.refused_without_writing("apply", "--auto-approve")
+    assert "organization acme would keep 0 active Admin/Owner member(s), minimum 1; the plan removes or demotes ada@acme.test" in err
+
+
 def test_min_admins_zero_allows_it(workdir: Workdir) -> None:
     workdir.write("org.yaml", org_doc(["ada@acme.test:Owner", "bo@acme.test:Member"]))
     assert workdir.apply()[0] == 0
@@ -211,7 +222,7 @@ def test_deleting_a_custom_role_still_in_use_is_refused_and_shows_the_cascade(wo
     assert "deleting custom role acme/support would also remove 2 use(s) the manifests keep" in err
     import json
 
-    change = next(c for c in json.loads(out)["resource_changes"] if c["address"] == 'custom_role["acme/support"]')
+    change = next(c["accessops"] for c in json.loads(out)["resource_changes"] if c["address"] == 'accessops_custom_role.acme["support"]')
     assert set(change["flags"]) >= {"irreversible", "cascade"}
     assert any('workspace_member["acme/crm/bo@acme.test"] custom_roles' in n and 'table_permission["acme/crm/customers"] edit' in n for n in change["notes"])
     workdir.refused_without_writing("apply", "--auto-approve")
@@ -288,3 +299,17 @@ def test_a_manifest_carrying_a_credential_is_refused_without_echoing_it(workdir:
     assert code == 3 and "a manifest value contains a credential" in err
     assert token not in out + err and "[REDACTED]" in out
     assert workdir.live() == {} and workdir.runs() == before
+
+
+def test_after_allow_cascade_the_next_plan_and_drift_show_no_drift(workdir: Workdir) -> None:
+    """Issue 15: the cascade's own removals are not "changed live" on the next plan."""
+    import json
+
+    with_role_in_use(workdir)
+    assert workdir.apply("--allow-cascade")[0] == 0
+    code, out, _ = workdir.run("plan", "--format", "json", "--detailed-exitcode")
+    plan = json.loads(out)
+    assert plan.get("resource_drift", []) == [], plan.get("resource_drift")
+    assert code == 0
+    code, out, _ = workdir.run("drift")
+    assert code == 0, out

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from test_action_run import MANIFESTS, accessops, action_step, tenant
 
+from accessops.plan.planfile import from_file, to_file
+
 
 def checkout(tmp_path: Path, name: str) -> Path:
     """A copy of the example manifests, as a job's checkout would have them."""
@@ -39,12 +41,13 @@ def test_the_reviewed_plan_applies_from_the_merged_manifests(tmp_path: Path) -> 
 def test_a_plan_edited_on_the_way_is_refused_with_replan(tmp_path: Path) -> None:
     planned = action_step(tmp_path, command="plan", path=str(checkout(tmp_path, "pr")), target=tenant(tmp_path))
     plan_file = Path(planned.outputs["plan-file"])
-    envelope = json.loads(plan_file.read_text())
-    change = next(rc for rc in envelope["plan"]["resource_changes"] if rc["type"] == "member")
+    envelope = from_file(json.loads(plan_file.read_text()))  # the plan is the file's top level, the rest under accessops_plan_file
+    assert envelope is not None
+    change = next(rc for rc in envelope["plan"]["resource_changes"] if rc["type"] == "accessops_member")
     change["change"]["after"]["role"] = "Owner"
     covered = {k: v for k, v in envelope.items() if k not in ("checksum", "signature")}
     envelope["checksum"] = hashlib.sha256(json.dumps(covered, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
-    plan_file.write_text(json.dumps(envelope))
+    plan_file.write_text(json.dumps(to_file(envelope)))
     applied = action_step(tmp_path, command="apply", path=str(tmp_path / "pr"), plan_file=str(plan_file), target=tenant(tmp_path))
     assert applied.code == 3 and applied.outputs["exitcode"] == "3"
     assert "::error title=Not the reviewed plan, nothing applied::" in applied.log

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from safety_env import Workdir, org_doc, workdir  # noqa: F401  (workdir is a fixture)
 
+from accessops.plan.planfile import from_file, to_file
+
 KEY = "k" * 16 + "0123456789abcdef0123456789abcdef"
 
 
@@ -27,19 +29,26 @@ def canonical(value: object) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def read_envelope(path: Path) -> dict:  # type: ignore[type-arg]
+    """A plan file's envelope ({kind, format, checksum, ..., plan}), whatever its layout on disk."""
+    envelope = from_file(json.loads(path.read_text()))
+    assert envelope is not None
+    return envelope
+
+
 def forge(path: Path, edit, key: str | None = None) -> None:  # type: ignore[no-untyped-def]
     """Edit a saved plan the way an attacker would, then recompute its plain checksum (and re-sign with ``key``)."""
-    envelope = json.loads(path.read_text())
+    envelope = read_envelope(path)
     edit(envelope)
     covered = {k: v for k, v in envelope.items() if k not in ("checksum", "signature")}
     envelope["checksum"] = hashlib.sha256(canonical(covered)).hexdigest()
     if key is not None:
         envelope["signature"]["value"] = hmac.new(key.encode(), canonical(covered), hashlib.sha256).hexdigest()
-    path.write_text(json.dumps(envelope, indent=1))
+    path.write_text(json.dumps(to_file(envelope)))
 
 
 def change_of(envelope: dict, address: str) -> dict:  # type: ignore[type-arg]
-    return next(rc for rc in envelope["plan"]["resource_changes"] if rc["address"] == address)
+    return next(rc for rc in envelope["plan"]["resource_changes"] if rc.get("accessops", rc)["address"] == address)
 
 
 def make_owner(envelope: dict) -> None:  # type: ignore[type-arg]
@@ -134,7 +143,7 @@ def test_without_manifests_and_without_a_key_nothing_applies(workdir: Workdir) -
 def signed_plan_without_manifests(workdir: Workdir, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ACCESSOPS_PLAN_KEY", KEY)
     plan = planned_promotion(workdir)
-    envelope = json.loads(plan.read_text())
+    envelope = read_envelope(plan)
     assert envelope["signature"]["algorithm"] == "hmac-sha256"
     shutil.rmtree(workdir.root / "policies")  # apply runs in another trust zone, without the manifests
     return plan
@@ -245,7 +254,7 @@ def test_a_stale_plan_is_a_refusal(workdir: Workdir) -> None:
 
 def test_the_plan_file_records_the_manifest_digest_and_show_still_works(workdir: Workdir) -> None:
     plan = planned_promotion(workdir)
-    envelope = json.loads(plan.read_text())
+    envelope = read_envelope(plan)
     assert envelope["kind"] == "accessops-plan" and envelope["format"] == 2
     digest = envelope["manifests"]
     assert digest["paths"] == ["policies"]
@@ -254,7 +263,7 @@ def test_the_plan_file_records_the_manifest_digest_and_show_still_works(workdir:
     assert "signature" not in envelope  # no key, no signature
     code, out, err = workdir.run("show", str(plan), "--format", "json")
     assert code == 0, err
-    assert json.loads(out)["resource_changes"][0]["address"] == 'member["acme/bo@acme.test"]'
+    assert json.loads(out)["resource_changes"][0]["accessops"]["address"] == 'member["acme/bo@acme.test"]'
     assert "bound to 1 manifest file(s); not signed" in err
 
 
@@ -268,12 +277,12 @@ def test_the_digest_records_the_git_commit(workdir: Workdir) -> None:
     subprocess.run([*git, "commit", "-qm", "policies"], check=True)
     head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
     assert workdir.run("plan", "policies", "--out", "plan.out")[0] == 0
-    assert json.loads((workdir.root / "plan.out").read_text())["manifests"]["commit"] == head
+    assert read_envelope(workdir.root / "plan.out")["manifests"]["commit"] == head
 
 
 def test_a_plan_file_of_the_old_format_is_shown_but_not_applied(workdir: Workdir) -> None:
     plan = planned_promotion(workdir)
-    body = json.loads(plan.read_text())["plan"]
+    body = read_envelope(plan)["plan"]
     old = {"kind": "accessops-plan", "checksum": hashlib.sha256(canonical(body)).hexdigest(), "plan": body}
     plan.write_text(json.dumps(old, indent=1))
     assert workdir.run("show", str(plan))[0] == 0
@@ -310,8 +319,8 @@ def test_a_saved_plan_that_re_sends_an_invitation_re_derives_to_the_same_time(wo
     workdir.tenant("expire_invite", "bo@acme.test", 20, "acme")
     code, _, err = workdir.run("plan", "policies", "--out", "plan.out")
     assert code == 0, err
-    resent = change_of(json.loads((workdir.root / "plan.out").read_text()), 'member["acme/bo@acme.test"]')
-    assert "resend_invitation" in resent["flags"]
+    resent = change_of(read_envelope(workdir.root / "plan.out"), 'member["acme/bo@acme.test"]')
+    assert "resend_invitation" in resent["accessops"]["flags"]
     import time
 
     time.sleep(1.1)  # the re-derivation happens on a later second of the clock
@@ -328,7 +337,7 @@ def test_a_forged_future_plan_time_cannot_re_send_invitations(workdir: Workdir) 
     plan = workdir.root / "plan.out"
 
     def resend_in_2099(envelope: dict) -> None:  # type: ignore[type-arg]
-        envelope["plan"]["meta"]["created_at"] = "2099-01-01T00:00:00+00:00"
+        envelope["plan"]["accessops"]["meta"]["created_at"] = "2099-01-01T00:00:00+00:00"
         before = workdir.live()['member["acme/bo@acme.test"]'].attrs
         envelope["plan"]["resource_changes"] = [{
             "address": 'member["acme/bo@acme.test"]', "mode": "managed", "type": "member", "name": "acme/bo@acme.test",

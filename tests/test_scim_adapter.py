@@ -113,11 +113,12 @@ def test_listing_longer_than_two_pages_is_read_completely(server: ScimServer, ba
     assert len(proxy.requests_to("/Users")) == 3
 
 
-def test_inactive_user_reads_as_invited(base: str) -> None:
+def test_inactive_user_reads_as_suspended_not_invited(base: str) -> None:
+    """Issue 15: ``active: false`` is how identity providers offboard people; SCIM has no invitation."""
     raw("POST", f"{base}/Users", {"userName": "Cy@Acme.test", "active": False})
     with open_scim(base) as adapter:
         live = adapter.read([ORG])
-    assert live['member["acme/cy@acme.test"]'].attrs["status"] == "invited"
+    assert live['member["acme/cy@acme.test"]'].attrs["status"] == "suspended"
 
 
 def test_deleting_a_member_that_vanished_raises_item_gone(base: str) -> None:

@@ -170,7 +170,7 @@ def test_drift_classification_survives_a_fresh_runner(backend: Backend, capsys: 
     second.live_change(Change(Action.UPDATE, "member", "acme/cy@acme.test", {"role": "Member"}, {"role": "Admin"}))  # behind git's back
     code, out, _ = second.cli(capsys, "drift", "access", "--format", "json")
     assert code == 2
-    origins = {c["address"]: c["notes"][0] for c in json.loads(out)["resource_changes"]}
+    origins = {c["accessops"]["address"]: c["accessops"]["notes"][0] for c in json.loads(out)["resource_changes"] if c["change"]["actions"] != ["no-op"]}
     assert origins['member["acme/cy@acme.test"]'] == "changed live"
     assert origins['workspace_member["acme/crm/bo@acme.test"]'] == "changed in git"
     assert origins['team_member["acme/platform/cy@acme.test"]'] == "changed in git"
@@ -272,7 +272,7 @@ def test_a_killed_apply_is_force_unlocked_and_the_rerun_converges_without_losing
     # the record is right, so a live change to that object is drift, "changed live"
     runner.live_change(Change(Action.DELETE, "team", "acme/platform", {}, None))
     code, out, _ = runner.cli(capsys, "drift", "access", "--format", "json")
-    assert {c["address"]: c["notes"][0] for c in json.loads(out)["resource_changes"]}[sixth] == "changed live"
+    assert {c["accessops"]["address"]: c["accessops"]["notes"][0] for c in json.loads(out)["resource_changes"] if c["change"]["actions"] != ["no-op"]}[sixth] == "changed live"
 
 
 def test_a_failure_while_recording_leaves_a_consistent_state(backend: Backend, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -73,7 +73,8 @@ def test_no_command_prints_or_stores_the_url_before_refusing_it(workdir: Workdir
     for argv in (["plan", "--target", url], ["plan", "--target", url, "--format", "json"],
                  ["drift", "--target", url], ["apply", "--auto-approve", "--target", url],
                  ["export", "--target", url], ["explain", "ada@acme.test", "--live", "--target", url],
-                 ["log", "--target", url], ["tenant", "--target", url, "list"]):
+                 ["log", "--target", url], ["tenant", "--target", url, "list"],
+                 ["tenant", "list", "--target", url]):  # a command's option after its subcommand (issue 12)
         code, out, err = workdir.run(*argv)
         assert code == 1, (argv, out, err)
         assert TOKEN not in out + err, argv
@@ -81,7 +82,7 @@ def test_no_command_prints_or_stores_the_url_before_refusing_it(workdir: Workdir
     assert _tree_holds(workdir.root, TOKEN) == []
     # a usage error that echoes the argument does not show it either
     with pytest.raises(SystemExit) as usage:
-        workdir.run("tenant", "list", "--target", url)
+        workdir.run("tenant", "list", "--bogus", url)
     out, err = workdir.capsys.readouterr()
     assert usage.value.code == 1 and "unrecognized arguments" in err and TOKEN not in out + err
 

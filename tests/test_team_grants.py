@@ -99,9 +99,9 @@ def test_plan_names_the_team_and_the_delta_shows_what_joining_a_team_gives(repo:
     capsys.readouterr()
     assert main(["plan", "policies", "--format", "json"]) == 0
     plan = json.loads(capsys.readouterr().out)
-    changes = {rc["address"]: rc for rc in plan["resource_changes"]}
+    changes = {rc["accessops"]["address"]: rc for rc in plan["resource_changes"]}  # the native address (docs/plan-json.md)
     ws = changes['workspace_member["acme/crm/ed@acme.test"]']
-    assert ws["change"]["after"]["role"] == "Editor" and "via team support and team sales" in ws["notes"]
+    assert ws["change"]["after"]["role"] == "Editor" and "via team support and team sales" in ws["accessops"]["notes"]
     assert plan["grant_origins"]['workspace_member["acme/crm/ed@acme.test"]'] == ["team support", "team sales"]
     ed = next(e for e in plan["access_delta"] if e["member"].startswith("ed@acme.test"))
     gained = {c["capability"] if isinstance(c, dict) else c for c in ed["gained"]}

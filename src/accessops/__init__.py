@@ -1,3 +1,3 @@
 """accessops: declarative permissions-as-code for SaaS workspaces."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -61,7 +61,7 @@ class Context:
         """Live with ``changes`` applied, simulated once per set of changes (safety and access both ask)."""
         key = tuple((c.address, c.action) for c in changes)
         if self._after is None or self._after[0] != key:
-            self._after = (key, simulate(self.live, changes))
+            self._after = (key, simulate(self.live, changes, self.adapter.new_member_status))
         return self._after[1]
 
     def close(self) -> None:
@@ -240,8 +240,10 @@ def build_plan(ctx: Context, paths: list[str]) -> Plan:
     with paused_gc():
         plan = make_plan(ctx.compiled, ctx.live, plan_options(ctx, paths))
         plan.manifests = manifest_digest([str(p) for p in paths], ctx.settings.config_file)
+        plan.prior = ctx.live  # Terraform's prior_state; planned_values is it with the changes made
+        plan.timestamp = plan_time(ctx).strftime("%Y-%m-%dT%H:%M:%SZ")
         managed = set(ctx.last_applied)
-        plan.drift = changed_outside(ctx.live, ctx.last_applied, managed)
+        plan.drift = changed_outside(ctx.live, ctx.last_applied, managed, plan.changes)
         for hook in PLAN_HOOKS:
             hook(ctx, plan)
     return plan

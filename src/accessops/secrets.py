@@ -20,11 +20,16 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from accessops.errors import ConfigError
+# The CLI imports this module before it parses a word (its streams are guarded
+# from the start), so it imports little: pathlib, typing and accessops.errors
+# only where they are used. ``TYPE_CHECKING`` without typing, which mypy honours.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, TextIO
+    from urllib.parse import SplitResult
 
 # KEY: the plan signing key (ACCESSOPS_PLAN_KEY) is a credential too
 _TOKEN_ENV = re.compile(r"^ACCESSOPS_[A-Z0-9_]*(TOKEN|PASSWORD|SECRET|KEY)$")
@@ -45,22 +50,27 @@ def register_token_files(paths: list[Path]) -> None:
 
 def token_files_from_settings(raw: dict[str, Any], base: Path) -> list[Path]:
     """Paths named by ``[credentials] *_file`` keys, relative to the config file's folder."""
+    from pathlib import Path
+
     section = raw.get("credentials", {})
     if not isinstance(section, dict):
         return []
     return [(base / str(v)) if not Path(str(v)).is_absolute() else Path(str(v)) for k, v in section.items() if k.endswith("_file")]
 
 
-def _read(path: Path) -> str | None:
+def _read(path: str | Path) -> str | None:
     """A token file's content for redaction; None when it cannot be read as text (it is then never used either)."""
     try:
-        return path.read_text(encoding="utf-8").strip() or None
+        with open(path, encoding="utf-8") as file:
+            return file.read().strip() or None
     except (OSError, UnicodeDecodeError):
         return None
 
 
 def _read_token(path: Path, named_by: str) -> str | None:
     """A token file's content for use; a file that cannot be read, or is not UTF-8 text, is an error naming it."""
+    from accessops.errors import ConfigError
+
     try:
         return path.read_text(encoding="utf-8").strip() or None
     except UnicodeDecodeError:
@@ -71,6 +81,8 @@ def _read_token(path: Path, named_by: str) -> str | None:
 
 def credential(name: str, settings_raw: dict[str, Any] | None = None, base: Path | None = None) -> str | None:
     """An adapter's credential: ``ACCESSOPS_<NAME>_TOKEN``, then its ``_FILE``, then ``[credentials]``."""
+    from pathlib import Path
+
     env = f"ACCESSOPS_{name.upper()}_TOKEN"
     if os.environ.get(env):
         return os.environ[env]
@@ -176,7 +188,7 @@ def known_secrets() -> list[str]:
         if _TOKEN_ENV.match(name) and value:
             values.add(value.strip())
         elif _TOKEN_FILE_ENV.match(name) and value:
-            content = _read(Path(value))
+            content = _read(value)
             if content:
                 values.add(content)
     for path in _config_files:

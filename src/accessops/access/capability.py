@@ -23,6 +23,8 @@ OWNER_ACTIONS = ("delete_workspace", "remove_owners", "remove_members", "manage_
 SPACE_ACTIONS = ("view_space", "update_space", "archive_space", "delete_space", "delete_objects")
 # Seed 003 table actions; "read" on a field key is the field-level read.
 TABLE_ACTIONS = ("read", "create", "edit", "delete")
+# Seed 003 "Viewer: Can read and export data": export a table (follows read).
+TABLE_EXPORT = "export"
 APP_ACTION = "access"
 ADMIN_ACTION = "admin"  # holds a bypass role: every granular restriction is lifted
 

@@ -56,7 +56,7 @@ def _alike_workspaces(old: AccessEngine, new: AccessEngine, org: str, email: str
         return None
     view_old, view_new = old.views[org], new.views[org]
     for engine, view in ((old, view_old), (new, view_new)):
-        if email not in engine._known.get(org, frozenset()) or view.person(email).invited:
+        if email not in engine._known.get(org, frozenset()) or view.person(email).invited or view.person(email).suspended:
             return None  # one side answers "nothing": every locus must be listed on the other
     alike = set()
     for locus in fast_old.loci_of.get(email, set()) & fast_new.loci_of.get(email, set()):
@@ -196,7 +196,8 @@ def plan_access_delta(
                 only.setdefault(org, set()).add(email)  # type: ignore[union-attr]
             # a membership of someone new invites them (simulate): their member resource differs too
             touched.setdefault(org, set()).update((c.address, member_address(c.type, c.key)))
-            if (c.type == "member" and c.action is Action.CREATE) or "pending_acceptance" in c.flags:
+            created_invited = c.type == "member" and c.action is Action.CREATE and "provisioned_active" not in c.flags
+            if created_invited or "pending_acceptance" in c.flags:
                 pending.add((org, email))
         else:
             only[org] = None

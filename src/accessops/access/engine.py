@@ -20,6 +20,7 @@ from accessops.access.capability import (
     OWNER_ACTIONS,
     SPACE_ACTIONS,
     TABLE_ACTIONS,
+    TABLE_EXPORT,
     VIEW,
     Capability,
     full_name,
@@ -101,7 +102,7 @@ class AccessEngine:
             vocab += [(scope_action(s, g), w) for s in view.ws_profile(ws).sections for g in (VIEW, FULL)]
             vocab += [(APP_ACTION, f"{w}/{app}") for app in sorted(view.apps.get(ws, {}))]
             for table in sorted(set(view.tables.get(ws, {})) | set(view.live_tables.get(ws, {}))):
-                vocab += [(action, f"{w}/{table}") for action in TABLE_ACTIONS]
+                vocab += [(action, f"{w}/{table}") for action in (*TABLE_ACTIONS, TABLE_EXPORT)]
                 names = set(view.fields.get(ws, {}).get(table, {})) | set(view.unmanaged_fields(ws, table))
                 vocab += [("read", f"{w}/{table}/{f}") for f in sorted(names)]
         for space in sorted(view.spaces):
@@ -158,6 +159,8 @@ class AccessEngine:
                 return partial(rules_workspace.app_rule, ws=ws, app=item)
             if action in TABLE_ACTIONS and view.has_table(ws, item):
                 return partial(rules_workspace.table_rule, ws=ws, table=item, action=action)
+            if action == TABLE_EXPORT and view.has_table(ws, item):
+                return partial(rules_workspace.export_rule, ws=ws, table=item)
             return None
         if len(parts) == 3 and action == "read":
             ws, table, field = parts
@@ -193,6 +196,9 @@ class AccessEngine:
         if email not in self._known.get(org, frozenset()):
             return Capability(email, org, action, full, False, (f"{short_member(email)} is not a member of {org}",))
         who = view.person(email)
+        if who.suspended:
+            reasons = (f"{short_member(email)} is suspended (deactivated live)", "suspended members have no access while suspended")
+            return Capability(email, org, action, full, False, reasons)
         allowed, why = rule(view, who)
         if who.superuser and not allowed and getattr(rule, "func", None) in _WORKSPACE_RULES:
             allowed, why = True, [f"{short_member(email)} has admin access in the target that accessops does not manage (e.g. Directus's Administrator role)"]
@@ -226,7 +232,7 @@ class AccessEngine:
             return set()
         view = self.views[org]
         who = view.person(email)
-        if who.invited:
+        if who.invited or who.suspended:
             return set()
         fast = self._fast_org(org)
         if fast is None or who.superuser:  # capability names shared between loci, or a rare superuser: the slow way
@@ -284,9 +290,10 @@ def _frozen(value: Any) -> Any:
 # Rules whose answer for a member of the workspace depends only on that
 # membership and the workspace's structure: who the member is shows only in
 # the reasons (seed 001: the org role grants nothing inside a workspace).
+# section_rule is not one: seed 002's org Admin holds every section.
 _WORKSPACE_RULES = frozenset({
-    rules_workspace.ws_admin_rule, rules_workspace.section_rule, rules_workspace.app_rule,
-    rules_workspace.table_rule, rules_workspace.field_rule,
+    rules_workspace.ws_admin_rule, rules_workspace.app_rule,
+    rules_workspace.table_rule, rules_workspace.field_rule, rules_workspace.export_rule,
 })
 
 # A member of nothing: stands in for every member outside a workspace or space.

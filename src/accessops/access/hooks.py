@@ -50,7 +50,27 @@ def access_plan_hook(ctx: Any, plan: Plan, lint_errors: Collection[str] | None =
     if lint_errors is None:
         lint_errors = ctx.settings.section("lint").get("errors", []) if getattr(ctx, "settings", None) else []
     plan.extras.setdefault("warnings", []).extend(w.to_json() for w in lint(after, profiles, lint_errors, engine.views))  # other steps warn too
+    plan.extras.setdefault("warnings", []).extend(auto_join_warnings(plan))
     failures = evaluate_policies(model, after, engine)
     plan.extras["policy_failures"] = [f.to_json() for f in failures]
     for failure in failures:  # shown with the plan, then exit 3
         add_refusal(plan, Refusal("policy", str(failure)))
+
+
+def auto_join_warnings(plan: Plan) -> list[dict[str, str]]:
+    """Seed 004 auto join, turned on by this plan: say what accessops counts and what the product does.
+
+    accessops counts every organization member as a member of an auto-join
+    space (docs/access-model.md, seed decisions); the product adds only
+    people who join after the toggle, so the access delta may over-report.
+    """
+    out = []
+    for change in plan.pending:
+        if change.type != "space" or not (change.after or {}).get("auto_join") or (change.before or {}).get("auto_join"):
+            continue
+        out.append({
+            "code": "auto_join.existing_members",
+            "message": f"space {change.key} gets auto join: accessops counts every member of the organization as a member (via auto join); "
+            "the product adds only people who join from now on, so list existing members explicitly if they should join too",
+        })
+    return out

@@ -12,14 +12,14 @@ from operator import attrgetter
 from typing import Any
 
 from accessops.model.profile import OrgRole, Profile, WorkspaceRole
-from accessops.model.resource import ResourceMap
+from accessops.model.resource import SUSPENDED_STATUSES, ResourceMap
 
 Attrs = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """A member as the rules see them: org role, global admin flag, invitation status."""
+    """A member as the rules see them: org role, global admin flag, invitation and suspension status."""
 
     email: str
     role: OrgRole | None  # None: not a declared org member (e.g. workspace-only in a manifest)
@@ -27,6 +27,7 @@ class Person:
     global_admin: bool
     invited: bool
     declared: bool  # has a member resource
+    suspended: bool = False  # deactivated live (SCIM ``active: false``, Directus ``suspended``): no access
     superuser: bool = False  # live: the target gives them everything outside accessops (Directus admin access)
 
     @property
@@ -87,8 +88,8 @@ class OrgView:
             return Person(email, lowest, lowest.name if lowest else "Member", False, False, False)
         name = str(attrs.get("role") or (ranks[-1].name if ranks else "Member"))
         role = self._role_by_name().get(name)
-        invited = attrs.get("status") == "invited"
-        return Person(email, role, name, bool(attrs.get("global_admin")), invited, True, bool(attrs.get("superuser")))
+        status = attrs.get("status")
+        return Person(email, role, name, bool(attrs.get("global_admin")), status == "invited", True, status in SUSPENDED_STATUSES, bool(attrs.get("superuser")))
 
     def _role_by_name(self) -> dict[str, OrgRole]:
         """The profile's org roles by name, the first of a name winning (as a search in rank order finds it)."""

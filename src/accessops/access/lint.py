@@ -8,6 +8,7 @@ Each code can be raised to an error (settings ``[lint] errors = ["AO101"]``).
 | AO102 | unused-custom-role        | 001/003 | a custom role only takes effect once a permission uses it |
 | AO103 | blank-screen-member       | 003  | a member whose only roles are unused custom roles sees a blank screen |
 | AO104 | broad-full-scope          | 002  | audit members with broad Full scopes |
+| AO105 | unassigned-matrix-key     | 000/001 | a key left out of the matrix is held by the highest role only |
 """
 
 from __future__ import annotations
@@ -25,8 +26,12 @@ RULES = {
     "AO102": "unused-custom-role",
     "AO103": "blank-screen-member",
     "AO104": "broad-full-scope",
+    "AO105": "unassigned-matrix-key",
 }
-BROAD_SHARE = 0.75  # Full on three quarters of a kind's scope keys is "broad"; seed 002's own operator pattern (Full on data, technical, workflows) stays below it
+# Full on at least half of one kind's scope keys (sections, features or
+# settings, each counted on its own) is "broad"; seed 002's own operator
+# pattern (Full on data, technical, workflows: 3 of 11 features) stays below it.
+BROAD_SHARE = 0.5
 BROAD_MIN = 2
 
 
@@ -104,46 +109,62 @@ def blank_screen_members(view: OrgView) -> list[tuple[str, str]]:
     return found
 
 
+def _broad(scopes: dict[str, str], vocabulary: list[str]) -> list[str]:
+    """The Full keys of one kind when they are at least half (and at least 2) of that kind's keys, else []."""
+    needed = max(BROAD_MIN, BROAD_SHARE * len(vocabulary))
+    if not vocabulary or len(scopes) < needed:
+        return []  # fewer keys than needed cannot be Full on enough of them
+    allowed = set(vocabulary)
+    full = sorted(k for k, level in scopes.items() if level == "Full" and k in allowed)
+    return full if len(full) >= needed else []
+
+
 def broad_full_scopes(view: OrgView) -> list[tuple[str, str, list[str]]]:
-    """``(address, email, keys)`` of members with Full on at least three quarters of a kind's scope keys."""
+    """``(address, email, keys)`` of members with Full on at least half of one kind's scope keys (seed 002).
+
+    Kinds are judged apart: workspace sections, project features, project
+    settings. ``keys`` lists the Full keys of every kind found broad.
+    """
     found = []
-
-    def judge(scopes: dict[str, str], vocabulary: list[str], needed: float) -> list[str] | None:
-        full = sorted(k for k, level in scopes.items() if level == "Full" and k in vocabulary)
-        return full if len(full) >= needed else None
-
     for ws, members in sorted(view.ws_members.items()):
         sections = view.ws_profile(ws).sections
-        needed = max(BROAD_MIN, BROAD_SHARE * len(sections))
         if not sections:
             continue
         ws_role = _role_lookup(view, ws)
         here = []
         for email, wm in members.items():  # sorted below: few are found
             scopes = wm.get("sections") or {}
-            if len(scopes) < needed:
-                continue  # fewer keys than needed cannot be Full on enough of them
+            if not scopes:
+                continue
             role = ws_role(wm.get("role"))
             if role is None or not role.bypass:
-                full = judge(scopes, sections, needed)
-                if full is not None:
+                full = _broad(scopes, sections)
+                if full:
                     here.append((email, full))
         found += [(address("workspace_member", f"{view.name}/{ws}/{email}"), email, full) for email, full in sorted(here, key=lambda h: h[0])]
-    keys = [*view.profile.features, *view.profile.settings]
-    needed = max(BROAD_MIN, BROAD_SHARE * len(keys))
-    if not keys:
+    features, settings = list(view.profile.features), list(view.profile.settings)
+    if not features and not settings:
         return found
     for space, members in sorted(view.space_members.items()):
         here = []
         for email, sm in members.items():
-            features, settings = sm.get("features") or {}, sm.get("settings") or {}
-            if len(features) + len(settings) < needed:
-                continue  # the merged scopes hold no more keys than these two together
-            full = judge({**features, **settings}, keys, needed)
-            if full is not None:
+            full = _broad(sm.get("features") or {}, features) + _broad(sm.get("settings") or {}, settings)
+            if full:
                 here.append((email, full))
         found += [(address("space_member", f"{view.name}/{space}/{email}"), email, full) for email, full in sorted(here, key=lambda h: h[0])]
     return found
+
+
+def unassigned_matrix_keys(view: OrgView) -> list[str]:
+    """Matrix keys of the profile the organization leaves unassigned (seeds 000/001), in profile order.
+
+    Only organizations that use the matrix (assign some key) are asked: one
+    that states no matrix at all leaves it to the product's own defaults.
+    """
+    keys = list(view.profile.permission_keys)
+    if not keys or not view.org_permissions:
+        return []
+    return [k for k in keys if k not in view.org_permissions]
 
 
 def lint_view(view: OrgView) -> list[LintWarning]:
@@ -161,6 +182,12 @@ def lint_view(view: OrgView) -> list[LintWarning]:
         LintWarning("AO104", addr, f"{e} has Full on {len(keys)} scopes ({', '.join(keys)}); consider View only or a narrower permission set")
         for addr, e, keys in broad_full_scopes(view)
     ]
+    missing = unassigned_matrix_keys(view)
+    if missing:
+        out.append(LintWarning(
+            "AO105", address("organization", view.name),
+            f"{len(missing)} matrix key(s) unassigned ({', '.join(missing)}); only the highest role {view.top_role()} holds them; assign each key a role",
+        ))
     return out
 
 

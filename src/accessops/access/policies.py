@@ -81,7 +81,7 @@ def _guardrail(engine: AccessEngine, org: str, rail: Guardrail, looked_up: dict[
     # An organization-level permission depends only on who a person is
     # (role, global admin, invited, declared), not on their email: ask once per
     # kind, of the first member of that kind.
-    below_top = [(e, (who.role_name, who.global_admin, who.invited, who.declared)) for e, who in people if who.role_name != top]
+    below_top = [(e, (who.role_name, who.global_admin, who.invited, who.declared, who.suspended)) for e, who in people if who.role_name != top]
     first_of_kind: dict[tuple[Any, ...], str] = {}
     for e, kind in below_top:
         first_of_kind.setdefault(kind, e)
@@ -101,7 +101,7 @@ def _guardrail(engine: AccessEngine, org: str, rail: Guardrail, looked_up: dict[
                 what = f"{action} {local_name(org, resource)}"
                 fails.append(f"guardrail {rail.name}: only team {rail.only_team} may hold {what}; held outside it by {_names(outside)}")
     if rail.min_owners is not None:
-        owners = [e for e, p in people if p.declared and not p.invited and p.role_name == top]
+        owners = [e for e, p in people if p.declared and not p.invited and not p.suspended and p.role_name == top]
         if len(owners) < rail.min_owners:
             fails.append(f"guardrail {rail.name}: at least {rail.min_owners} active {top}(s) required, found {len(owners)}" + (f" ({_names(owners)})" if owners else ""))
     for domain in rail.forbidden_domains or []:

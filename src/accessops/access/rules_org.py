@@ -30,8 +30,9 @@ def _group_filter(role: OrgRole, group: str) -> str | None:
 def matrix_rule(view: OrgView, who: Person, key: str) -> Verdict:
     """Seed 000: the role allowed, and every role ranked above it; seed 001 group limits on top.
 
-    A key the matrix leaves unassigned falls back to the roles that administer
-    by definition: bypass roles, and roles limited to or from some groups.
+    A key the matrix leaves unassigned is held by the highest role only: the
+    safe default (seed 000 "keep destructive permissions restricted to
+    Owners"), flagged by lint AO105 so that nobody relies on it by accident.
     """
     profile = view.profile
     group = profile.permission_keys.get(key, "")
@@ -40,14 +41,15 @@ def matrix_rule(view: OrgView, who: Person, key: str) -> Verdict:
         return False, [f"{who.role_name} is not a role of profile {profile.name}"]
     blocked = _group_filter(role, group)
     assigned = view.org_permissions.get(key)
-    if assigned is None:
-        administers = role.bypass or bool(role.excludes or role.only)
-        if blocked:
-            return False, [f"{key} is not assigned in the matrix", blocked]
-        if administers:
-            return True, [f"{key} is not assigned in the matrix; {role.name} administers the organization"]
-        return False, [f"{key} is not assigned in the matrix; {role.name} has no administration rights"]
     ranks = profile.org_role_rank
+    if assigned is None:
+        top = view.top_role()
+        reason = f"{key} is not assigned in the matrix, so only the highest role {top} holds it"
+        if role.name != top:
+            return False, [reason, f"{short(who)} is {role.name}"]
+        if blocked:
+            return False, [reason, blocked]
+        return True, [reason, f"{short(who)} is {role.name}"]
     if assigned not in ranks:
         return False, [f"{key} is assigned to unknown role {assigned}"]
     reason = f"{key} is allowed to {assigned} and above"
@@ -78,6 +80,21 @@ def owner_action_rule(view: OrgView, who: Person, action: str) -> Verdict:
         if above.name == role.name:
             break
     return True, [f"{role.name} may {action.replace('_', ' ')}"]
+
+
+def manages_workspace(view: OrgView, who: Person) -> bool:
+    """Seed 004: an Owner, or a role with "the same permissions as owners" (it may manage settings).
+
+    Maintainers qualify ("Maintainers have the same permissions as owners,
+    except they cannot delete the workspace, remove owners, or remove team
+    members"); Users do not ("Users cannot manage workspace settings").
+    """
+    role = who.role
+    if role is None:
+        return False
+    if role.bypass:
+        return True
+    return bool(role.denies) and owner_action_rule(view, who, "manage_settings")[0]
 
 
 def short(who: Person) -> str:

@@ -53,7 +53,14 @@ def ws_admin_rule(view: OrgView, who: Person, ws: str) -> Verdict:
 
 
 def section_rule(view: OrgView, who: Person, ws: str, section: str, grant: str) -> Verdict:
-    """Seed 002: None / View only / Full on a workspace section; View = read and export, Full = every write."""
+    """Seed 002: None / View only / Full on a workspace section; View = read and export, Full = every write.
+
+    Seed 002's org Admin ("full access across workspace and projects",
+    "Admin bypasses granular restrictions") holds every section at Full,
+    whatever scopes a membership lists and with no membership at all.
+    """
+    if who.bypass:
+        return True, [f"org role {who.role_name} bypasses every granular restriction, section scopes included"]
     wm, why = _membership(view, who, ws)
     if wm is None:
         return False, why
@@ -130,3 +137,13 @@ def field_rule(view: OrgView, who: Person, ws: str, table: str, field: str) -> V
     if restricted is None:
         return True, [f"field {field} read is unrestricted", *reasons]
     return _holds_listed_role(who, wm, restricted, f"field {field} read is restricted to [{', '.join(restricted)}]")
+
+
+def export_rule(view: OrgView, who: Person, ws: str, table: str) -> Verdict:
+    """Seed 003 "Viewer: Can read and export data": exporting a table follows reading it.
+
+    Table permissions list no export action (seed 003 controls read, edit,
+    create and delete), and View only means read and export (seed 002).
+    """
+    allowed, reasons = table_rule(view, who, ws, table, "read")
+    return allowed, [f"export of {table} follows read", *reasons]

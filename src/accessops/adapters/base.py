@@ -43,6 +43,20 @@ class Target:
             return cls(url, adapter, f"{transport}:{rest}", options)
         return cls(url, scheme, rest, options)
 
+    def http_location(self) -> str:
+        """The location as an http(s) URL, or a one-line error naming the spelling to use.
+
+        ``scim://host/v2`` names no transport; requests would fail with
+        InvalidSchema deep inside the first read.
+        """
+        if self.location.startswith(("http://", "https://")) and len(self.location.split("://", 1)[1]) > 0:
+            return self.location
+        rest = self.location.split("//", 1)[-1] if "//" in self.location else self.location
+        raise ValueError(
+            f"target {self.url}: the {self.scheme} adapter needs an http(s) URL after its scheme: "
+            f"write {self.scheme}+https://{rest} (or {self.scheme}+http://{rest} for a server without TLS)"
+        )
+
     def __str__(self) -> str:
         return self.url
 
@@ -55,6 +69,9 @@ class Adapter(ABC):
     """Reads a live system into resources and applies one change at a time."""
 
     scheme: ClassVar[str]
+    #: The status a member this adapter creates has: ``invited`` (they must
+    #: accept, seeds 001/003) or ``active`` (provisioned, as SCIM does).
+    new_member_status: ClassVar[str] = "invited"
     #: resource type -> the attributes it can read and write; validation
     #: refuses manifests that need a type or attribute not listed here
     supports: ClassVar[dict[str, frozenset[str]]]

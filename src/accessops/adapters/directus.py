@@ -59,7 +59,10 @@ class DirectusAdapter(TablePermissions, Adapter):
 
     def __init__(self, target: Target) -> None:
         super().__init__(target)
-        parts = urlsplit(target.location)
+        try:
+            parts = urlsplit(target.http_location())
+        except ValueError as exc:
+            raise TargetError(str(exc)) from None
         query = dict(parse_qsl(parts.query))
         options = {**query, **target.options}
         page_size = str(options.get("page_size") or os.environ.get(PAGE_SIZE_ENV) or DEFAULT_PAGE_SIZE)

@@ -176,11 +176,11 @@ class LocalAdapter(Adapter):
         return check_live(out, f"local tenant {self.path}")
 
     def _read_org(self, ids: list[int], org_name: dict[int, str], add: Any) -> None:
-        for org, email, role, admin, name, status, invited, joined in self._rows(
-            "SELECT org_id, email, role, global_admin, name, status, invited_at, joined_at FROM members WHERE org_id IN ({orgs})", ids
+        for org, email, role, admin, name, status, invited, joined, suspended in self._rows(
+            "SELECT org_id, email, role, global_admin, name, status, invited_at, joined_at, suspended_at FROM members WHERE org_id IN ({orgs})", ids
         ):
             attrs = _attrs(role=role, global_admin=_bool(admin), name=name, invited_at=invited, joined_at=joined)
-            attrs["status"] = status
+            attrs["status"] = "suspended" if suspended else status
             add("member", f"{org_name[org]}/{email}", attrs)
         for org, name, description in self._rows("SELECT org_id, name, description FROM teams WHERE org_id IN ({orgs})", ids):
             add("team", f"{org_name[org]}/{name}", _attrs(description=description))

@@ -194,8 +194,14 @@ CREATE TABLE space_member_scopes (
 );
 """
 
+# Version 2 (issue 15): a member deactivated in the product is suspended, not
+# invited; the time it happened is kept (a CHECK cannot be altered in place).
+_V2 = """
+ALTER TABLE members ADD COLUMN suspended_at TEXT;
+"""
+
 #: SQL scripts; ``MIGRATIONS[i]`` takes the schema from version i to i + 1.
-MIGRATIONS: list[str] = [_V1]
+MIGRATIONS: list[str] = [_V1, _V2]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

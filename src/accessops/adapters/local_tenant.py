@@ -58,7 +58,10 @@ class Tenant:
 
     def members(self, org: str | None = None) -> list[MemberRow]:
         """Members of one organization (or all when ``org`` is None and several exist)."""
-        sql = "SELECT o.name, m.email, m.role, m.status, m.invited_at, m.joined_at FROM members m JOIN organizations o ON o.id = m.org_id"
+        sql = (
+            "SELECT o.name, m.email, m.role, CASE WHEN m.suspended_at IS NULL THEN m.status ELSE 'suspended' END, m.invited_at, m.joined_at "
+            "FROM members m JOIN organizations o ON o.id = m.org_id"
+        )
         if org is not None:
             rows = self.db.execute(sql + " WHERE o.id = ? ORDER BY m.email", (self.org(org)[0],))
         else:
@@ -72,6 +75,15 @@ class Tenant:
             raise TargetError(f"{email.lower()} in {oname} is already {status}, not invited")
         with self.adapter.transaction() as db:
             db.execute("UPDATE members SET status = 'active', joined_at = ? WHERE id = ?", (utc_now(), mid))
+
+    def suspend(self, email: str, org: str | None = None, *, suspended: bool = True) -> None:
+        """An admin deactivates the member in the product (or reactivates them): no access while suspended."""
+        mid, _, oname = self._member(email, org)
+        (was,) = self.db.execute("SELECT suspended_at FROM members WHERE id = ?", (mid,)).fetchone()
+        if bool(was) == suspended:
+            raise TargetError(f"{email.lower()} in {oname} is {'already' if suspended else 'not'} suspended")
+        with self.adapter.transaction() as db:
+            db.execute("UPDATE members SET suspended_at = ? WHERE id = ?", (utc_now() if suspended else None, mid))
 
     def set_role(self, email: str, role: str, org: str | None = None) -> None:
         """An admin changes the member's organization role in the product."""

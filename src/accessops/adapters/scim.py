@@ -4,9 +4,10 @@ Mapping, both ways:
 
 * ``member`` is a User: ``userName`` is the email, ``displayName`` the name,
   the primary entry of ``roles`` the organization role. SCIM has no
-  invitation, so ``active: false`` reads as status ``invited`` (access not
-  yet granted) and ``active: true`` as ``active``; members accessops creates
-  are provisioned active.
+  invitation: members accessops creates are provisioned active (so nothing
+  waits for acceptance), ``active: true`` reads as status ``active`` and
+  ``active: false`` as ``suspended``, which is how identity providers
+  offboard people: no access while suspended, reported by drift and audit.
 * ``team`` is a Group (``displayName`` is the team name); ``team_member`` is
   a Group membership. Membership changes are PATCH deltas (RFC 7644
   §3.5.2), never a replacement of the member list.
@@ -60,6 +61,7 @@ class ScimAdapter(Adapter):
     # Users are independent and each group's memberships stay in one lane,
     # so writes may run side by side (apply --parallelism).
     parallel_writes: ClassVar[bool] = True
+    new_member_status: ClassVar[str] = "active"  # POST /Users with active: true; there is no invitation
     supports: ClassVar[dict[str, frozenset[str]]] = {
         "organization": frozenset(),
         "member": frozenset({"role", "name", "status"}),
@@ -69,6 +71,10 @@ class ScimAdapter(Adapter):
 
     def __init__(self, target: Target) -> None:
         super().__init__(target)
+        try:
+            location = target.http_location()
+        except ValueError as exc:
+            raise TargetError(str(exc)) from None
         token = credential("scim", target.options.get("settings_raw"), target.options.get("config_dir"))
         if not token:
             raise TargetError(
@@ -79,7 +85,7 @@ class ScimAdapter(Adapter):
         if not page_size.isdigit() or int(page_size) < 1:
             raise TargetError(f"{PAGE_SIZE_ENV}={page_size!r}: expected a positive whole number")
         self.page_size = int(page_size)
-        self.client = HttpClient(target.location, token, name=f"scim {target.location}")
+        self.client = HttpClient(location, token, name=f"scim {location}")
         self.org = ""
         self._count_lock = threading.Lock()
         # what the last read saw, so apply can address objects by id and version
@@ -320,7 +326,7 @@ def _member_attrs(user: dict[str, Any]) -> dict[str, Any]:
     return {
         "role": primary["value"] if primary else None,
         "name": user.get("displayName"),
-        "status": "active" if user.get("active", True) else "invited",
+        "status": "active" if user.get("active", True) else "suspended",
     }
 
 

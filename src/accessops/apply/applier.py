@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 
 from accessops.adapters.base import ItemGoneError
 from accessops.errors import describe
-from accessops.plan.change import Change, Plan
+from accessops.plan.change import Action, Change, Plan
+from accessops.plan.drift import cascade_effects
 from accessops.progress import Progress
 
 if TYPE_CHECKING:
@@ -70,6 +71,10 @@ class _Recorder:
     def ok(self, i: int, change: Change) -> None:
         # the log line, the last-applied record and the intent's confirmation are one transaction
         self.ctx.state.record_change(self.run_id, i, change, "ok", None, applied_to=self.target_url)
+        # a deleted custom role leaves its uses live without it: remember that too
+        if change.type == "custom_role" and change.action is Action.DELETE:
+            for effect in cascade_effects(self.ctx.state.last_applied(self.target_url), change):
+                self.ctx.state.record_applied(self.target_url, effect)
         self.result.done.append(change)
         self._tell(i, change, "ok")
 

@@ -1,12 +1,17 @@
 """Saved plan files: the envelope, the manifest digest that binds a plan to its manifests, and signing.
 
-A plan file (format 2) is one JSON object::
+A plan file (format 2) is, in memory, one envelope::
 
     {"kind": "accessops-plan", "format": 2,
      "checksum": "<sha256 hex>",
      "manifests": {"paths": [...], "files": [{"path": ..., "sha256": ...}], "settings": {...} | null, "commit": ... | null},
      "signature": {"algorithm": "hmac-sha256", "key_id": "...", "value": "<hex>"},   # only with ACCESSOPS_PLAN_KEY
      "plan": {...}}                                                                   # Plan.to_json()
+
+On disk the plan is the file's top level (Terraform's JSON plan, one line, so
+policy tools read the uploaded file itself) and the rest of the envelope sits
+under ``accessops_plan_file`` (:mod:`accessops.plan.planfile`); the bytes
+the checksum and signature cover are the same either way.
 
 The checksum and the signature cover the same bytes: the canonical JSON
 (sorted keys, no spaces, UTF-8) of the envelope without ``checksum`` and
@@ -35,6 +40,7 @@ from accessops.errors import ConfigError, FileError, UntrustedPlanError
 from accessops.manifest.loader import manifest_files
 from accessops.plan.change import Plan
 from accessops.plan.compare import printable
+from accessops.plan.planfile import from_file, to_file
 from accessops.plan.shape import checked_plan, reading_plan_file
 from accessops.secrets import redact_text
 
@@ -176,9 +182,10 @@ def save_plan_file(plan: Plan, path: Path) -> None:
     envelope["checksum"] = hashlib.sha256(covered).hexdigest()
     if key is not None:
         envelope["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "key_id": key_id(key), "value": _mac(key, covered)}
-    ordered = {k: envelope[k] for k in ("kind", "format", "checksum", "signature", "manifests", "plan") if k in envelope}
+    ordered: dict[str, Any] = {k: envelope[k] for k in ("kind", "format", "checksum", "signature", "manifests", "plan") if k in envelope}
     try:
-        path.write_text(json.dumps(ordered, indent=1))
+        # one line, as `terraform show -json` writes it: terraform-compliance reads only a file's first line
+        path.write_text(json.dumps(to_file(ordered)) + "\n")
     except OSError as exc:
         raise FileError(str(path), f"cannot write the plan: {exc.strerror or exc}") from None
 
@@ -218,8 +225,8 @@ def read_plan_file(path: Path) -> SavedPlan:
 
 
 def _read_plan_file(path: Path) -> SavedPlan:
-    data = json.loads(path.read_bytes())
-    if not isinstance(data, dict) or data.get("kind") != PLAN_FILE_KIND or not isinstance(data.get("plan"), dict):
+    data = from_file(json.loads(path.read_bytes()))  # the envelope, whichever the layout on disk
+    if data is None or data.get("kind") != PLAN_FILE_KIND or not isinstance(data.get("plan"), dict):
         raise FileError(str(path), "not an accessops plan file")
     version = data.get("format", 1)
     if version not in (1, PLAN_FILE_FORMAT):

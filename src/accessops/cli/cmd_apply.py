@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
                 ctx.live = ctx.adapter.read(ctx.model.org_names)
             reconcile_state(ctx)
             plan = build_plan(ctx, paths)
-            print(render_text(plan.to_json(), color=use_color(args)))
+            print(render_text(plan.to_json(states=False), color=use_color(args)))
             raise_if_refused(plan)
             if not plan.pending:
                 return 0
@@ -125,7 +125,7 @@ def _apply_saved(path: Path, args: argparse.Namespace) -> int:
         acquire_lock(ctx, args.lock_timeout)
         try:
             plan = check_saved_plan(ctx, saved)
-            print(render_text(plan.to_json(), color=use_color(args)))
+            print(render_text(plan.to_json(states=False), color=use_color(args)))
             raise_if_refused(plan)
             if not plan.pending:
                 return 0

@@ -1,8 +1,9 @@
 """``accessops audit``: the weekly access checklist on the live system.
 
-Stale pending invitations by age, members with broad Full scopes, custom
-roles no permission uses, members who would see a blank screen, seat usage,
-and members in no team.
+Stale pending invitations by age, members with broad Full scopes, members
+no longer on the account (suspended, or not members), broad project
+assignments, custom roles no permission uses, members who would see a blank
+screen, seat usage, and members in no team.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _seats(s: dict[str, Any]) -> str:
     limit = "no limit" if s["limit"] is None else f"{s['used']} of {s['limit']} used, {s['free']} free"
     over = " (OVER THE LIMIT)" if s["over"] else ""
-    return f"{limit}{over}; {s['active']} active, {s['invited']} invited"
+    suspended = f", {s['suspended']} suspended" if s.get("suspended") else ""
+    return f"{limit}{over}; {s['active']} active, {s['invited']} invited{suspended}"
 
 
 def _sections(org: dict[str, Any]) -> list[tuple[str, list[str]]]:
@@ -40,6 +42,8 @@ def _sections(org: dict[str, Any]) -> list[tuple[str, list[str]]]:
         ("Seat usage", [_seats(org["seats"])]),
         ("Pending invitations (oldest first)", inv),
         ("Broad Full scopes", [f"{b['member']}: Full on {', '.join(b['scopes'])} ({b['subject']})" for b in org["broad_full_scopes"]]),
+        ("No longer on the account", [f"{g['member']}: {g['status']}, still holds {', '.join(g['still_holds']) or 'nothing'}" for g in org.get("no_longer_on_account", [])]),
+        ("Project assignment breadth", [f"{b['member']}: {len(b['projects'])} of {b['of']} projects ({', '.join(b['projects'])})" for b in org.get("project_assignment_breadth", [])]),
         ("Custom roles no permission uses", list(org["unused_custom_roles"])),
         ("Members who would see a blank screen", [f"{b['member']} in {b['workspace']}" for b in org["blank_screen_members"]]),
         ("Members in no team", list(org["members_in_no_team"])),
@@ -78,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the checklist; exit 0."""
     args.live = not args.desired
     resources, profiles = access_state(args)
-    report = audit(resources, profiles, datetime.now(timezone.utc), args.stale_days)
+    report = audit(resources, profiles, datetime.now(timezone.utc), args.stale_days, live=args.live)
     if args.format == "json":
         print_json(report)
     else:
@@ -86,11 +90,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def access_checks(model: Any, paths: list[str], fmt: str = "text") -> int | None:
+def access_checks(model: Any, paths: list[str], fmt: str = "text", lint_json: list[dict[str, Any]] | None = None) -> int | None:
     """For ``validate``: policy failures (exit 3) and lint findings (errors exit 1); None when clean.
 
     Lint warnings are printed on stderr and do not change the exit code;
-    codes listed in the settings' ``[lint] errors`` do.
+    codes listed in the settings' ``[lint] errors`` do. With JSON, every
+    finding (warnings too) is appended to ``lint_json`` for the caller's
+    report when the manifests are valid.
     """
     import sys
 
@@ -108,6 +114,8 @@ def access_checks(model: Any, paths: list[str], fmt: str = "text") -> int | None
     findings = lint(resources, model_profiles(model), raised)
     errors = [f for f in findings if f.level == "error"]
     if fmt == "json":
+        if lint_json is not None:
+            lint_json.extend(f.to_json() for f in findings)
         if failures or errors:
             print_json({"valid": False, "errors": [], "policy_failures": [f.to_json() for f in failures], "lint": [f.to_json() for f in findings]})
     else:

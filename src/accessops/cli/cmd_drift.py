@@ -43,10 +43,14 @@ def run(args: argparse.Namespace) -> int:
     ]
     plan.changes = labelled
     plan.meta["command"] = "drift"
-    data = plan.to_json()
+    data = plan.to_json(states=args.format == "json")
+    # drift no change undoes (a member suspended live) is a difference too
+    planned = {c.address for c in labelled}
+    unplanned = [d for d in plan.drift if d.address not in planned]
+    every = [d.origin.value for d in origins] + [d.origin.value for d in unplanned]
     data["drift_report"] = {
-        "differences": len(labelled),
-        "by_origin": {o: sum(1 for d in origins if d.origin.value == o) for o in sorted({d.origin.value for d in origins})},
+        "differences": len(every),
+        "by_origin": {o: every.count(o) for o in sorted(set(every))},
     }
     emit_plan(data, args)
-    return 2 if labelled else 0
+    return 2 if every else 0

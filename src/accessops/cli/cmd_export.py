@@ -36,7 +36,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_target(p)
     p.add_argument("-o", "--output", metavar="DIR", help="folder to write one file per organization (default: stdout)")
     p.add_argument("--org", action="append", metavar="NAME", help="organization(s) to export (default: all the target holds)")
+    p.add_argument("--profile", metavar="NAME", default="union", help="profile to write for an organization whose target stores none, e.g. scim (default: union)")
     p.set_defaults(func=run, paths=[])
+
+
+def profile_supports(name: str | None) -> list[str] | None:
+    """The concepts a built-in or file profile supports; None when it cannot be loaded (everything is written)."""
+    from accessops.manifest.profiles import load_profile
+
+    try:
+        return list(load_profile(name or "union").supports)
+    except Exception:  # an unknown profile: export everything, validation will say what is wrong
+        return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         live = adapter.read(orgs)
     files = output_files(Path(args.output), orgs) if args.output else {}
     for org in orgs:
-        text = HEADER.format(target=target.scheme) + yaml.safe_dump_all(fold_team_grants(decompile(live, org)), sort_keys=False, allow_unicode=True)
+        docs = fold_team_grants(decompile(live, org, profile_supports, args.profile))
+        text = HEADER.format(target=target.scheme) + yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True)
         if args.output:
             files[org].write_text(text, encoding="utf-8")
             print(f"wrote {files[org]}", file=sys.stderr)

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
 def finish_plan(plan: Plan, args: argparse.Namespace) -> None:
     """Print the plan in the chosen format; raise if a policy or guard refuses it."""
-    emit_plan(plan.to_json(), args)
+    emit_plan(plan.to_json(states=args.format == "json"), args)  # the views need no state sections
     from accessops.plan.checks import raise_if_refused
 
     raise_if_refused(plan)

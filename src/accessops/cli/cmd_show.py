@@ -35,6 +35,6 @@ def run(args: argparse.Namespace) -> int:
     saved = read_plan_file(Path(args.planfile))
     plan = saved.plan
     plan.meta["plan_file"] = args.planfile
-    emit_plan(plan.to_json(), args)
+    emit_plan(plan.to_json(states=args.format == "json"), args)  # the views need no state sections
     print(binding(saved), file=sys.stderr)  # stderr: stdout stays the plan alone, in the chosen format
     return 0

@@ -40,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     op("accept", "the invited member accepts: invited -> active, joined now")
     op("set-role", "change a member's organization role").add_argument("role", metavar="ROLE")
+    op("suspend", "deactivate a member (no access while suspended; an identity provider's offboarding)")
+    op("reactivate", "end a member's suspension")
     add = op("add-member", "add a member directly (active, or --invited)")
     add.add_argument("--role", help="organization role")
     add.add_argument("--invited", action="store_true", help="only invite them (status invited)")
@@ -92,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
         if command == "accept":
             tenant.accept(email, org)
             print(f"{email} accepted the invitation")
+        elif command in ("suspend", "reactivate"):
+            tenant.suspend(email, org, suspended=command == "suspend")
+            print(f"{email} {'suspended' if command == 'suspend' else 'reactivated'}")
         elif command == "set-role":
             tenant.set_role(email, args.role, org)
             print(f"{email} is now {args.role}")

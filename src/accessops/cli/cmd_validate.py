@@ -27,17 +27,24 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "json":
             print_json({"valid": False, "errors": [p.as_dict() for p in exc.problems]})
         else:
-            for problem in exc.problems:
-                print(f"error: {problem}", file=sys.stderr)
+            from accessops.cli.common import error_lines
+
+            for line in error_lines(exc):  # escaped: a key with a line break cannot forge a second line
+                print(line, file=sys.stderr)
             print(f"{len(exc.problems)} error(s)", file=sys.stderr)
+        from accessops.cli.annotations import annotate_problems
+
+        annotate_problems(exc.problems)  # under GitHub Actions only
         return 1
     from accessops.cli.cmd_audit import access_checks  # policies (exit 3) and lint (issue 5)
 
-    refused = access_checks(model, paths, args.format)
+    findings: list[dict[str, object]] = []  # lint warnings reach JSON consumers too (issue 15)
+    refused = access_checks(model, paths, args.format, findings)
     if refused is not None:
         return refused
     if args.format == "json":
-        print_json({"valid": True, "errors": [], "files": len(model.files), "organizations": model.org_names})
+        warnings = [f for f in findings if f["level"] == "warning"]
+        print_json({"valid": True, "errors": [], "warnings": len(warnings), "lint": findings, "files": len(model.files), "organizations": model.org_names})
     else:
         print(f"ok: {len(model.files)} file(s), {len(model.organizations)} organization(s) valid")
     return 0

@@ -116,6 +116,9 @@ def report_error(exc: BaseException, exit_code: int, *, json_format: bool, stdou
     try:
         for line in error_lines(exc):
             print(line, file=sys.stderr)
+        from accessops.cli.annotations import annotate_error
+
+        annotate_error(exc)  # under GitHub Actions only: ::error file=…,line=…::
         if json_format and not stdout_written:
             print_json(error_object(exc, exit_code))
     except BrokenPipeError:  # the reader went away (``| head``): nothing more to tell it

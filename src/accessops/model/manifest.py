@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, WithJsonSchema
 
 from accessops.model.base import MAX_STORED_INT, Strict
-from accessops.model.names import DESCRIPTION_PATTERN, EMAIL_PATTERN, NAME_PATTERN, TEXT_PATTERN
+from accessops.model.names import CONTROL_CLASS, DESCRIPTION_PATTERN, EMAIL_PATTERN, NAME_PATTERN, TEXT_PATTERN
 
 API_VERSION = "accessops/v1"
 
@@ -23,8 +23,44 @@ Email = Annotated[str, Field(min_length=3, pattern=EMAIL_PATTERN, description="A
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NAME_PATTERN, description='A name; not starting with "." or a space, no slashes, backslashes, quotes or control characters.')]
 Text = Annotated[str, Field(pattern=TEXT_PATTERN, description="Text on one line: no control characters or line breaks.")]
 Description = Annotated[str, Field(pattern=DESCRIPTION_PATTERN, description="Free text; tabs and newlines allowed, no other control characters.")]
-RoleName = Annotated[str, Field(min_length=1, pattern=TEXT_PATTERN, description="A role named by the profile, or a custom role.")]
-ScopeLevel = Annotated[str, Field(pattern=TEXT_PATTERN, description="A scope level from the profile: None, View only or Full.")]
+
+#: The profiles that ship in ``accessops/profiles`` and the roles they define,
+#: offered by editors for completion (a test keeps them equal to the files).
+#: Every pattern here is the same regex in Python, pydantic-core (Rust) and
+#: ECMAScript with the ``u`` flag (ajv, check-jsonschema, yaml-language-server).
+BUILTIN_PROFILES = ("org-roles", "permission-matrix", "scoped-access", "spaces", "union", "workspace-roles")
+BUILTIN_ORG_ROLES = ("Owner", "Admin", "Admin W/O Billing", "Billing", "Maintainer", "Member", "User")
+BUILTIN_WORKSPACE_ROLES = ("Admin", "Editor", "Viewer", "Member", "None")
+SCOPE_LEVELS = ("None", "View only", "Full")
+
+RoleName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        pattern=TEXT_PATTERN,
+        description="A role named by the profile, or a custom role.",
+        examples=list(dict.fromkeys(BUILTIN_ORG_ROLES + BUILTIN_WORKSPACE_ROLES)),
+    ),
+]
+OrgRoleName = Annotated[str, Field(min_length=1, pattern=TEXT_PATTERN, description="An organization role from the profile.", examples=list(BUILTIN_ORG_ROLES))]
+WorkspaceRoleName = Annotated[
+    str, Field(min_length=1, pattern=TEXT_PATTERN, description="A default workspace role from the profile.", examples=list(BUILTIN_WORKSPACE_ROLES))
+]
+ScopeLevel = Annotated[str, Field(pattern=TEXT_PATTERN, description="A scope level from the profile: None, View only or Full.", examples=list(SCOPE_LEVELS))]
+#: A built-in profile name (offered for completion) or a path to a profile .yaml;
+#: checked as Text here, and by the profile loader (which needs .yaml or .yml).
+ProfileRef = Annotated[
+    str,
+    Field(pattern=TEXT_PATTERN),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": list(BUILTIN_PROFILES), "description": "A built-in profile."},
+                {"type": "string", "pattern": rf"^[^{CONTROL_CLASS}]*\.ya?ml$", "description": "A path to a profile .yaml, relative to the manifest."},
+            ]
+        }
+    ),
+]
 
 
 class Metadata(Strict):
@@ -42,7 +78,7 @@ class OrgMember(Strict):
     """A person in the organization, identified by email."""
 
     email: Email
-    role: RoleName | None = Field(None, description="Organization role from the profile (e.g. Admin, Member, Owner).")
+    role: OrgRoleName | None = Field(None, description="Organization role from the profile (e.g. Admin, Member, Owner).")
     global_admin: bool | None = Field(None, description="Seed 004 global admin: may archive and delete spaces.")
     name: Text | None = Field(None, description="Display name.")
 
@@ -65,11 +101,11 @@ class CustomRole(Strict):
 class OrganizationSpec(Strict):
     """An organization: profile, seats, members, teams, matrix, custom roles."""
 
-    profile: Text = Field(description="Built-in profile name (permission-matrix, org-roles, scoped-access, workspace-roles, spaces, union) or a path to a profile file.")
+    profile: ProfileRef = Field(description="Built-in profile name (permission-matrix, org-roles, scoped-access, workspace-roles, spaces, union) or a path to a profile file.")
     seats: int | None = Field(None, ge=0, le=MAX_STORED_INT, description="Seat limit: active plus invited members may not exceed it.")
     members: list[OrgMember] | None = None
     teams: list[Team] | None = None
-    permissions: dict[Text, RoleName] | None = Field(None, description="Seed 000 permission matrix: key -> lowest org role allowed.")
+    permissions: dict[Text, OrgRoleName] | None = Field(None, description="Seed 000 permission matrix: key -> lowest org role allowed.")
     custom_roles: list[CustomRole] | None = None
 
 
@@ -89,7 +125,7 @@ class WorkspaceMember(Strict):
     """A member's access to one workspace."""
 
     email: Email
-    role: RoleName | None = Field(None, description="Default workspace role (Admin / Editor / Viewer / None).")
+    role: WorkspaceRoleName | None = Field(None, description="Default workspace role (Admin / Editor / Viewer / None, or Member in scoped-access).")
     custom_roles: list[RoleName] | None = None
     sections: dict[Text, ScopeLevel] | None = Field(None, description="Seed 002 section scopes (General, Integrations, Members, Projects, Billing).")
     permission_set: Name | None = Field(None, description="A PermissionSet whose scopes apply; explicit scopes win.")
@@ -99,7 +135,7 @@ class WorkspaceTeamGrant(Strict):
     """Access a whole team gets in a workspace: every member of the team receives it (issue 13)."""
 
     team: Name = Field(description="A team of the organization; its members get this grant.")
-    role: RoleName | None = Field(None, description="Default workspace role given to every team member.")
+    role: WorkspaceRoleName | None = Field(None, description="Default workspace role given to every team member.")
     custom_roles: list[RoleName] | None = None
     sections: dict[Text, ScopeLevel] | None = Field(None, description="Section scopes given to every team member.")
     permission_set: Name | None = Field(None, description="A PermissionSet whose scopes apply; explicit scopes win.")
@@ -134,8 +170,8 @@ class WorkspaceSpec(Strict):
     """A workspace: members with roles and scopes, apps, tables, fields."""
 
     organization: Name
-    profile: Text | None = Field(None, description="Overrides the organization's profile for this workspace.")
-    default_role: RoleName | None = Field(None, description="A workspace role every organization member gets at least (like GitHub's base permission).")
+    profile: ProfileRef | None = Field(None, description="Overrides the organization's profile for this workspace.")
+    default_role: WorkspaceRoleName | None = Field(None, description="A workspace role every organization member gets at least (like GitHub's base permission).")
     members: list[WorkspaceMember] | None = None
     teams: list[WorkspaceTeamGrant] | None = Field(None, description="Grants to whole teams; combined with each member's own entry (highest role wins).")
     apps: list[App] | None = None

@@ -51,6 +51,11 @@ RESOURCE_TYPES: dict[str, ResourceType] = {t.name: t for t in _TYPES}
 #: The types manifests declare and adapters write (every type but the observed ones).
 MANAGED_TYPES = frozenset(t.name for t in _TYPES if not t.observed)
 
+#: Live member statuses of a deactivated account (SCIM ``active: false``,
+#: Directus ``suspended``): how identity providers offboard people. Not an
+#: invitation, nothing to accept; no access while suspended.
+SUSPENDED_STATUSES = frozenset({"suspended"})
+
 
 def address(type_: str, key: str) -> str:
     """The Terraform-style address of a resource: ``type["key"]``."""

@@ -1,10 +1,10 @@
 """Changes and the plan: data first, in Terraform's JSON plan shape.
 
 The JSON form is the contract: renderers read it, saved plans are it, and
-plan-policy tools that read Terraform plans read it. ``before`` is the live
-object (``None`` for create), ``after`` the object after apply (``None`` for
-delete). A change's ``notes`` are for display only; apply never decides
-anything from them.
+plan-policy tools that read Terraform plans read it (the shape itself lives in
+:mod:`accessops.plan.terraform_json`). ``before`` is the live object (``None``
+for create), ``after`` the object after apply (``None`` for delete). A
+change's ``notes`` are for display only; apply never decides anything from them.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from accessops.model.resource import RESOURCE_TYPES, Resource
+from accessops.model.resource import RESOURCE_TYPES, Resource, ResourceMap
+from accessops.plan import terraform_json as tfjson
 
-FORMAT_VERSION = "1.2"
+FORMAT_VERSION = tfjson.FORMAT_VERSION
 
 
 class Action(str, Enum):
@@ -81,31 +82,21 @@ class Change:
         return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
     def to_json(self) -> dict[str, Any]:
-        """Terraform's ``resource_changes[]`` entry, plus accessops notes and flags."""
-        data: dict[str, Any] = {
-            "address": self.address,
-            "mode": "managed",
-            "type": self.type,
-            "name": self.key,
-            "change": {"actions": self.action.terraform, "before": self.before, "after": self.after},
-        }
-        if self.notes:
-            data["notes"] = list(self.notes)
-        if self.flags:
-            data["flags"] = list(self.flags)
-        return data
+        """Terraform's ``resource_changes[]`` entry, notes and flags under ``accessops``."""
+        return tfjson.change_json(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Change":
-        """Inverse of :meth:`to_json`."""
+        """Inverse of :meth:`to_json` (also reads the shape of accessops 0.1)."""
+        n = tfjson.native(data, check=True)
         return cls(
-            action=Action.from_terraform(data["change"]["actions"]),
-            type=data["type"],
-            key=data["name"],
-            before=data["change"]["before"],
-            after=data["change"]["after"],
-            notes=tuple(data.get("notes", ())),
-            flags=tuple(data.get("flags", ())),
+            action=Action.from_terraform(n["actions"]),
+            type=n["type"],
+            key=n["key"],
+            before=n["before"],
+            after=n["after"],
+            notes=tuple(n["notes"]),
+            flags=tuple(n["flags"]),
         )
 
 
@@ -134,25 +125,14 @@ class Drift:
         return f'{self.type}["{self.key}"]'
 
     def to_json(self) -> dict[str, Any]:
-        """Terraform's ``resource_drift[]`` entry, with the origin."""
-        before, after = self.last_applied, self.live
-        actions = ["create"] if before is None else ["delete"] if after is None else ["update"]
-        data: dict[str, Any] = {
-            "address": self.address,
-            "mode": "managed",
-            "type": self.type,
-            "name": self.key,
-            "origin": self.origin.value,
-            "change": {"actions": actions, "before": before, "after": after},
-        }
-        if self.notes:
-            data["notes"] = list(self.notes)
-        return data
+        """Terraform's ``resource_drift[]`` entry, the origin and notes under ``accessops``."""
+        return tfjson.drift_json(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Drift":
-        """Inverse of :meth:`to_json`."""
-        return cls(data["type"], data["name"], Origin(data["origin"]), data["change"]["before"], data["change"]["after"], tuple(data.get("notes", ())))
+        """Inverse of :meth:`to_json` (also reads the shape of accessops 0.1)."""
+        n = tfjson.native(data, check=True)
+        return cls(n["type"], n["key"], Origin(n["origin"] or Origin.LIVE.value), n["before"], n["after"], tuple(n["notes"]))
 
 
 def fingerprint(attrs: dict[str, Any] | None) -> str:
@@ -166,7 +146,10 @@ class Plan:
     """The plan: ordered changes, drift, fingerprints of the live objects touched.
 
     ``extras`` carries sections added by later pipeline steps (access delta,
-    warnings, policy results) under their own top-level JSON keys.
+    warnings, policy results) under their own top-level JSON keys. ``prior``
+    is the live state the plan was made against (Terraform's ``prior_state``;
+    ``planned_values`` is it with the changes made); ``timestamp`` is when the
+    plan was made (RFC 3339, UTC), set by the engine so the planner stays pure.
     """
 
     changes: list[Change]
@@ -175,6 +158,8 @@ class Plan:
     target: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    prior: ResourceMap = field(default_factory=dict)
+    timestamp: str = ""
     #: digest of the manifest set the plan was derived from (each file's path and
     #: SHA-256, the settings file's, the git commit); a plain dict carried by the
     #: saved-plan envelope and the apply log, not part of :meth:`to_json`
@@ -192,35 +177,40 @@ class Plan:
         destroy = sum(c.action in (Action.DELETE, Action.REPLACE) for c in self.changes)
         return {"add": add, "change": change, "destroy": destroy}
 
-    def to_json(self) -> dict[str, Any]:
-        """The machine form every renderer and saved plan uses."""
-        from accessops import __version__
+    def to_json(self, *, states: bool = True) -> dict[str, Any]:
+        """The machine form every renderer and saved plan uses: Terraform's JSON plan, plus extras.
 
-        data: dict[str, Any] = {
-            "format_version": FORMAT_VERSION,
-            "accessops_version": __version__,
-            "target": self.target,
-            "resource_drift": [d.to_json() for d in self.drift],
-            "resource_changes": [c.to_json() for c in self.pending],
-            "summary": self.counts(),
-            "fingerprints": dict(sorted(self.fingerprints.items())),
-            "meta": self.meta,
-        }
+        ``states=False``: without the sections only tools read (see :func:`~accessops.plan.terraform_json.plan_document`).
+        """
+        data = tfjson.plan_document(self, states=states)
         data.update(self.extras)
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Plan":
-        """Inverse of :meth:`to_json`."""
-        known = {"format_version", "accessops_version", "target", "resource_drift", "resource_changes", "summary", "fingerprints", "meta"}
+        """Inverse of :meth:`to_json` (also reads the plan JSON of accessops 0.1)."""
+        own = tfjson.own(data)
         return cls(
-            changes=[Change.from_json(c) for c in data.get("resource_changes", [])],
+            # no-op entries are derived from prior_state, so they are not kept as changes
+            changes=[Change.from_json(c) for c in data.get("resource_changes", []) if not tfjson.is_noop(c)],
             drift=[Drift.from_json(d) for d in data.get("resource_drift", [])],
-            fingerprints=dict(data.get("fingerprints", {})),
-            target=data.get("target", ""),
-            meta=dict(data.get("meta", {})),
-            extras={k: v for k, v in data.items() if k not in known},
+            fingerprints=dict(own.get("fingerprints", {})),
+            target=str(own.get("target", "")),
+            meta=dict(own.get("meta", {})),
+            extras={k: v for k, v in data.items() if k not in _KNOWN},
+            prior=tfjson.prior_from_json(data),
+            timestamp=str(data.get("timestamp", "")),
         )
+
+
+#: Top-level keys :meth:`Plan.to_json` writes itself (the rest are extras).
+_KNOWN = frozenset(
+    {
+        "format_version", "terraform_version", "planned_values", "resource_drift", "resource_changes",
+        "output_changes", "prior_state", "configuration", "timestamp", "applyable", "complete", "errored", "relevant_attributes",
+        tfjson.EXTRA, "accessops_version", "target", "summary", "fingerprints", "meta",
+    }
+)
 
 
 def resource_of(change: Change) -> Resource:

@@ -31,6 +31,8 @@ MEMBERSHIP_TYPES = ("team_member", "workspace_member", "space_member")
 PENDING = "pending_acceptance"
 PENDING_NOTE = "pending acceptance: takes effect when they join"
 RESEND = "resend_invitation"
+PROVISIONED = "provisioned_active"
+PROVISIONED_NOTE = "provisioned active: the target has no invitations"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -73,6 +75,13 @@ def mark_new_invitees(plan: Plan, live: ResourceMap) -> None:
             plan.changes[i] = _with(change, PENDING_NOTE, PENDING)
 
 
+def mark_provisioned(plan: Plan) -> None:
+    """On a target that creates members active (SCIM), say so on each new member."""
+    for i, change in enumerate(plan.changes):
+        if change.type == "member" and change.action is Action.CREATE:
+            plan.changes[i] = _with(change, PROVISIONED_NOTE, PROVISIONED)
+
+
 def expired_invitations(live: ResourceMap, now: datetime, expire_days: int) -> list[tuple[str, int]]:
     """(address, age in whole days) of every pending invitation older than ``expire_days``."""
     out = []
@@ -107,7 +116,10 @@ def plan_hook(ctx: "Context", plan: Plan, now: datetime | None = None) -> None:
     now = now or getattr(ctx, "now", None) or datetime.now(timezone.utc)  # a re-derived plan keeps its saved time
     live = ctx.live
     desired = ctx.compiled.resources if ctx.compiled is not None else {}
-    mark_new_invitees(plan, live)
+    if getattr(ctx.adapter, "new_member_status", "invited") == "invited":
+        mark_new_invitees(plan, live)
+    else:  # the target provisions people active: nothing waits for acceptance
+        mark_provisioned(plan)
 
     deleting = {c.address for c in plan.pending if c.action is Action.DELETE}
     can_resend = config.resend and "invited_at" in ctx.adapter.supports.get("member", frozenset())

@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from accessops.errors import Refusal
 from accessops.manifest.profiles import switched_profiles
-from accessops.model.resource import Resource, ResourceMap
+from accessops.model.resource import SUSPENDED_STATUSES, Resource, ResourceMap
 from accessops.plan.change import Action, Change, Plan
 from accessops.plan.checks import add_refusal
 from accessops.plan.guards_config import BUDGET_KINDS, GuardConfig, guard_config
 from accessops.plan.invitations import member_address, warn
-from accessops.plan.view import PlanView
+from accessops.plan.view import NO_ACCESS_YET, PlanView
 from accessops.secrets import known_secrets
 
 if TYPE_CHECKING:
@@ -121,12 +121,18 @@ def removal_counts(view: PlanView) -> dict[str, tuple[int, int]]:
             existing[kind] += 1
             if gone is None or (kind == "admins" and not view.is_admin_grant(gone)):
                 removed[kind] += 1
-            if kind == "admins":  # a joined admin grant: what _admins lists for the state before
+            if kind == "admins" and not _suspended(before, res):  # a joined admin grant: what _admins lists for the state before
                 place = (type_, res.org if type_ == "member" else res.key.rsplit("/", 1)[0])
                 admins_by_addr[addr] = place
                 admins_by_place.setdefault(place, set()).add(addr)
     view._admins_before = (admins_by_place, admins_by_addr)
     return {k: (existing[k], removed[k]) for k in BUDGET_KINDS}
+
+
+def _suspended(state: ResourceMap, res: Resource) -> bool:
+    """Whether the person ``res`` is about is suspended: their admin grant keeps no one in control (budgets still count it)."""
+    who = res if res.type == "member" else state.get(member_address(res.type, res.key))
+    return who is not None and who.attrs.get("status") in SUSPENDED_STATUSES
 
 
 def check_budgets(view: PlanView, config: GuardConfig, plan: Plan, counts: dict[str, tuple[int, int]] | None = None) -> None:
@@ -197,7 +203,7 @@ def _admins(
             else:
                 org = res.key.split("/", 1)[0]  # res.org
                 attrs = res.attrs
-                joined = attrs.get("role") in org_roles(org) and attrs.get("status", "active") != "invited"
+                joined = attrs.get("role") in org_roles(org) and attrs.get("status", "active") not in NO_ACCESS_YET
                 place = (type_, org) if joined else None
         elif type_ == "workspace_member":
             if known is not None and before.get(addr) is res and state.get(who := member_address(type_, res.key)) is before.get(who):

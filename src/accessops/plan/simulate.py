@@ -26,8 +26,11 @@ def _drop_children_of(after: ResourceMap, replaced: set[tuple[str, str]]) -> Non
             del after[addr]
 
 
-def simulate(live: ResourceMap, changes: Iterable[Change]) -> ResourceMap:
+def simulate(live: ResourceMap, changes: Iterable[Change], new_member_status: str = "invited") -> ResourceMap:
     """The state after ``changes``; live-only attributes (status, times) survive updates.
+
+    A member the plan creates arrives with ``new_member_status``: invited
+    by default, active on a target that provisions people (SCIM).
 
     A deleted parent's children need no cascade here: the planner deletes
     them explicitly, before the parent. A replace is different: the object
@@ -45,13 +48,13 @@ def simulate(live: ResourceMap, changes: Iterable[Change]) -> ResourceMap:
         kept = after[change.address].attrs if change.action is Action.UPDATE and change.address in after else {}
         attrs = {**kept, **(change.after or {})}
         if change.type == "member" and change.action is Action.CREATE:
-            attrs.setdefault("status", "invited")
+            attrs.setdefault("status", new_member_status)
         after[change.address] = Resource(change.type, change.key, attrs)
         if change.type in _MEMBERSHIPS and change.action is Action.CREATE:
             org, email = change.key.split("/")[0], change.key.rsplit("/", 1)[-1]
             who = f'member["{org}/{email}"]'
             if who not in after:
-                after[who] = Resource("member", f"{org}/{email}", {"role": "Member", "status": "invited"})
+                after[who] = Resource("member", f"{org}/{email}", {"role": "Member", "status": new_member_status})
     return after
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from accessops.model.profile import Profile
-from accessops.model.resource import Resource, ResourceMap
+from accessops.model.resource import SUSPENDED_STATUSES, Resource, ResourceMap
 from accessops.plan.change import Change, Plan
 from accessops.plan.invitations import member_address
 from accessops.plan.simulate import simulate
+
+#: Member statuses without access: an admin who is invited or suspended keeps no one in control.
+NO_ACCESS_YET = frozenset({"invited", *SUSPENDED_STATUSES})
 
 
 @dataclass
@@ -49,9 +52,9 @@ class PlanView:
         return cls(live, after, plan.pending, dict(profiles or {}), dict(workspace_profiles or {}), dict(before_profiles or {}))
 
     def active(self, state: ResourceMap, type_: str, key: str) -> bool:
-        """Whether the person a member or membership is about has joined (is not only invited)."""
+        """Whether the person a member or membership is about has access now: joined, and not suspended."""
         person = state.get(member_address(type_, key)) or self.before.get(member_address(type_, key))
-        return person is not None and person.attrs.get("status", "active") != "invited"
+        return person is not None and person.attrs.get("status", "active") not in NO_ACCESS_YET
 
     def org_admin_roles(self, org: str, before: bool = False) -> frozenset[str]:
         """Organization roles that bypass restrictions (Owner, Admin), in the state after (or ``before``)."""

@@ -26,13 +26,15 @@ import argparse
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from accessops.errors import ConfigError
 from accessops.model.names import escape_controls
+from accessops.plan.terraform_json import is_noop, native, own
 from accessops.render.markdown_text import Markdown, fenced, finalize, html_text, inline_code, md_escape
+
+if TYPE_CHECKING:  # jinja2 is imported when a template is rendered: `plan` in text or JSON never needs it
+    import jinja2
 
 DEFAULT_LIMIT = 60_000
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -68,7 +70,7 @@ def render_markdown(
     tmpl = load_template(template)
     base = build_context(plan_json)
     lists = {name: base[name] for name in _CUT_SECTIONS}
-    hint = plan_file or (plan_json.get("meta") or {}).get("plan_file")
+    hint = plan_file or (own(plan_json).get("meta") or {}).get("plan_file")
 
     def render_at(cap: int | None) -> str:
         ctx = dict(base)
@@ -122,6 +124,8 @@ def hard_cut(text: str, limit: int, hint: str | None) -> str:
 
 def load_template(template: str | Path | None) -> jinja2.Template:
     """The shipped template, or a team's file (which may extend or include the shipped one)."""
+    import jinja2
+
     search = [str(TEMPLATE_DIR)]
     name = DEFAULT_TEMPLATE
     if template is not None:
@@ -147,6 +151,8 @@ def load_template(template: str | Path | None) -> jinja2.Template:
 
 
 def _render(tmpl: jinja2.Template, ctx: dict[str, Any]) -> str:
+    import jinja2
+
     try:
         return tmpl.render(**ctx)
     except jinja2.TemplateError as exc:
@@ -160,13 +166,13 @@ _CUT_SECTIONS = ("drift", "access_delta", "warnings", "changes")
 
 def build_context(plan: dict[str, Any]) -> dict[str, Any]:
     """The template context, computed from the plan JSON alone."""
-    changes = [change_entry(rc) for rc in plan.get("resource_changes") or []]
+    changes = [change_entry(rc) for rc in plan.get("resource_changes") or [] if not is_noop(rc)]
     drift = [change_entry(rc) for rc in plan.get("resource_drift") or []]
-    summary = {k: _count(v) for k, v in dict(plan.get("summary") or {"add": 0, "change": 0, "destroy": 0}).items()}
-    meta = plan.get("meta") or {}
+    summary = {k: _count(v) for k, v in dict(own(plan).get("summary") or {"add": 0, "change": 0, "destroy": 0}).items()}
+    meta = own(plan).get("meta") or {}
     return {
         "title": Markdown("accessops drift" if meta.get("command") == "drift" else "accessops plan"),
-        "target": plan.get("target", ""),
+        "target": own(plan).get("target", ""),
         "format_version": plan.get("format_version", ""),
         "summary": summary,
         "summary_line": Markdown(summary_text(summary, bool(changes))),  # counts are numbers or escaped (_count)
@@ -197,27 +203,28 @@ def action_of(actions: list[str]) -> str:
 
 def change_entry(rc: dict[str, Any]) -> dict[str, Any]:
     """One change or drift entry, with its diff lines ready for a ``diff`` code block."""
-    action = action_of(rc["change"]["actions"])
-    before, after = rc["change"].get("before"), rc["change"].get("after")
+    n = native(rc)  # accessops's own address and attributes, not Terraform's
+    action = action_of(n["actions"])
+    before, after = n["before"], n["after"]
     # every value goes into a diff code block, one line each: a line break in
     # a name must not forge another line (escape_controls), and the fence is
     # longer than any backtick run (fenced)
-    notes = [escape_controls(str(n)) for n in rc.get("notes") or []]
-    flags = [escape_controls(str(f)) for f in rc.get("flags") or []]
-    lines = [f"{_SYMBOL.get(action, ' ')} {escape_controls(str(rc['address']))}"]
-    if rc.get("origin"):
-        lines.append(f"  # {escape_controls(str(rc['origin']))}")
+    notes = [escape_controls(note) for note in n["notes"]]
+    flags = [escape_controls(flag) for flag in n["flags"]]
+    lines = [f"{_SYMBOL.get(action, ' ')} {escape_controls(n['address'])}"]
+    if n["origin"]:
+        lines.append(f"  # {escape_controls(n['origin'])}")
     lines += [f"  # {note}" for note in notes]
     # A flag already spelled out by a note ("pending acceptance: ...") is not repeated.
     lines += [f"  # {f}" for f in (flag.replace("_", " ") for flag in flags) if not any(f in n for n in notes)]
     lines += attribute_diff(action, before, after)
     return {
-        "address": rc["address"],
-        "type": rc["type"],
-        "name": rc.get("name", ""),
+        "address": n["address"],
+        "type": n["type"],
+        "name": n["key"],
         "action": action,
         "symbol": _SYMBOL.get(action, " "),
-        "origin": rc.get("origin", ""),
+        "origin": n["origin"],
         "notes": notes,
         "flags": flags,
         "diff": "\n".join(lines),

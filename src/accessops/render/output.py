@@ -13,7 +13,9 @@ from accessops.render.text import render_text
 def render(plan_json: dict[str, Any], fmt: str, *, color: bool = False, template: str | None = None) -> str:
     """The plan as text, json or markdown."""
     if fmt == "json":
-        return json.dumps(plan_json, indent=2, default=str)
+        # one line, as `terraform show -json` prints it: terraform-compliance reads
+        # only the first line of a file (`jq .` makes it readable)
+        return json.dumps(plan_json, default=str)
     if fmt == "markdown":
         from accessops.render.markdown import render_markdown
 

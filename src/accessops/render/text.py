@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from accessops.model.names import escape_controls as _e
+from accessops.plan.terraform_json import is_noop, native, own
 
 _SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
 _COLOR = {"+": "32", "~": "33", "-": "31", "-/+": "35", "!": "1;33"}
@@ -70,19 +71,20 @@ def attribute_lines(action: str, before: dict[str, Any] | None, after: dict[str,
 
 def render_change(out: _Out, rc: dict[str, Any], suffix: str = "") -> None:
     """One resource change: its header line and attribute lines."""
-    action = _action(rc["change"]["actions"])
+    n = native(rc)  # accessops's own address and attributes, not Terraform's
+    action = _action(n["actions"])
     sym = _SYMBOL[action]
-    notes = [str(n) for n in rc.get("notes") or []]
+    notes = n["notes"]
     tail = f"  ({'; '.join(notes)})" if notes else ""
-    out.add(f"  {out.paint(sym, _COLOR[sym])} {_e(str(rc['address']) + suffix + tail)}")
-    for s, text in attribute_lines(action, rc["change"]["before"], rc["change"]["after"]):
+    out.add(f"  {out.paint(sym, _COLOR[sym])} {_e(n['address'] + suffix + tail)}")
+    for s, text in attribute_lines(action, n["before"], n["after"]):
         out.add(f"      {out.paint(s, _COLOR[s])} {text}")
 
 
 def summary_line(plan: dict[str, Any]) -> str:
     """``Plan: N to add, N to change, N to destroy.`` or ``No changes.``"""
-    s = plan.get("summary") or {"add": 0, "change": 0, "destroy": 0}
-    if not plan.get("resource_changes"):
+    s = own(plan).get("summary") or {"add": 0, "change": 0, "destroy": 0}
+    if not any(not is_noop(rc) for rc in plan.get("resource_changes") or []):
         return "No changes. Live access matches the manifests."
     return f"Plan: {s['add']} to add, {s['change']} to change, {s['destroy']} to destroy."
 
@@ -95,9 +97,9 @@ def render_text(plan: dict[str, Any], *, color: bool = False) -> str:
         out.add(out.paint("Objects changed outside accessops since the last apply:", "1"))
         out.add()
         for d in drift:
-            render_change(out, d, f"  [{d.get('origin', 'changed live')}]")  # escaped with the address
+            render_change(out, d, f"  [{native(d)['origin'] or 'changed live'}]")  # escaped with the address
         out.add()
-    changes = plan.get("resource_changes") or []
+    changes = [rc for rc in plan.get("resource_changes") or [] if not is_noop(rc)]
     if changes:
         out.add(out.paint("accessops will perform the following actions:", "1"))
         out.add()
