@@ -11,6 +11,7 @@ from accessops.adapters.base import Target
 from accessops.adapters.local import LocalAdapter
 from accessops.cli import main
 from accessops.model.resource import ResourceMap
+from accessops.plan.terraform_json import native
 from test_local_roundtrip import seed
 
 TENANT = ".accessops/tenant.db"
@@ -147,7 +148,7 @@ def test_a_suspended_member_is_drift_has_no_access_and_is_audited(tmp_path: Path
 
     assert main(["drift", "org.yaml", "--format", "json"]) == 2
     drift = json.loads(capsys.readouterr().out)["resource_drift"]
-    assert [(d["address"], d["change"]["after"]["status"]) for d in drift] == [('member["acme/bo@acme.test"]', "suspended")]
+    assert [(native(d)["address"], native(d)["after"]["status"]) for d in drift] == [('member["acme/bo@acme.test"]', "suspended")]
     assert main(["explain", "bo", "org.yaml", "--live"]) == 0
     assert "suspended members have no access while suspended" in capsys.readouterr().out
     assert main(["audit", "--format", "json"]) == 0
