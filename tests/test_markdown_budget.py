@@ -177,3 +177,24 @@ def test_any_plan_with_any_delta_fits_any_limit(changes: int, members: int, bigg
         assert shown == changes
     elif "output cut" not in md and changes and limit > 10_000 and len(hint) < 50:
         assert shown > 0  # the delta never takes the whole room
+
+
+def test_the_shipped_template_renders_the_big_plan_twice_and_makes_few_diffs(initial_plan: dict[str, Any],
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from accessops.render import markdown
+
+    renders: list[int] = []
+    real_render = markdown._render
+
+    def counted(tmpl: Any, ctx: dict[str, Any]) -> str:
+        text = real_render(tmpl, ctx)
+        renders.append(len(text))
+        return text
+
+    made: list[int] = []
+    real_diff = markdown.attribute_diff
+    monkeypatch.setattr(markdown, "_render", counted)
+    monkeypatch.setattr(markdown, "attribute_diff", lambda *a: made.append(1) or real_diff(*a))
+    md = render_markdown(initial_plan)
+    assert len(renders) == 2 and renders[-1] == len(md)  # the fixed text, then the cut plan: no bisection
+    assert len(made) < len(initial_plan["resource_changes"]) // 10  # diffs only for what may be shown

@@ -18,12 +18,15 @@ possible:
    access delta is summarised per member first when it does not fit whole;
 4. the result is rendered for real and measured. A team's template prints
    entries its own way, so if the real text is over the limit (or far under
-   it while entries were cut) the budget is scaled by the measured ratio and
-   rendered once more; if that is still over, the text is hard-cut at a line
-   boundary with open fences and ``<details>`` closed.
+   it while entries were cut), each section's real size is measured (the
+   same selection rendered without it), the costs are scaled by those
+   ratios, and the cut is planned and rendered once more; if nothing fits
+   yet, the text is hard-cut at a line boundary with open fences and
+   ``<details>`` closed.
 
-At most three real renders of the cut plan, each of at most ``limit``
-characters of entries, whatever the size of the plan.
+The shipped template takes two renders (the fixed text, then the cut plan);
+a team's template at most six more, each of a selection sized to the limit,
+whatever the size of the plan.
 """
 
 from __future__ import annotations
