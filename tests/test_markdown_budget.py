@@ -198,3 +198,10 @@ def test_the_shipped_template_renders_the_big_plan_twice_and_makes_few_diffs(ini
     md = render_markdown(initial_plan)
     assert len(renders) == 2 and renders[-1] == len(md)  # the fixed text, then the cut plan: no bisection
     assert len(made) < len(initial_plan["resource_changes"]) // 10  # diffs only for what may be shown
+
+
+def test_a_team_template_reads_a_diff_however_it_asks(tmp_path: Path) -> None:
+    path = tmp_path / "ways.md.j2"
+    path.write_text("{% for c in changes %}{{ c.diff | fence }}{{ c['diff'] | fence }}{{ c.get('diff') | fence }}\n{% endfor %}")
+    md = render_markdown(giant_delta_plan(changes=2), template=path)
+    assert md.count('+ member["acme/user1@acme.test"]') == 3

@@ -68,6 +68,10 @@ class Entry(dict[str, Any]):
         value = self[key] = self._make.pop(key)()
         return value
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """``entry.get("diff")`` makes it too, as ``entry["diff"]`` and a template's ``entry.diff`` do."""
+        return self[key] if key in self or key in self._make else default
+
     def ready(self, key: str) -> bool:
         """Whether ``key`` is made already (reading it would make it)."""
         return dict.__contains__(self, key)
