@@ -99,6 +99,10 @@ class Adapter(ABC):
     def apply(self, change: Change) -> None:
         """Make one change live, atomically. Raise on failure; nothing half-done."""
 
+    def writes_in_batches(self) -> bool:
+        """Whether the applier should hand this adapter whole runs (:attr:`batch_writes`, or what the server advertises)."""
+        return self.batch_writes
+
     def apply_batch(self, changes: Sequence[Change]) -> list[BaseException | None]:
         """Make a run of independent changes (one phase, one resource type) live; one outcome per change attempted.
 

@@ -158,7 +158,7 @@ def apply_changes(
     record = _Recorder(ctx, target_url, run_id, result, on_change)
     progress = Progress("applying", len(changes))
     try:
-        if getattr(ctx.adapter, "batch_writes", False):
+        if ctx.adapter.writes_in_batches():
             _batched(ctx, changes, record, progress)
         elif parallelism <= 1:
             _sequential(ctx, changes, record, progress)
