@@ -261,3 +261,11 @@ def test_tenant_add_member_refuses_an_address_that_is_not_one(workdir: Workdir, 
     assert code == 1 and "not an e-mail address" in err
     _one_line_errors(err)
     assert workdir.run("plan")[0] == 0  # the tenant is still readable: nothing was added
+
+
+def test_tenant_list_shows_a_tampered_value_escaped(workdir: Workdir) -> None:
+    _applied(workdir)
+    _tamper(workdir, "UPDATE members SET role = ? WHERE email = 'bo@acme.test'", "Member\n::error::pwned")
+    code, out, _ = workdir.run("tenant", "list")
+    assert code == 0 and "Member\\n::error::pwned" in out
+    assert not [line for line in out.splitlines() if line.startswith("::")]

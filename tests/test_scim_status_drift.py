@@ -18,6 +18,7 @@ import pytest
 import requests
 from conformance.servers import SCIM_TOKEN, ScimServer, scim_server
 
+from accessops.plan.terraform_json import native
 from accessops.cli import main
 
 pytestmark = pytest.mark.server
@@ -78,7 +79,7 @@ def test_new_scim_members_are_never_pending_acceptance(target: str, capsys: pyte
     assert plan["invitations"]["pending_acceptance"] == []
     assert not any("pending_acceptance" in (rc.get("flags") or []) for rc in plan["resource_changes"])
     assert all(entry["pending_acceptance"] is False for entry in plan["access_delta"])
-    member = next(rc for rc in plan["resource_changes"] if rc["address"] == 'member["acme/ada@acme.test"]')
+    member = next(native(rc) for rc in plan["resource_changes"] if native(rc)["address"] == 'member["acme/ada@acme.test"]')
     assert "provisioned active: the target has no invitations" in member["notes"]
     code, out, _ = cli(capsys, "plan", "org.yaml", "--target", target)
     assert "pending acceptance" not in out
@@ -91,8 +92,8 @@ def test_a_member_deactivated_live_is_suspended_in_drift_audit_and_explain(targe
 
     code, out, _ = cli(capsys, "drift", "org.yaml", "--target", target, "--format", "json")
     assert code == 2, out
-    drift = {d["address"]: d for d in json.loads(out)["resource_drift"]}
-    bo = drift['member["acme/bo@acme.test"]']["change"]
+    drift = {native(d)["address"]: native(d) for d in json.loads(out)["resource_drift"]}
+    bo = drift['member["acme/bo@acme.test"]']
     assert bo["before"]["status"] == "active" and bo["after"]["status"] == "suspended"
 
     code, out, _ = cli(capsys, "explain", "bo", "org.yaml", "--live", "--target", target)
@@ -121,8 +122,8 @@ def test_an_admin_created_directly_in_scim_is_changed_outside_accessops(target: 
     assert address in actions  # and the plan removes it
 
     code, out, _ = cli(capsys, "plan", "org.yaml", "--target", target, "--format", "json")
-    drift = {d["address"]: d for d in json.loads(out)["resource_drift"]}
-    assert drift[address]["change"]["actions"] == ["create"] and drift[address]["change"]["after"]["role"] == "Admin"
+    drift = {native(d)["address"]: native(d) for d in json.loads(out)["resource_drift"]}
+    assert drift[address]["actions"] == ["create"] and drift[address]["after"]["role"] == "Admin"
     assert drift[address]["origin"] == "changed live"
 
     code, out, _ = cli(capsys, "drift", "org.yaml", "--target", target, "--format", "markdown")

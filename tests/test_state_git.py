@@ -186,3 +186,83 @@ def test_a_forged_lock_ref_is_a_one_line_error(policy: Path, capsys: pytest.Capt
     assert main(["apply", "access", "--auto-approve", "--target", target, "--state", f"git+file://{policy / 'policy.git'}"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is damaged" in err and "git push --delete" in err
+
+
+class _RecordingServer:
+    """A loopback HTTP server that refuses every git request, recording the Authorization headers it got."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        seen: list[list[str]] = []
+
+        class Refuse(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                seen.append(self.headers.get_all("Authorization") or [])
+                self.send_response(403)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.seen = seen
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/acme/policy.git"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_state_token_reaches_git_as_a_header_never_a_url_or_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``ACCESSOPS_GIT_TOKEN`` is sent as actions/checkout sends it; a real git talks to a real loopback server."""
+    import base64
+
+    server = _RecordingServer()
+    try:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("ACCESSOPS_GIT_TOKEN", "ghs_secret123")
+        assert main(["log", "--state", "git+" + server.url]) == 1
+    finally:
+        server.close()
+    assert server.seen and server.seen[0] == ["basic " + base64.b64encode(b"x-access-token:ghs_secret123").decode()]
+    err = capsys.readouterr().err
+    assert err.startswith("error: state ") and "ghs_secret123" not in err
+
+
+def test_a_checkout_with_its_own_header_gets_no_second_one(policy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = _RecordingServer()
+    work = policy / "checkout"
+    try:
+        git("remote", "set-url", "origin", server.url, cwd=work)
+        git("config", f"http.{server.url.split('/acme')[0]}/.extraheader", "AUTHORIZATION: basic b3du", cwd=work)  # persist-credentials: true
+        monkeypatch.setenv("ACCESSOPS_GIT_TOKEN", "ghs_secret123")
+        assert main(["log", "access", "--state", "git:origin"]) == 1
+    finally:
+        server.close()
+    assert server.seen and all(headers == ["basic b3du"] for headers in server.seen), server.seen
+
+
+def test_a_run_the_branch_refused_keeps_its_lock_and_journal_until_force_unlock(policy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    hook = policy / "policy.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\nwhile read old new ref; do [ \"$ref\" = refs/heads/accessops-state ] && { echo 'state branch is frozen' >&2; exit 1; }; done\nexit 0\n")
+    hook.chmod(0o755)
+    target = f"local:{policy / 'tenant.db'}"
+    args = ["--target", target, "--state", f"git+file://{policy / 'policy.git'}"]
+    assert main(["apply", "access", "--auto-approve", *args]) == 1
+    err = capsys.readouterr().err
+    kept = re.search(r"lock ([0-9a-f]{16}) is kept with its intents", err)
+    assert kept and "git push to the state repository failed" in err, err
+    assert git("--git-dir", str(policy / "policy.git"), "for-each-ref", "--format=%(refname)", "refs/accessops/lock/").startswith("refs/accessops/lock/")
+    hook.unlink()
+    assert main(["force-unlock", kept.group(1), *args]) == 0
+    assert main(["apply", "access", "--auto-approve", *args]) == 0
+    capsys.readouterr()
+    assert main(["log", "access", *args]) == 0
+    out = capsys.readouterr().out
+    assert out.count("confirmed from live after its run was interrupted") == 15 and "interrupted" in out.splitlines()[0]
+    assert main(["plan", "access", "--detailed-exitcode", *args]) == 0

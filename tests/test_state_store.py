@@ -176,13 +176,14 @@ def test_intents_are_recorded_with_the_run_and_confirmed_by_each_outcome(store: 
     assert [r.status for r in store.runs()] == ["running", "interrupted"]
 
 
-def test_a_file_that_is_not_a_state_store_is_a_one_line_error(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_state_store_names_the_file(tmp_path: Path) -> None:
     from accessops.errors import AccessOpsError
 
     bad = tmp_path / "notes.txt"
     bad.write_text("this is not a database " * 100)
-    with pytest.raises(AccessOpsError, match=r"notes.txt: not a usable state file"):
+    with pytest.raises(AccessOpsError, match="not a usable state file") as caught:  # one line naming the file
         StateStore(bad)
+    assert str(getattr(caught.value, "file", "")).endswith("notes.txt")
     with pytest.raises(AccessOpsError, match="is a folder"):
         StateStore(tmp_path)
 
@@ -196,3 +197,12 @@ def test_an_outcome_and_its_last_applied_record_are_one_transaction(store: State
     assert list(store.last_applied(TARGET)) == [ADA.address] and store.intents(TARGET) == []
     store.record_change(run, 1, ADA, "gone", "404", applied_to=TARGET)
     assert store.last_applied(TARGET) == {}
+
+
+def test_a_damaged_intent_names_the_state_file(store: StateStore) -> None:
+    from accessops.errors import FileError
+
+    store.begin_run(TARGET, "ada@host", None, changes=[ADA])
+    store.db.execute("UPDATE intents SET change = '{\"type\": 1}'")
+    with pytest.raises(FileError, match="damaged: the intent 0 of run 1 is not a change"):
+        store.intents(TARGET)

@@ -104,7 +104,7 @@ def test_lock_identity_is_the_canonical_target(tmp_path: Path) -> None:
     assert target_identity(Target.parse("local:x/tenant.db"), tmp_path) == target_identity(Target.parse(f"local:{tmp_path}/x/tenant.db"), Path("/"))
     same = {
         target_identity(Target.parse(u), tmp_path)
-        for u in ("scim+https://IdP.example.com/scim/v2", "scim+https://idp.example.com:443/scim/v2/", "scim+https://idp.example.com/scim//v2?x=1")
+        for u in ("scim+https://IdP.example.com/scim/v2", "scim+https://idp.example.com:443/scim/v2/", "scim+https://idp.example.com/scim//v2?x=1#frag")
     }
     assert len(same) == 1
     assert target_identity(Target.parse("scim+https://idp.example.com:8443/scim/v2"), tmp_path) not in same

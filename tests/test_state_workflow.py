@@ -60,6 +60,8 @@ def test_plan_on_the_pull_request_apply_on_merge_and_nightly_drift_share_one_sta
     assert git("status", "--porcelain", cwd=checkout) == ""  # the checkout is untouched: state went to its own branch
     history = git("--git-dir", str(tmp_path / "policy.git"), "log", "--format=%s", "accessops-state")
     assert history.startswith("apply ok: 15 to add, 0 to change, 0 to destroy on local:")
+    message = git("--git-dir", str(tmp_path / "policy.git"), "log", "-1", "--format=%B", "accessops-state")
+    assert "\nManifest digest: sha256:" in message and f"Manifests commit: {git('rev-parse', 'HEAD', cwd=checkout)}" in message, message
 
     drift, _ = job(tmp_path, "nightly-drift", command="drift", path="access")
     assert drift.code == 0 and drift.outputs["exitcode"] == "0", drift.log  # a fresh runner: no false drift

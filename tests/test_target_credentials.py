@@ -23,7 +23,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 HOSTILE_URLS = [
     f"scim+https://u:{TOKEN}@scim.example.test/v2",
-    f"scim+https://{TOKEN}@scim.example.test/v2",
+    f"scim+https://{TOKEN}@scim.example.test/v2",  # a user name this long is a token (https://ghp_...@host)
     f"scim+https://scim.example.test/v2?token={TOKEN}",
     f"scim+https://scim.example.test/v2?api_key={TOKEN}",
     f"scim+https://scim.example.test/v2?x=1&Access_Token={TOKEN}",
@@ -52,6 +52,7 @@ def test_a_url_with_a_credential_is_refused_naming_the_variable_to_use(url: str)
 
 @pytest.mark.parametrize("url", [
     "scim+https://scim.example.test/v2",
+    "scim+https://bot@scim.example.test/v2",  # a short user name is no credential (and is never shown)
     "directus+http://127.0.0.1:8055?page_size=5",
     "local:.accessops/tenant.db",
     "local:/tmp/tenant.db",
@@ -137,3 +138,11 @@ def test_a_missing_token_file_is_one_error_naming_it(tmp_path: Path) -> None:
     done = _accessops(tmp_path, "plan", "--target", "scim+http://127.0.0.1:9/v2", ACCESSOPS_SCIM_TOKEN_FILE=str(missing))
     assert done.returncode == 1 and done.stderr.count("\n") == 1
     assert str(missing) in done.stderr and "ACCESSOPS_SCIM_TOKEN_FILE" in done.stderr and "cannot be read" in done.stderr
+
+
+def test_a_short_user_name_in_the_url_is_never_shown(workdir: Workdir, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACCESSOPS_SCIM_TOKEN", raising=False)
+    monkeypatch.delenv("ACCESSOPS_SCIM_TOKEN_FILE", raising=False)
+    workdir.write("org.yaml", org_doc(["ada@acme.test:Owner"]))
+    code, out, err = workdir.run("plan", "--target", "scim+http://robot-user@127.0.0.1:9/v2")
+    assert code == 1 and "ACCESSOPS_SCIM_TOKEN" in err and "robot-user" not in out + err

@@ -77,6 +77,11 @@ def annotations(stderr: str) -> list[str]:
     return [line for line in stderr.split("\n") if ANNOTATION.fullmatch(line)]
 
 
+def command_data(text: str) -> str:
+    """A workflow command's message as the runner unescapes it: ``%``, CR and LF percent-encoded, so it stays one line."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
 def echo_untrusted(text: str) -> None:
     """Write ``text`` to the job log with workflow commands paused around it.
 
@@ -156,7 +161,7 @@ def apply(exe: list[str], paths: list[str], target: list[str], extra: list[str],
         return execute([*exe, "apply", *paths, *target, "--auto-approve", *extra])
     if not plan_file.is_file():
         message = f"plan file {given} not found: download the reviewed plan first; nothing was applied"
-        print(f"::error title=accessops apply::{message}")
+        print(f"::error title=accessops apply::{command_data(message)}")
         return Run(1, stderr=f"error: {message}")
     bound = [arg for path in manifests or [] for arg in ("--manifests", path)]
     run = execute([*exe, "apply", str(plan_file), *bound, *target, "--auto-approve", *extra])

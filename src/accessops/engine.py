@@ -31,7 +31,7 @@ from accessops.plan.guards_config import apply_guard_flags, guard_config, manage
 from accessops.plan.planner import PlanOptions, make_plan
 from accessops.progress import working
 from accessops.runtime import paused_gc
-from accessops.secrets import redact_url, register_token_files, token_files_from_settings
+from accessops.secrets import redact_url, refuse_credentials_in_url, register_token_files, token_files_from_settings
 from accessops.settings import Settings, load_settings
 
 
@@ -82,6 +82,10 @@ def settings_for(args: Any, paths: list[str] | None = None) -> Settings:
     ``paths`` finds the settings file beside these manifests instead of ``args.paths``.
     """
     settings = load_settings(paths if paths is not None else getattr(args, "paths", None) or [], target=getattr(args, "target", None), state=getattr(args, "state", None))
+    try:  # the target URL (flag, environment or file) is refused here if it holds a credential, before any use
+        refuse_credentials_in_url(settings.target, settings.target.partition(":")[0].partition("+")[0] or "target")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     apply_guard_flags(settings, args)
     guard_config(settings), management_modes(settings)  # every command checks every value up front
     if settings.state:  # a bad state URL fails before anything is opened

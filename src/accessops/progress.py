@@ -99,13 +99,16 @@ def working(message: str, stream: Any = None) -> Iterator[None]:
 
     ticker = threading.Thread(target=on_terminal if terminal else in_log, daemon=True, name="accessops-progress")
     ticker.start()
+    ok = False
     try:
         yield
+        ok = True
     finally:
         with lock:
             finished.set()
         ticker.join()
         if shown.is_set():
             elapsed = time.monotonic() - started
-            stream.write(f" done in {elapsed:.1f}s\n" if terminal else f"{message}: done in {elapsed:.1f}s\n")
+            outcome = f"done in {elapsed:.1f}s" if ok else f"stopped after {elapsed:.1f}s"  # the error itself follows
+            stream.write(f" {outcome}\n" if terminal else f"{message}: {outcome}\n")
             stream.flush()

@@ -37,6 +37,8 @@ _TOKEN_FILE_ENV = re.compile(r"^ACCESSOPS_[A-Z0-9_]*(TOKEN|PASSWORD|SECRET|KEY)_
 REDACTED = "[REDACTED]"
 #: shorter values are too likely to occur by chance to be redacted everywhere
 MIN_SECRET_LENGTH = 6
+#: a URL user name this long (https://ghp_xxx@host) is taken for a token, not a name
+TOKEN_LIKE_USER = 16
 
 _config_files: list[Path] = []
 
@@ -136,7 +138,11 @@ def url_credential(url: str) -> str | None:
         raise ValueError(f"target URL is malformed ({exc}); it is not shown, as it may hold a credential") from None
     if "@" in parts.netloc:
         userinfo = parts.netloc.rpartition("@")[0]
-        return "a password in the URL" if ":" in userinfo else "user info (a token) in the URL"
+        if ":" in userinfo:
+            return "a password in the URL"
+        if len(userinfo) >= TOKEN_LIKE_USER:
+            return "user info that looks like a token"
+        # a short user name (scim+https://bot@host) is no credential; it is never shown (redact_url) nor counted
     for where in (parts.query, parts.fragment):
         for key, _ in parse_qsl(where, keep_blank_values=True):
             if is_secret_parameter(key):

@@ -254,7 +254,7 @@ def test_drift_delta_on_an_undeclared_collection_and_a_wrong_base_path(directus_
     create = server.api("GET", "/permissions", params={"filter[policy][_eq]": editor["id"], "filter[collection][_eq]": "customers", "filter[action][_eq]": "create"})
     server.api("DELETE", f"/permissions/{create[0]['id']}")
     plan = cli.json("plan")
-    changed = {c["address"]: c["change"] for c in plan["resource_changes"] if c["change"]["actions"] != ["no-op"]}
+    changed = {c["accessops"]["address"]: c["change"] for c in plan["resource_changes"] if c["change"]["actions"] != ["no-op"]}  # native addresses
     assert sorted(changed) == ['table_permission["acme/crm/customers"]', 'table_permission["acme/crm/notes"]']
     assert changed['table_permission["acme/crm/customers"]']["before"]["create"] == []
     assert changed['table_permission["acme/crm/customers"]']["after"]["create"] is None  # unrestricted again

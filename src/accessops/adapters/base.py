@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from accessops.model.resource import ResourceMap
 from accessops.plan.change import Change
-from accessops.secrets import refuse_credentials_in_url
+from accessops.secrets import redact_url, refuse_credentials_in_url
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Target:
         )
 
     def __str__(self) -> str:
-        return self.url
+        return redact_url(self.url)  # what messages show: never user info
 
 
 class ItemGoneError(Exception):

@@ -69,7 +69,7 @@ class LocalAdapter(Adapter):
     def __init__(self, target: Target) -> None:
         super().__init__(target)
         if not target.location:
-            raise ValueError(f"target {target.url!r} names no file (expected local:path/to/tenant.db)")
+            raise ValueError(f"target {str(target)!r} names no file (expected local:path/to/tenant.db)")
         self.path = Path(target.location).expanduser()
         self.db: sqlite3.Connection = connect(self.path)
 

@@ -79,7 +79,7 @@ class ScimAdapter(ScimBulk, Adapter):
         token = credential("scim", target.options.get("settings_raw"), target.options.get("config_dir"))
         if not token:
             raise TargetError(
-                f"scim target {target.url}: set {TOKEN_ENV} to the SCIM bearer token "
+                f"scim target {target}: set {TOKEN_ENV} to the SCIM bearer token "
                 f"(or {TOKEN_ENV}_FILE, or [credentials] scim_token_file in accessops.toml)"
             )
         page_size = os.environ.get(PAGE_SIZE_ENV, str(DEFAULT_PAGE_SIZE))

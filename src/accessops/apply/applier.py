@@ -148,9 +148,9 @@ def apply_changes(
     parallelism: int = 1,
 ) -> ApplyResult:
     """Apply the plan's changes under the target's lock (held by the caller), logging each."""
-    from accessops.engine import redact  # engine imports this module
+    from accessops.secrets import redact_url  # URL redaction lives with secrets; nothing here imports the engine
 
-    target_url = redact(ctx.target.url)
+    target_url = redact_url(ctx.target.url)
     result = ApplyResult()
     changes = plan.pending
     # the intents (every change, before any is made) are durable before the first write

@@ -8,10 +8,12 @@ its checkout stays as it is, and in a bare scratch repository for a URL.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,10 +37,20 @@ class Git:
 
     git_dir: Path
     timeout: float = 120.0
+    #: send ``ACCESSOPS_GIT_TOKEN``; off where the repository already has its own header (two would clash)
+    send_token: bool = True
 
     def env(self, **extra: str) -> dict[str, str]:
-        """The environment for one git command."""
-        return {**os.environ, "GIT_DIR": str(self.git_dir), "GIT_TERMINAL_PROMPT": "0", **IDENTITY, **extra}
+        """The environment for one git command (with the state token, if any, as an HTTP header)."""
+        token = token_config(os.environ) if self.send_token else {}
+        # a caller's repository variables (accessops run from a git hook) must not redirect these commands
+        inherited = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
+        return {**inherited, "GIT_DIR": str(self.git_dir), "GIT_TERMINAL_PROMPT": "0", **IDENTITY, **token, **extra}
+
+    def has_own_header(self) -> bool:
+        """Whether the repository's config already authenticates HTTP (actions/checkout's persisted token)."""
+        done = self.run("config", "--get-regexp", r"^http\..*extraheader$", check=False)
+        return done.returncode == 0 and bool(done.stdout.strip())
 
     def run(self, *args: str, stdin: bytes | None = None, check: bool = True, **env: str) -> subprocess.CompletedProcess[bytes]:
         """Run ``git ARGS``; a failure with ``check`` is a :class:`GitError` with git's own last words (redacted)."""
@@ -80,6 +92,26 @@ class Git:
         if "couldn't find remote ref" in err or "no such remote ref" in err.lower():
             return False
         raise GitError(f"git fetch from the state repository failed: {last_words(done.stderr)}")
+
+
+TOKEN_ENV = "ACCESSOPS_GIT_TOKEN"
+_REPOSITORY_VARIABLES = frozenset({"GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_COMMON_DIR"})
+
+
+def token_config(environ: Mapping[str, str]) -> dict[str, str]:
+    """``ACCESSOPS_GIT_TOKEN`` (e.g. the job's ``github.token``) as git's ``http.extraHeader``, through the environment.
+
+    This is how actions/checkout authenticates git, without writing the token
+    to ``.git/config`` (``persist-credentials: false``), a URL or a command
+    line; accessops redacts it like every ``ACCESSOPS_*_TOKEN``. Entries are
+    appended to any ``GIT_CONFIG_COUNT`` the caller set.
+    """
+    token = environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        return {}
+    count = int(environ.get("GIT_CONFIG_COUNT", "0") or 0)
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return {"GIT_CONFIG_COUNT": str(count + 1), f"GIT_CONFIG_KEY_{count}": "http.extraHeader", f"GIT_CONFIG_VALUE_{count}": f"AUTHORIZATION: basic {basic}"}
 
 
 def pretty(data: Any) -> str:

@@ -19,7 +19,7 @@ The checksum and the signature cover the same bytes: the canonical JSON
 can recompute it. The signature is an HMAC-SHA256 with the secret
 ``ACCESSOPS_PLAN_KEY``: only a holder of the key can make one. Neither decides
 what is applied: apply re-derives the plan from the manifests the digest names
-(see ``engine.verify_saved_plan``) and needs the signature only when those
+(see :mod:`accessops.trusted_apply`) and needs the signature only when those
 manifests are not at hand.
 
 Format 1 (no ``format`` key, checksum over the plan alone) is still read, so
@@ -175,10 +175,16 @@ class SavedPlan:
 
 def save_plan_file(plan: Plan, path: Path) -> None:
     """Write ``plan`` with its manifest digest and checksum, signed when ``ACCESSOPS_PLAN_KEY`` is set."""
-    body = json.loads(redact_text(json.dumps(plan.to_json())))  # a credential never reaches a plan file
-    envelope: dict[str, Any] = {"kind": PLAN_FILE_KIND, "format": PLAN_FILE_FORMAT, "manifests": plan.manifests or None, "plan": body}
     key = plan_key()
+    envelope: dict[str, Any] = {"kind": PLAN_FILE_KIND, "format": PLAN_FILE_FORMAT, "manifests": plan.manifests or None, "plan": plan.to_json()}
     covered = _covered(envelope)
+    # A credential never reaches a plan file. The covered bytes hold every value of the plan, so one
+    # look at them tells whether any credential is there (a 10k-member plan is tens of MB: encoding it
+    # once more, and decoding it, only when one is).
+    text = covered.decode()
+    if redact_text(text) != text:
+        envelope["plan"] = json.loads(redact_text(json.dumps(envelope["plan"])))
+        covered = _covered(envelope)
     envelope["checksum"] = hashlib.sha256(covered).hexdigest()
     if key is not None:
         envelope["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "key_id": key_id(key), "value": _mac(key, covered)}

@@ -303,7 +303,13 @@ class SqliteStore:
             "SELECT run_id, seq, change FROM intents WHERE target = ? ORDER BY run_id, seq",
             (_target_name(target),),
         )
-        return [Intent(_target_name(target), run_id, seq, Change.from_json(json.loads(text))) for run_id, seq, text in rows]
+        out = []
+        for run_id, seq, text in rows:
+            try:
+                out.append(Intent(_target_name(target), run_id, seq, Change.from_json(json.loads(text))))
+            except (AttributeError, KeyError, TypeError, ValueError):
+                raise FileError(getattr(self.db, "db_file", "state"), f"damaged: the intent {seq} of run {run_id} is not a change; restore the file") from None
+        return out
 
     # --- last applied --------------------------------------------------------------------
 

@@ -95,6 +95,7 @@ class GitStore(GitLocks):
             if git_dir is None:
                 raise ConfigError(f"state {self.url}: the current folder is not in a git repository (git:REMOTE uses a remote of it)")
             self.git = Git(git_dir)
+            self.git.send_token = not self.git.has_own_header()
             if self.git.run("remote", "get-url", url.location, check=False).returncode != 0:
                 raise ConfigError(f"state {self.url}: the repository has no remote {url.location!r}")
             self.remote = url.location
@@ -263,9 +264,13 @@ class GitStore(GitLocks):
     def intents(self, target: str) -> list[Intent]:
         """Changes of a killed run, moved here by force-unlock, not yet settled."""
         found = []
-        for item in self._view().json(f"{target_dir(target)}/intents.json", []):
-            self.intent_targets[(item["run_id"], item["seq"])] = target
-            found.append(Intent(target, item["run_id"], item["seq"], Change.from_json(item["change"])))
+        path = f"{target_dir(target)}/intents.json"
+        try:
+            for item in self._view().json(path, []):
+                self.intent_targets[(int(item["run_id"]), int(item["seq"]))] = target
+                found.append(Intent(target, int(item["run_id"]), int(item["seq"]), Change.from_json(item["change"])))
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise AccessOpsError(f"state branch file {path} is damaged ({type(exc).__name__}: {exc})") from None
         return found
 
     def _add_intents(self, tree: Tree, ids: dict[int, int], target: str, pid: int, changes: list[Change]) -> None:

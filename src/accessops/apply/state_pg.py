@@ -109,7 +109,12 @@ class PostgresStore:
 
     def acquire(self, key: str, holder: str, *, force: bool = False) -> Lock:
         """Take the session advisory lock of ``key``, or raise naming its holder."""
-        (got,) = self._exec("SELECT pg_try_advisory_lock(%s)", (advisory_key(key),)).fetchone()
+        for _ in range(100):
+            (got,) = self._exec("SELECT pg_try_advisory_lock(%s)", (advisory_key(key),)).fetchone()
+            held = None if got else self.holder(key)
+            if got or held is None or not held.stale:
+                break
+            time.sleep(0.1)  # its process is dead: the server ends that session as soon as it sees the connection gone
         if not got:
             raise self._refusal(key)
         mine = Lock.mine(key, holder)

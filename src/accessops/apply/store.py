@@ -180,8 +180,10 @@ def parse_state_url(text: str, base: Path | None = None) -> StateURL:
 
 
 def redact_url(text: str) -> str:
-    """A URL without its user info or a password parameter (a password may sit there)."""
-    return re.sub(r"([?&](?:password|token)=)[^&]*", r"\1REDACTED", re.sub(r"//[^/@]*@", "//", text), flags=re.I)
+    """A URL without its user info or the values of secret-named parameters (the one rule, in secrets)."""
+    from accessops.secrets import redact_url as redact
+
+    return redact(text)
 
 
 def canonical_target(target: Target, base: Path) -> str:

@@ -1,7 +1,9 @@
 """``accessops explain`` and ``accessops who-can``: effective access with its reasons.
 
 Both read the manifests (desired state) by default, or the live system with
-``--live``, and ask the same access engine, so they always agree.
+``--live``, and ask the same access engine, so they always agree. On the
+manifests with ``--target``, what they leave out (undeclared tables and
+fields, invitation status) comes from the live system.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ LIVE_MEMBER_ATTRS = ("status", "superuser")  # what only the target knows about 
 
 def _add_source(p: argparse.ArgumentParser) -> None:
     add_paths(p)
-    p.add_argument("--live", action="store_true", help="read the live system (the target) instead of the manifests")
+    p.add_argument(
+        "--live", action="store_true",
+        help="read the live system (the target) instead of the manifests; without it, a --target completes the manifests from live",
+    )
     add_target(p)
     add_format(p, ("text", "json"))
 

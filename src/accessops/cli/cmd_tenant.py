@@ -86,9 +86,11 @@ def run(args: argparse.Namespace) -> int:
             rows = tenant.members(org)
             if args.format == "json":
                 print_json([row.__dict__ for row in rows])
+            from accessops.model.names import escape_controls  # a tampered tenant's values stay on their line
+
             for row in rows if args.format == "text" else ():
                 since = f"joined {row.joined_at}" if row.joined_at else f"invited {row.invited_at or '-'}"
-                print(f"{row.org}\t{row.email}\t{row.role or '-'}\t{row.status}\t{since}")
+                print("\t".join(escape_controls(str(v)) for v in (row.org, row.email, row.role or "-", row.status, since)))
             return 0
         email = getattr(args, "email", "").lower()
         if command == "accept":

@@ -46,9 +46,9 @@ class Instances(dict[tuple[str, str], dict[str, Any]]):
 
     An unchanged resource is in prior_state, planned_values and a no-op change
     (before and after), always with the same attrs object, so its address and
-    values are built once and its values object is *shared* by those four places:
-    a 10k-member plan takes a third of the memory. So a document is read-only;
-    it is for json.dumps. Valid for its document only."""
+    values are built once and its values object is *shared* by those four places
+    (35,954 resources: peak 568 -> 525 MB for ``plan --format json``). So a
+    document is read-only; it is for json.dumps. Valid for its document only."""
 
     def __init__(self) -> None:
         super().__init__()
