@@ -1,7 +1,9 @@
 """The adapter protocol every target implements, local, SCIM and Directus alike.
 
 An adapter reads the live system into resources and applies one change at a
-time; the planner and applier never touch the live system otherwise. It
+time, or (``apply_batch``, for adapters that batch) a run of independent
+changes at once with one outcome per change; the planner and applier never
+touch the live system otherwise. It
 declares the resource types it supports, and validation refuses manifests
 that need more.
 """

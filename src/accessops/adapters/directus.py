@@ -231,8 +231,7 @@ class DirectusAdapter(BatchWrites, TablePermissions, Adapter):
 
     def _org_admin_rows(self, policy: Policy) -> None:
         """Organization administration without workspace data: manage the users (seed 001 "Admin")."""
-        for action in ("create", "read", "update", "delete"):
-            self._add_row(policy.id, "directus_users", action, ["*"])
+        self._add_rows([(policy.id, "directus_users", action, ["*"], None) for action in ("create", "read", "update", "delete")])
 
     # custom roles --------------------------------------------------------------
 
