@@ -155,25 +155,24 @@ def test_a_5xx_on_a_batch_fails_one_change_and_the_rerun_converges(directus: Dir
     directus.reset()
     monkeypatch.setenv(TOKEN_ENV, directus.token)
     folder = manifests(tmp_path, 20)
-    with fault_proxy(directus.url) as proxy:
-        with DirectusAdapter(Target.parse(f"directus+http://127.0.0.1:{proxy.port}")) as adapter:
-            adapter.client.sleep = lambda seconds: None  # retries without waiting
-            plan = plan_for(folder, adapter)
-            # the workspace roles are one PATCH /users: it keeps failing, as does each single change after it
-            proxy.fail("/users", 503, times=1000, method="PATCH")
-            ctx = context(adapter, tmp_path)
-            result = apply_changes(ctx, plan)
-            first = next(c for c in plan.pending if c.type == "workspace_member")
-            assert [c.address for c, _ in result.failed] == [first.address]
-            assert "HTTP 503" in result.failed[0][1]
-            at = plan.pending.index(first)
-            assert [c.address for c in result.done] == [c.address for c in plan.pending[:at]]
-            assert [c.address for c in result.not_done] == [c.address for c in plan.pending[at + 1 :]]
-            logged = ctx.state.runs(limit=1)[0]
-            assert [c.result for c in logged.changes] == ["ok"] * at + ["failed"] + ["not attempted"] * (len(plan.pending) - at - 1)
-            # the live side holds exactly what was recorded: the rerun plans just the workspace members
-            proxy.faults.clear()
-            rerun = plan_for(folder, adapter)
-            assert {c.type for c in rerun.pending} == {"workspace_member"} and len(rerun.pending) == len(plan.pending) - at
-            assert apply_changes(ctx, rerun).ok
-            assert plan_for(folder, adapter).pending == []
+    with fault_proxy(directus.url) as proxy, DirectusAdapter(Target.parse(f"directus+http://127.0.0.1:{proxy.port}")) as adapter:
+        adapter.client.sleep = lambda seconds: None  # retries without waiting
+        plan = plan_for(folder, adapter)
+        # the workspace roles are one PATCH /users: it keeps failing, as does each single change after it
+        proxy.fail("/users", 503, times=1000, method="PATCH")
+        ctx = context(adapter, tmp_path)
+        result = apply_changes(ctx, plan)
+        first = next(c for c in plan.pending if c.type == "workspace_member")
+        assert [c.address for c, _ in result.failed] == [first.address]
+        assert "HTTP 503" in result.failed[0][1]
+        at = plan.pending.index(first)
+        assert [c.address for c in result.done] == [c.address for c in plan.pending[:at]]
+        assert [c.address for c in result.not_done] == [c.address for c in plan.pending[at + 1 :]]
+        logged = ctx.state.runs(limit=1)[0]
+        assert [c.result for c in logged.changes] == ["ok"] * at + ["failed"] + ["not attempted"] * (len(plan.pending) - at - 1)
+        # the live side holds exactly what was recorded: the rerun plans just the workspace members
+        proxy.faults.clear()
+        rerun = plan_for(folder, adapter)
+        assert {c.type for c in rerun.pending} == {"workspace_member"} and len(rerun.pending) == len(plan.pending) - at
+        assert apply_changes(ctx, rerun).ok
+        assert plan_for(folder, adapter).pending == []

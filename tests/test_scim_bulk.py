@@ -16,7 +16,13 @@ from typing import Any
 
 import pytest
 import requests
-from conformance.servers import SCIM_TOKEN, FaultProxy, ScimServer, fault_proxy, scim_server
+from conformance.servers import (
+    SCIM_TOKEN,
+    FaultProxy,
+    ScimServer,
+    fault_proxy,
+    scim_server,
+)
 
 from accessops.adapters.base import Target
 from accessops.adapters.scim import ScimAdapter
@@ -116,46 +122,43 @@ def test_an_apply_from_empty_is_a_few_bulk_requests(servers: dict[str, ScimServe
     server = servers["bulk"]
     base = server.tenant()
     folder = manifests(tmp_path, 120)
-    with fault_proxy(server.root) as proxy:
-        with proxied(server, proxy, base) as adapter:
-            plan = plan_for(folder, adapter)
-            before = adapter.requests
-            _, result = apply(adapter, plan, tmp_path)
-            used = adapter.requests - before
-            assert result.ok and len(result.done) == len(plan.pending) >= 240
-            assert used <= 0.2 * len(plan.pending)
-            assert set(writes_seen(proxy)) == {"POST Bulk"}  # no write went one by one
-            assert plan_for(folder, adapter).pending == []
+    with fault_proxy(server.root) as proxy, proxied(server, proxy, base) as adapter:
+        plan = plan_for(folder, adapter)
+        before = adapter.requests
+        _, result = apply(adapter, plan, tmp_path)
+        used = adapter.requests - before
+        assert result.ok and len(result.done) == len(plan.pending) >= 240
+        assert used <= 0.2 * len(plan.pending)
+        assert set(writes_seen(proxy)) == {"POST Bulk"}  # no write went one by one
+        assert plan_for(folder, adapter).pending == []
 
 
 def test_max_operations_is_respected(servers: dict[str, ScimServer], tmp_path: Path) -> None:
     server = servers["small"]
     base = server.tenant()
     folder = manifests(tmp_path, 20, teams=2)
-    with fault_proxy(server.root) as proxy:
-        with proxied(server, proxy, base) as adapter:
-            plan = plan_for(folder, adapter)
-            _, result = apply(adapter, plan, tmp_path)
-            assert result.ok
-            # 20 users, 2 groups, one PATCH per group for the memberships: 20/7 + 2/7 + 2/7 requests, none refused
-            assert writes_seen(proxy) == {"POST Bulk": math.ceil(20 / 7) + 1 + 1}
-            assert all(s.status == 200 for s in proxy.seen if s.path.endswith("/Bulk"))
-            assert plan_for(folder, adapter).pending == []
+    with fault_proxy(server.root) as proxy, proxied(server, proxy, base) as adapter:
+        plan = plan_for(folder, adapter)
+        _, result = apply(adapter, plan, tmp_path)
+        assert result.ok
+        # 20 users, 2 groups, one PATCH per group for the memberships: 20/7 + 2/7 + 2/7 requests, none refused
+        assert writes_seen(proxy) == {"POST Bulk": math.ceil(20 / 7) + 1 + 1}
+        assert all(s.status == 200 for s in proxy.seen if s.path.endswith("/Bulk"))
+        assert plan_for(folder, adapter).pending == []
 
 
 def test_without_bulk_advertised_each_change_is_its_own_request(servers: dict[str, ScimServer], tmp_path: Path) -> None:
     server = servers["plain"]
     base = server.tenant()
     folder = manifests(tmp_path, 6, teams=2)
-    with fault_proxy(server.root) as proxy:
-        with proxied(server, proxy, base) as adapter:
-            plan = plan_for(folder, adapter)
-            _, result = apply(adapter, plan, tmp_path)
-            assert result.ok
-            seen = writes_seen(proxy)
-            assert "POST Bulk" not in seen
-            assert seen["POST Users"] == 6 and seen["POST Groups"] == 2 and seen["PATCH Groups"] == 6
-            assert plan_for(folder, adapter).pending == []
+    with fault_proxy(server.root) as proxy, proxied(server, proxy, base) as adapter:
+        plan = plan_for(folder, adapter)
+        _, result = apply(adapter, plan, tmp_path)
+        assert result.ok
+        seen = writes_seen(proxy)
+        assert "POST Bulk" not in seen
+        assert seen["POST Users"] == 6 and seen["POST Groups"] == 2 and seen["PATCH Groups"] == 6
+        assert plan_for(folder, adapter).pending == []
 
 
 def test_a_refused_operation_is_that_change_and_a_rerun_converges(servers: dict[str, ScimServer], tmp_path: Path) -> None:
@@ -194,18 +197,17 @@ def test_a_group_gone_meanwhile_is_reported_gone_and_the_rest_is_sent(servers: d
     text = (folder / "org.yaml").read_text()
     # first the members and empty teams, then the memberships
     (folder / "org.yaml").write_text("\n".join(line.split(", members:")[0] + "}" if "name: team" in line else line for line in text.splitlines()) + "\n")
-    with fault_proxy(server.root) as proxy:
-        with proxied(server, proxy, base) as adapter:
-            assert apply(adapter, plan_for(folder, adapter), tmp_path)[1].ok
-            (folder / "org.yaml").write_text(text)
-            plan = plan_for(folder, adapter)
-            assert {c.type for c in plan.pending} == {"team_member"}
-            group = requests.get(f"{base}/Groups", params={"filter": 'displayName eq "team1"'}, headers={"Authorization": f"Bearer {SCIM_TOKEN}"}, timeout=10)
-            gid = group.json()["Resources"][0]["id"]
-            requests.delete(f"{base}/Groups/{gid}", headers={"Authorization": f"Bearer {SCIM_TOKEN}"}, timeout=10).raise_for_status()
-            proxy.seen.clear()
-            _, result = apply(adapter, plan, tmp_path)
-            assert {c.key.split("/")[1] for c, _ in result.gone} == {"team1"}
-            assert {c.key.split("/")[1] for c in result.done} == {"team0", "team2"}
-            assert result.ok and not result.failed
-            assert writes_seen(proxy) == {"POST Bulk": 2}  # the gone group stopped the first; the rest went again
+    with fault_proxy(server.root) as proxy, proxied(server, proxy, base) as adapter:
+        assert apply(adapter, plan_for(folder, adapter), tmp_path)[1].ok
+        (folder / "org.yaml").write_text(text)
+        plan = plan_for(folder, adapter)
+        assert {c.type for c in plan.pending} == {"team_member"}
+        group = requests.get(f"{base}/Groups", params={"filter": 'displayName eq "team1"'}, headers={"Authorization": f"Bearer {SCIM_TOKEN}"}, timeout=10)
+        gid = group.json()["Resources"][0]["id"]
+        requests.delete(f"{base}/Groups/{gid}", headers={"Authorization": f"Bearer {SCIM_TOKEN}"}, timeout=10).raise_for_status()
+        proxy.seen.clear()
+        _, result = apply(adapter, plan, tmp_path)
+        assert {c.key.split("/")[1] for c, _ in result.gone} == {"team1"}
+        assert {c.key.split("/")[1] for c in result.done} == {"team0", "team2"}
+        assert result.ok and not result.failed
+        assert writes_seen(proxy) == {"POST Bulk": 2}  # the gone group stopped the first; the rest went again

@@ -45,7 +45,7 @@ class Writes:
     #: users to delete: (id, e-mail)
     delete_users: list[tuple[str, str]] = field(default_factory=list)
 
-    def merge(self, other: "Writes") -> None:
+    def merge(self, other: Writes) -> None:
         """Add another change's writes to these."""
         self.create_users += other.create_users
         self.patch_users += other.patch_users
@@ -87,7 +87,7 @@ class BatchWrites:
             return Adapter.apply_batch(self, changes)  # type: ignore[arg-type]
         try:
             self._drop_legacy_admin_access()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is that change's outcome
             return [exc]
         outcomes: list[BaseException | None] = []
         writes = Writes()
@@ -101,14 +101,14 @@ class BatchWrites:
             except ItemGoneError as exc:
                 outcomes.append(exc)
                 continue
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure is that change's outcome
                 failure = exc
                 break
             writes.merge(mine)
             outcomes.append(None)
         try:
             self.send(writes)
-        except Exception:
+        except Exception:  # noqa: BLE001 - redone one change at a time, which reports it
             # nothing of the failed request was made; redo the run one change at a time,
             # which skips what the snapshot shows done and names the change that fails
             return Adapter.apply_batch(self, changes)  # type: ignore[arg-type]

@@ -120,7 +120,7 @@ class ScimBulk:
             except ItemGoneError as exc:
                 outcomes[i] = exc
                 continue
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure is that change's outcome
                 outcomes[i] = exc
                 break
             if op is None:  # nothing to write, or merged into the group's operation
@@ -233,7 +233,7 @@ class ScimBulk:
         elif change.action is Action.DELETE:
             patch = {"op": "remove", "path": f"members[value eq {json.dumps(uid)}]"}
             members = self._group_members.setdefault(gid, set())
-            note = lambda: members.discard(uid)  # noqa: E731
+            note = lambda: members.discard(uid)
         else:
             return None
         group = next((o for o in ops if o.version_of == gid and o.method == "PATCH"), None)
