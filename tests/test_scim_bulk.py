@@ -38,33 +38,34 @@ from accessops.settings import Settings
 pytestmark = pytest.mark.server
 
 
-def provider_config(tmp: Path, *, supported: bool, max_operations: int = 1000) -> Path:
+def provider_config(tmp: Path, *, supported: bool, max_operations: int = 1000, max_payload: int = 1048576) -> Path:
     """A ServiceProviderConfig file for scim2-server."""
     config = {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
         "patch": {"supported": True},
-        "bulk": {"supported": supported, "maxOperations": max_operations if supported else 0, "maxPayloadSize": 1048576 if supported else 0},
+        "bulk": {"supported": supported, "maxOperations": max_operations if supported else 0, "maxPayloadSize": max_payload if supported else 0},
         "filter": {"supported": True, "maxResults": 1000},
         "changePassword": {"supported": False},
         "sort": {"supported": True},
         "etag": {"supported": True},
         "authenticationSchemes": [{"type": "oauthbearertoken", "name": "bearer_token", "description": "HTTP Bearer Token"}],
     }
-    path = tmp / f"spc-{supported}-{max_operations}.json"
+    path = tmp / f"spc-{supported}-{max_operations}-{max_payload}.json"
     path.write_text(json.dumps(config))
     return path
 
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ScimServer]]:
-    """Three servers: Bulk with default limits, Bulk with maxOperations 7, no Bulk."""
+    """Four servers: Bulk with default limits, with maxOperations 7, with maxPayloadSize 2,000 bytes; no Bulk."""
     tmp = tmp_path_factory.mktemp("spc")
     with (
         scim_server(args=("--service-provider-config", str(provider_config(tmp, supported=True)))) as bulk,
         scim_server(args=("--service-provider-config", str(provider_config(tmp, supported=True, max_operations=7)))) as small,
+        scim_server(args=("--service-provider-config", str(provider_config(tmp, supported=True, max_payload=2000)))) as narrow,
         scim_server(args=("--service-provider-config", str(provider_config(tmp, supported=False)))) as plain,
     ):
-        yield {"bulk": bulk, "small": small, "plain": plain}
+        yield {"bulk": bulk, "small": small, "narrow": narrow, "plain": plain}
 
 
 @pytest.fixture(autouse=True)
@@ -144,6 +145,21 @@ def test_max_operations_is_respected(servers: dict[str, ScimServer], tmp_path: P
         # 20 users, 2 groups, one PATCH per group for the memberships: 20/7 + 2/7 + 2/7 requests, none refused
         assert writes_seen(proxy) == {"POST Bulk": math.ceil(20 / 7) + 1 + 1}
         assert all(s.status == 200 for s in proxy.seen if s.path.endswith("/Bulk"))
+        assert plan_for(folder, adapter).pending == []
+
+
+def test_max_payload_size_is_respected(servers: dict[str, ScimServer], tmp_path: Path) -> None:
+    server = servers["narrow"]
+    base = server.tenant()
+    folder = manifests(tmp_path, 30, teams=2)
+    with fault_proxy(server.root) as proxy, proxied(server, proxy, base) as adapter:
+        plan = plan_for(folder, adapter)
+        _, result = apply(adapter, plan, tmp_path)
+        assert result.ok
+        bulk = [s for s in proxy.seen if s.path.endswith("/Bulk")]
+        assert len(bulk) > 3 and all(s.status == 200 for s in bulk)  # several requests, none refused with 413
+        assert all(int(s.headers.get("Content-Length") or 0) <= 2000 for s in bulk)
+        assert set(writes_seen(proxy)) == {"POST Bulk"}
         assert plan_for(folder, adapter).pending == []
 
 

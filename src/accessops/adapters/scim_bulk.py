@@ -146,7 +146,7 @@ class ScimBulk:
             size = ENVELOPE
             for n, op in enumerate(pending):
                 body = op.body(f"op{n}", self._versions.get(op.version_of or ""))
-                cost = len(json.dumps(body)) + 1
+                cost = len(json.dumps(body)) + 2  # and the ", " after it
                 if request and (len(request) >= max_ops or size + cost > max_size):
                     break
                 request.append(body)
