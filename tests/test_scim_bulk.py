@@ -227,3 +227,21 @@ def test_a_group_gone_meanwhile_is_reported_gone_and_the_rest_is_sent(servers: d
         assert {c.key.split("/")[1] for c in result.done} == {"team0", "team2"}
         assert result.ok and not result.failed
         assert writes_seen(proxy) == {"POST Bulk": 2}  # the gone group stopped the first; the rest went again
+
+
+def test_an_operation_over_max_payload_size_falls_back_to_one_request_per_change(servers: dict[str, ScimServer], tmp_path: Path) -> None:
+    server = servers["narrow"]
+    base = server.tenant()
+    folder = manifests(tmp_path, 10, teams=1)
+    text = (folder / "org.yaml").read_text().replace("name: User 5}", f"name: {'x' * 2500}}}")
+    (folder / "org.yaml").write_text(text)
+    with fault_proxy(server.root) as proxy, proxied(server, proxy, base) as adapter:
+        plan = plan_for(folder, adapter)
+        _, result = apply(adapter, plan, tmp_path)
+        assert result.ok
+        refused = [s for s in proxy.seen if s.path.endswith("/Bulk") and s.status == 413]
+        assert len(refused) == 1  # the big operation alone; the server refused that request
+        # what the earlier bulk requests made stands; from the big one on, one request per change, none twice
+        assert writes_seen(proxy)["POST Users"] == 5
+        assert not [s for s in proxy.seen if s.status == 409]
+        assert plan_for(folder, adapter).pending == []

@@ -10,8 +10,9 @@ carries the version the read saw (``version``, the bulk form of If-Match).
 Requests go with ``failOnErrors: 1``: the server stops at the first error,
 so the operations it answered are done or failed, and the rest were not
 attempted. A 404 means the object is gone: that change is reported gone and
-the remaining operations are sent again. A refused bulk request as a whole
-falls back to one change at a time.
+the remaining operations are sent again. When a bulk request is refused as a
+whole, what earlier requests did stands and the rest of the run is made one
+change at a time.
 """
 
 from __future__ import annotations
@@ -131,8 +132,12 @@ class ScimBulk:
         try:
             self._send(ops, changes, outcomes)
         except TargetError:
-            # the request as a whole was refused: redo the run one change at a time
-            return Adapter.apply_batch(self, changes)  # type: ignore[arg-type]
+            # a request as a whole was refused: keep what earlier requests did, redo the rest one change at a time
+            done = _prefix(outcomes, len(changes))
+            self.writes += sum(1 for o in done if o is None)
+            if done and done[-1] is not None and not isinstance(done[-1], ItemGoneError):
+                return done
+            return done + Adapter.apply_batch(self, changes[len(done) :])  # type: ignore[arg-type]
         result = _prefix(outcomes, len(changes))
         self.writes += sum(1 for o in result if o is None)
         return result
