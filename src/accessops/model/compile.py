@@ -31,6 +31,9 @@ class Compiled:
     # "org/team" of every team some team grant names: on a target without
     # teams these are only a grouping that expands into per-person grants
     grant_teams: set[str] = field(default_factory=set)
+    # per organization, its teams' and members' lower-cased emails, worked out
+    # once per compile (not once per workspace or space that grants to teams)
+    _people: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
     def add(self, type_: str, key: str, keep: tuple[str, ...] = (), **attrs: Any) -> None:
         """Add a resource, dropping unmanaged (None) attributes, except those in ``keep``.
@@ -145,13 +148,29 @@ def compile_model(model: DesiredModel) -> Compiled:
     return out
 
 
-def _team_members(model: DesiredModel, org: str) -> dict[str, list[str]]:
+def _team_members(out: Compiled, model: DesiredModel, org: str) -> dict[str, list[str]]:
+    key = ("teams", org)
+    if key not in out._people:
+        out._people[key] = _team_members_of(model, org)
+    found: dict[str, list[str]] = out._people[key]
+    return found
+
+
+def _team_members_of(model: DesiredModel, org: str) -> dict[str, list[str]]:
     item = model.organizations.get(org)
     teams = item.doc.spec.teams if item else None
     return {t.name: sorted(set(e.lower() for e in t.members or [])) for t in teams or []}
 
 
-def _org_members(model: DesiredModel, org: str) -> list[str]:
+def _org_members(out: Compiled, model: DesiredModel, org: str) -> list[str]:
+    key = ("members", org)
+    if key not in out._people:
+        out._people[key] = _org_members_of(model, org)
+    found: list[str] = out._people[key]
+    return found
+
+
+def _org_members_of(model: DesiredModel, org: str) -> list[str]:
     item = model.organizations.get(org)
     members = item.doc.spec.members if item else None
     return sorted(m.email.lower() for m in members or [])
@@ -184,7 +203,13 @@ def _workspace_members(out: Compiled, model: DesiredModel, key: str, sets: dict[
     teams = [(t.team, grant(team_origin(t.team), t.role, t.custom_roles, t.sections, t.permission_set)) for t in ws.teams or []]
     out.grant_teams.update(f"{ws.organization}/{t}" for t, _ in teams)
     default = Grant(DEFAULT_ROLE, ws.default_role) if ws.default_role is not None else None
-    people = reached(direct, teams, _team_members(model, ws.organization), default, _org_members(model, ws.organization))
+    people = reached(
+        direct,
+        teams,
+        _team_members(out, model, ws.organization) if teams else {},
+        default,
+        _org_members(out, model, ws.organization) if default is not None else [],
+    )
     for email, grants in people.items():
         _add_combined(out, "workspace_member", f"{key}/{email}", grants, role_rank, _level_rank(profile), ("sections",))
 
@@ -208,6 +233,6 @@ def _space_members(out: Compiled, model: DesiredModel, key: str, sets: dict[str,
     direct = {m.email.lower(): grant(DIRECT, m.role, m.features, m.settings, m.permission_set) for m in sp.members or []}
     teams = [(t.team, grant(team_origin(t.team), t.role, t.features, t.settings, t.permission_set)) for t in sp.teams or []]
     out.grant_teams.update(f"{sp.organization}/{t}" for t, _ in teams)
-    people = reached(direct, teams, _team_members(model, sp.organization), None, [])
+    people = reached(direct, teams, _team_members(out, model, sp.organization) if teams else {}, None, [])
     for email, grants in people.items():
         _add_combined(out, "space_member", f"{key}/{email}", grants, role_rank, _level_rank(profile), ("features", "settings"), drop=("custom_roles",))
