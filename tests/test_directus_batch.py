@@ -176,3 +176,20 @@ def test_a_5xx_on_a_batch_fails_one_change_and_the_rerun_converges(directus: Dir
         assert {c.type for c in rerun.pending} == {"workspace_member"} and len(rerun.pending) == len(plan.pending) - at
         assert apply_changes(ctx, rerun).ok
         assert plan_for(folder, adapter).pending == []
+
+
+def test_removing_a_run_of_members_is_a_few_batch_requests(adapter: DirectusAdapter, tmp_path: Path) -> None:
+    (tmp_path / "many").mkdir()
+    (tmp_path / "none").mkdir()
+    assert apply_changes(context(adapter, tmp_path), plan_for(manifests(tmp_path / "many", 30), adapter)).ok
+    folder = manifests(tmp_path / "none", 0)
+    plan = plan_for(folder, adapter)
+    adapter.identity()
+    # leaving the workspace: roles cleared in one PATCH /users, custom roles detached in one DELETE /access
+    leaving = [c for c in plan.pending if c.type == "workspace_member"]
+    before = adapter.requests
+    assert adapter.apply_batch(leaving) == [None] * 30 and adapter.requests - before == 2
+    removed = [c for c in plan.pending if c.type == "member"]
+    before = adapter.requests
+    assert adapter.apply_batch(removed) == [None] * 30 and adapter.requests - before == 1  # one DELETE /users
+    assert plan_for(folder, adapter).pending == []
