@@ -184,6 +184,7 @@ def _sequential(ctx: "Context", changes: list[Change], record: _Recorder, progre
                 record.not_attempted(j, changes[j])
             return
         record.ok(i, change)
+    progress.step(len(changes))  # the closing line reads N/N
 
 
 def runs_of(changes: list[Change]) -> list[list[tuple[int, Change]]]:
