@@ -10,14 +10,17 @@ real CLI:
     python bench/directus_200.py --members 500
 
 Steps timed: ``plan`` on the empty Directus, ``apply --auto-approve``, and
-``plan`` again (which must find no changes). Also prints how long the
-server took to bootstrap and start.
+``plan`` again (which must find no changes), with the requests each took
+(the apply's include its own read) and, for the apply, requests per change
+(one write is one change). Also prints how long the server took to
+bootstrap and start.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -76,6 +79,15 @@ def manifests(members: int) -> tuple[str, str]:
     return "\n".join(org) + "\n", "\n".join(ws) + "\n"
 
 
+def per_change(counts: str) -> str:
+    """`` = R requests per change`` from the ``-v`` line ``directus: N request(s), M write(s)``."""
+    found = re.search(r"(\d+) request\(s\), (\d+) write\(s\)", counts)
+    if not found or not int(found.group(2)):
+        return ""
+    requests, writes = int(found.group(1)), int(found.group(2))
+    return f" = {requests / writes:.3f} requests per change"
+
+
 def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
     """Run the CLI; return (seconds, result)."""
     started = time.monotonic()
@@ -112,7 +124,7 @@ def main() -> int:
             seconds, run = timed(argv, work, env)
             summary = next((line for line in run.stdout.splitlines() if line.startswith(("Plan:", "Apply complete", "No changes"))), "")
             requests = next((line.strip() for line in (run.stdout + run.stderr).splitlines() if "request" in line.lower()), "")
-            print(f"{label}: {seconds:.1f}s  {summary}  {requests}".rstrip())
+            print(f"{label}: {seconds:.1f}s  {summary}  {requests}{per_change(requests)}".rstrip())
             if run.returncode != expected:
                 print(f"  exit {run.returncode}, expected {expected}: {run.stderr.strip()[-500:]}", file=sys.stderr)
                 return 1

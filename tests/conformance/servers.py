@@ -60,12 +60,12 @@ def _require_binary(name: str, hint: str) -> str:
 
 
 @contextmanager
-def scim_server(token: str = SCIM_TOKEN) -> Iterator[ScimServer]:
-    """Start ``scim2-server`` on a free port, wait until it answers, stop it afterwards."""
+def scim_server(token: str = SCIM_TOKEN, *, args: tuple[str, ...] = ()) -> Iterator[ScimServer]:
+    """Start ``scim2-server`` on a free port (with extra ``args``), wait until it answers, stop it afterwards."""
     binary = _require_binary("scim2-server", "pip install -e '.[test]'")
     port = free_port()
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bearer-token", token, "--dynamic-tenants"],
+        [binary, "--port", str(port), "--bearer-token", token, "--dynamic-tenants", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

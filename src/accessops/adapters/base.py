@@ -1,7 +1,9 @@
 """The adapter protocol every target implements, local, SCIM and Directus alike.
 
 An adapter reads the live system into resources and applies one change at a
-time; the planner and applier never touch the live system otherwise. It
+time, or (``apply_batch``, for adapters that batch) a run of independent
+changes at once with one outcome per change; the planner and applier never
+touch the live system otherwise. It
 declares the resource types it supports, and validation refuses manifests
 that need more.
 """
@@ -79,6 +81,10 @@ class Adapter(ABC):
     #: whether :meth:`apply` may be called from several threads at once for
     #: independent changes (``apply --parallelism``); off unless an adapter says so
     parallel_writes: ClassVar[bool] = False
+    #: whether :meth:`apply_batch` makes a run of changes in fewer requests than
+    #: one per change; the applier then hands it each run of consecutive
+    #: changes of one phase and resource type
+    batch_writes: ClassVar[bool] = False
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -94,6 +100,32 @@ class Adapter(ABC):
     @abstractmethod
     def apply(self, change: Change) -> None:
         """Make one change live, atomically. Raise on failure; nothing half-done."""
+
+    def writes_in_batches(self) -> bool:
+        """Whether the applier should hand this adapter whole runs (:attr:`batch_writes`, or what the server advertises)."""
+        return self.batch_writes
+
+    def apply_batch(self, changes: Sequence[Change]) -> list[BaseException | None]:
+        """Make a run of independent changes (one phase, one resource type) live; one outcome per change attempted.
+
+        Entry ``i`` is None when ``changes[i]`` was made, else the exception it
+        failed with (:class:`ItemGoneError`: its object vanished, the run goes
+        on). The list may stop short after a failure: the changes past its end
+        were not attempted. A change reported ok is live; a failed one left
+        nothing half-done. This default applies one change at a time.
+        """
+        outcomes: list[BaseException | None] = []
+        for change in changes:
+            try:
+                self.apply(change)
+            except ItemGoneError as exc:
+                outcomes.append(exc)
+                continue
+            except Exception as exc:
+                outcomes.append(exc)
+                break
+            outcomes.append(None)
+        return outcomes
 
     def identity(self) -> str | None:
         """The member email the apply runs as, if the target has one (never removed or demoted)."""

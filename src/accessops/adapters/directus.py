@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from accessops.adapters.base import Adapter, ItemGoneError, Target
+from accessops.adapters.directus_batch import BatchWrites, Writes, note
 from accessops.adapters.directus_live import Access, Policy, Role, Snapshot, User, marker_text
 from accessops.adapters.directus_tables import TablePermissions
 from accessops.adapters.http import HttpClient
@@ -43,7 +44,7 @@ BYPASS_ROLE = "Admin"
 ORG_ROLES = ("Admin", "Member")
 
 
-class DirectusAdapter(TablePermissions, Adapter):
+class DirectusAdapter(BatchWrites, TablePermissions, Adapter):
     """Reads and writes seed-003 access on one Directus 11 instance."""
 
     scheme = "directus"
@@ -230,8 +231,7 @@ class DirectusAdapter(TablePermissions, Adapter):
 
     def _org_admin_rows(self, policy: Policy) -> None:
         """Organization administration without workspace data: manage the users (seed 001 "Admin")."""
-        for action in ("create", "read", "update", "delete"):
-            self._add_row(policy.id, "directus_users", action, ["*"])
+        self._add_rows([(policy.id, "directus_users", action, ["*"], None) for action in ("create", "read", "update", "delete")])
 
     # custom roles --------------------------------------------------------------
 
@@ -260,49 +260,41 @@ class DirectusAdapter(TablePermissions, Adapter):
         return user
 
     def _apply_member(self, change: Change, after: dict[str, Any] | None) -> None:
+        writes = Writes()
+        self._prepare_member(change, writes)
+        self.send(writes)
+
+    def _prepare_member(self, change: Change, w: Writes) -> None:
+        """Check one member change against the snapshot and note the writes it needs."""
         email = change.key.split("/")[1]
         snap = self.snapshot()
+        after = change.after if change.action is not Action.DELETE else None
         if after is None:
             if email == self.identity():
                 raise RefusedError([Refusal("identity", f"will not remove {email}: it is the identity running the apply")])
-            user = self._user(email)
-            self._call("DELETE", f"/users/{user.id}", f"user {email}")
-            del snap.users[email]
-            snap.access = {k: a for k, a in snap.access.items() if a.user != user.id}
+            w.delete_users.append((self._user(email).id, email))
             return
         role = after.get("role", "Member")
         if role not in ORG_ROLES:
             raise TargetError(f"directus: member {email}: org role {role!r} cannot be expressed (Admin or Member)")
-        if change.action is Action.CREATE and email not in snap.users:
-            data = self._call("POST", "/users", f"user {email}", json={"email": email, "status": "invited", "first_name": after.get("name")})
-            snap.users[email] = User(data["id"], email, data["status"], None, after.get("name"))
-        user = self._user(email)
-        if "name" in after and after["name"] != user.name:
-            self._call("PATCH", f"/users/{user.id}", f"user {email}", json={"first_name": after["name"], "last_name": None})
-            user.name = after["name"]
-        self._set_org_role(user, role)
-
-    def _set_org_role(self, user: User, role: str) -> None:
-        snap = self.snapshot()
         org_policy = snap.org_policy()
         if org_policy is None:
-            raise TargetError(f"directus: member {user.email}: the organization does not exist yet")
+            raise TargetError(f"directus: member {email}: the organization does not exist yet")
+        if change.action is Action.CREATE and email not in snap.users:
+            w.create_users.append({"email": email, "status": "invited", "first_name": after.get("name")})
+            if role == "Admin":
+                w.attach.append((email, org_policy.id))
+            return
+        user = self._user(email)
+        if "name" in after and after["name"] != user.name:
+            w.patch_users.append(({"id": user.id, "first_name": after["name"], "last_name": None}, note(user, name=after["name"])))
         attached = [a for a in snap.user_access(user) if a.policy == org_policy.id]
         if role == "Admin" and not attached:
-            self._attach(user, org_policy)
+            w.attach.append((email, org_policy.id))
         elif role == "Member":
             if user.email == self.identity():
                 raise RefusedError([Refusal("identity", f"will not demote {user.email}: it is the identity running the apply")])
-            for access in attached:
-                self._detach(access.id)
-
-    def _attach(self, user: User, policy: Policy) -> None:
-        data = self._call("POST", "/access", f"user {user.email}", json={"user": user.id, "policy": policy.id})
-        self.snapshot().access[data["id"]] = Access(data["id"], None, user.id, policy.id)
-
-    def _detach(self, access_id: str) -> None:
-        self._call("DELETE", f"/access/{access_id}", "policy attachment")
-        self.snapshot().access.pop(access_id, None)
+            w.detach += [a.id for a in attached]
 
     # workspace and its members ---------------------------------------------------
 
@@ -333,7 +325,14 @@ class DirectusAdapter(TablePermissions, Adapter):
                 self._new_role(role, "accessops workspace role", policy)
 
     def _apply_workspace_member(self, change: Change, after: dict[str, Any] | None) -> None:
+        writes = Writes()
+        self._prepare_workspace_member(change, writes)
+        self.send(writes)
+
+    def _prepare_workspace_member(self, change: Change, w: Writes) -> None:
+        """Check one workspace-member change against the snapshot and note the writes it needs."""
         email = change.key.split("/")[2]
+        after = change.after if change.action is not Action.DELETE else None
         snap = self.snapshot()
         user = self._user(email)
         roles = snap.role_policies()
@@ -347,12 +346,10 @@ class DirectusAdapter(TablePermissions, Adapter):
                 raise TargetError(f"directus: {change.address}: workspace role {role_name!r} does not exist in Directus")
             self._guard_identity(user, role_name == BYPASS_ROLE)
             if user.role != role.id:
-                self._call("PATCH", f"/users/{user.id}", f"user {email}", json={"role": role.id})
-                user.role = role.id
+                w.patch_users.append(({"id": user.id, "role": role.id}, note(user, role=role.id)))
         elif after is None:
             self._guard_identity(user, False)
-            self._call("PATCH", f"/users/{user.id}", f"user {email}", json={"role": None})
-            user.role = None
+            w.patch_users.append(({"id": user.id, "role": None}, note(user, role=None)))
         if after is None or "custom_roles" in after:
             missing = want_custom - set(custom)
             if missing:
@@ -360,9 +357,9 @@ class DirectusAdapter(TablePermissions, Adapter):
             attached = {a.policy: a for a in snap.user_access(user)}
             for name, policy in custom.items():
                 if name in want_custom and policy.id not in attached:
-                    self._attach(user, policy)
+                    w.attach.append((email, policy.id))
                 elif name not in want_custom and policy.id in attached:
-                    self._detach(attached[policy.id].id)
+                    w.detach.append(attached[policy.id].id)
 
     def _guard_identity(self, user: User, stays_admin: bool) -> None:
         """Never take admin access away from the user the token belongs to.

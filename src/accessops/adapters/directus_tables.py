@@ -67,11 +67,24 @@ class TablePermissions:
             row.fields, row.presets = fields, presets
 
     def _add_row(self, policy_id: str, collection: str, action: str, fields: list[str] | None, presets: dict[str, Any] | None = None) -> None:
-        body: dict[str, Any] = {"policy": policy_id, "collection": collection, "action": action, "fields": fields, "permissions": {}}
-        if presets is not None:
-            body["presets"] = presets
-        data = self._call("POST", "/permissions", f"permission on {collection}", json=body)
-        self.snapshot().permissions[data["id"]] = Permission(data["id"], policy_id, collection, action, fields, presets)
+        self._add_rows([(policy_id, collection, action, fields, presets)])
+
+    def _add_rows(self, rows: list[tuple[str, str, str, list[str] | None, dict[str, Any] | None]]) -> None:
+        """Create permission rows in one request (Directus creates an array in one transaction)."""
+        if not rows:
+            return
+        bodies: list[dict[str, Any]] = []
+        for policy_id, collection, action, fields, presets in rows:
+            body: dict[str, Any] = {"policy": policy_id, "collection": collection, "action": action, "fields": fields, "permissions": {}}
+            if presets is not None:
+                body["presets"] = presets
+            bodies.append(body)
+        what = f"permission on {rows[0][1]}" if len(rows) == 1 else f"{len(rows)} permissions"
+        data = self._call("POST", "/permissions", what, json=bodies if len(bodies) > 1 else bodies[0])
+        made = {(d["policy"], d["collection"], d["action"]): d for d in (data if isinstance(data, list) else [data])}
+        for policy_id, collection, action, fields, presets in rows:
+            d = made[(policy_id, collection, action)]
+            self.snapshot().permissions[d["id"]] = Permission(d["id"], policy_id, collection, action, fields, presets)
 
     def _drop_rows(self, rows: list[Permission]) -> None:
         if not rows:
@@ -112,9 +125,10 @@ class TablePermissions:
                     raise TargetError(f"directus: table {collection} {ours}: role(s) {', '.join(sorted(unknown))} do not exist in Directus")
                 self._drop_rows([r for r in rows if names[r.policy] not in want])
                 have = {names[r.policy] for r in rows}
-                for role in sorted(want - have):
-                    fields = self._read_fields(collection, role, allowed) if theirs == "read" else ["*"]
-                    self._add_row(roles[role].id, collection, theirs, fields)
+                self._add_rows([
+                    (roles[role].id, collection, theirs, self._read_fields(collection, role, allowed) if theirs == "read" else ["*"], None)
+                    for role in sorted(want - have)
+                ])
             if theirs == "read":
                 for row in [p for p in snap.rows(collection, "read") if p.policy in names]:
                     fields = self._read_fields(collection, names[row.policy], allowed)

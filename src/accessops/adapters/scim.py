@@ -33,6 +33,7 @@ import requests
 
 from accessops.adapters.base import Adapter, ItemGoneError, Target
 from accessops.adapters.http import HttpClient
+from accessops.adapters.scim_bulk import ScimBulk
 from accessops.errors import TargetError
 from accessops.model.names import check_live
 from accessops.model.resource import Resource, ResourceMap
@@ -54,7 +55,7 @@ def _quote(value: str) -> str:
     return json.dumps(value)
 
 
-class ScimAdapter(Adapter):
+class ScimAdapter(ScimBulk, Adapter):
     """Members and teams of one organization, kept as SCIM Users and Groups."""
 
     scheme: ClassVar[str] = "scim"
@@ -93,6 +94,7 @@ class ScimAdapter(Adapter):
         self._group_ids: dict[str, str] = {}  # team -> id
         self._versions: dict[str, str] = {}  # id -> meta.version (an ETag)
         self._group_members: dict[str, set[str]] = {}  # group id -> user ids
+        self._bulk: tuple[int, int] | None = None  # what /ServiceProviderConfig says of Bulk, once read
 
     # --- reading -----------------------------------------------------------
 

@@ -1,6 +1,9 @@
 """The applier: make a plan's changes live through ``Adapter.apply``, logging each.
 
-Changes run in plan order. With a parallelism above 1, and only for adapters
+Changes run in plan order. An adapter that declares ``batch_writes`` gets
+each run of consecutive independent changes (same phase, same resource type)
+at once through ``Adapter.apply_batch`` and reports one outcome per change;
+the outcomes are recorded exactly as if the changes had run one by one. With a parallelism above 1, and only for adapters
 that declare ``parallel_writes``, each run of consecutive independent changes
 (same phase, same resource type) is spread over at most that many threads;
 changes that share a parent object (memberships of one team) stay in one
@@ -155,7 +158,9 @@ def apply_changes(
     record = _Recorder(ctx, target_url, run_id, result, on_change)
     progress = Progress("applying", len(changes))
     try:
-        if parallelism <= 1:
+        if ctx.adapter.writes_in_batches():
+            _batched(ctx, changes, record, progress)
+        elif parallelism <= 1:
             _sequential(ctx, changes, record, progress)
         else:
             _parallel(ctx, changes, record, progress, parallelism)
@@ -179,12 +184,44 @@ def _sequential(ctx: "Context", changes: list[Change], record: _Recorder, progre
                 record.not_attempted(j, changes[j])
             return
         record.ok(i, change)
+    progress.step(len(changes))  # the closing line reads N/N
+
+
+def runs_of(changes: list[Change]) -> list[list[tuple[int, Change]]]:
+    """Consecutive changes of one phase and resource type, with their plan index: each run is independent."""
+    return [list(g) for _, g in groupby(enumerate(changes), key=lambda ic: ic[1].sort_key()[:3])]
+
+
+def _batched(ctx: "Context", changes: list[Change], record: _Recorder, progress: Progress) -> None:
+    """Hand each run to ``Adapter.apply_batch``; record its outcomes per change, in plan order."""
+    stopped = False
+    done = 0
+    for run in runs_of(changes):
+        if stopped:
+            for i, change in run:
+                record.not_attempted(i, change)
+            continue
+        progress.step(done)
+        outcomes = ctx.adapter.apply_batch([change for _, change in run])
+        for k, (i, change) in enumerate(run):
+            outcome = outcomes[k] if k < len(outcomes) else None
+            if k >= len(outcomes):
+                stopped = True
+                record.not_attempted(i, change)
+            elif outcome is None:
+                record.ok(i, change)
+            elif isinstance(outcome, ItemGoneError):
+                record.gone(i, change, outcome)
+            else:
+                stopped = True
+                record.failed(i, change, outcome)
+        done += len(run)
+    progress.step(done)
 
 
 def _parallel(ctx: "Context", changes: list[Change], record: _Recorder, progress: Progress, bound: int) -> None:
     stop = threading.Event()
-    indexed = list(enumerate(changes))
-    batches = [list(g) for _, g in groupby(indexed, key=lambda ic: ic[1].sort_key()[:3])]
+    batches = runs_of(changes)
     done = 0
     with ThreadPoolExecutor(max_workers=bound, thread_name_prefix="accessops-apply") as pool:
         for batch in batches:
