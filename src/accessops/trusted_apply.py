@@ -43,12 +43,7 @@ def stale_addresses(plan: Plan, live: ResourceMap) -> list[str]:
 
 def ensure_target_matches(plan: Plan, settings: Settings, explicit: str | None) -> None:
     """A saved plan applies to its own target; an explicit different --target is an error."""
-    if explicit:
-        try:
-            Target.parse(explicit)  # refuses a credential in the URL before it is shown
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-    if explicit and redact(explicit) != plan.target:
+    if explicit and redact(explicit) != plan.target:  # a credential in it was refused by open_saved_context
         raise ConfigError(f"plan was made for {plan.target}, not {redact(explicit)}")
     settings.target = plan.target
 

@@ -91,11 +91,13 @@ def access_state_with_origins(args: argparse.Namespace) -> tuple[ResourceMap, di
     they leave out comes from live state (see :func:`overlay_live`).
     """
     if getattr(args, "live", False):
-        resources, profiles = read_live(args)
-        origins: dict[str, tuple[str, ...]] = {}
-        if args.paths:
-            compiled = compile_model(load(args.paths))
-            origins = {a: o for a, o in compiled.origins.items() if a in resources and a in compiled.resources and resources[a].attrs == compiled.resources[a].attrs}
+        if not args.paths:
+            resources, profiles = read_live(args)
+            return resources, profiles, {}
+        loaded = load(args.paths)  # once: it names the organizations to read and the grants' origins
+        resources, profiles = read_live(args, loaded.org_names)
+        compiled = compile_model(loaded)
+        origins = {a: o for a, o in compiled.origins.items() if a in resources and a in compiled.resources and resources[a].attrs == compiled.resources[a].attrs}
         return resources, profiles, origins
     model = load(args.paths or ["."])
     compiled = compile_model(model)
