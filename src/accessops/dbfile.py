@@ -11,6 +11,7 @@ keep their own class: code that expects an ``IntegrityError`` still gets one.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -117,3 +118,24 @@ def connect(path: Path | str, **kwargs: Any) -> NamedConnection:
     assert isinstance(conn, NamedConnection)
     conn.db_file = shown
     return conn
+
+
+def use_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch ``conn``'s file to WAL, waiting up to ``timeout`` seconds for other openers.
+
+    SQLite does not run the busy handler for the journal-mode switch: when
+    two processes open a new file at once, one of them gets "database is
+    locked" straight away. Retry it for as long as any other statement
+    would wait. The switch is a no-op once the file is in WAL.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)

@@ -257,7 +257,7 @@ def connect(path: Path, migrations: list[str] | None = None) -> sqlite3.Connecti
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = dbfile.connect(path, isolation_level=None, timeout=10.0)  # errors name the file
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
+        dbfile.use_wal(conn, 10.0)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn, migrations)

@@ -158,7 +158,7 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = dbfile.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT)  # errors name the file
         try:
-            self.db.execute("PRAGMA journal_mode = WAL")
+            dbfile.use_wal(self.db, BUSY_TIMEOUT)
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             migrate(self.db, MIGRATIONS)
