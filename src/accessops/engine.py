@@ -22,6 +22,7 @@ from accessops.adapters.registry import open_adapter
 from accessops.errors import ConfigError
 from accessops.manifest.loader import DesiredModel, load
 from accessops.model.compile import Compiled, compile_model
+from accessops.model.release import release_documents, release_sources
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change, Plan
 from accessops.plan.simulate import simulate
@@ -187,8 +188,9 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
     holds the lock).
     """
     with paused_gc():
-        model = load(paths or ["."])
+        model = release_sources(load(paths or ["."]))  # validated: the raw mappings can go
         compiled = compile_model(model)
+        model = release_documents(model)  # a plan reads only names, profiles and policies from here on
     state = open_state(settings, open_target_url(settings)) if need_state else None  # a bad state fails before the target is touched
     try:
         target, adapter = open_target(settings)

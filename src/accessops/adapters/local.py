@@ -29,6 +29,7 @@ from typing import Any
 from accessops.adapters import local_write
 from accessops.adapters.base import Adapter, Target
 from accessops.adapters.local_schema import connect
+from accessops.model.compact import Shared
 from accessops.model.names import check_live, check_names
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change
@@ -153,10 +154,10 @@ class LocalAdapter(Adapter):
         marks = ",".join("?" * len(names))
         found = self.db.execute(f"SELECT id, name, profile, seats FROM organizations WHERE name IN ({marks})", names).fetchall()
         out: ResourceMap = {}
+        shared = Shared()  # one dict per distinct attribute set; addresses and keys interned
 
         def add(type_: str, key: str, attrs: dict[str, Any]) -> None:
-            res = Resource(type_, key, attrs)
-            out[res.address] = res
+            shared.put(out, type_, key, attrs)
 
         org_name = {oid: name for oid, name, _, _ in found}
         ids = list(org_name)

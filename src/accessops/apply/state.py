@@ -28,6 +28,7 @@ import json
 import sqlite3
 import subprocess
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from accessops import dbfile
@@ -338,13 +339,15 @@ class SqliteStore:
         # Most objects share a handful of attribute sets ({} for a membership,
         # {"role": "Member"}, ...): decode each distinct one once. Resource
         # attributes are never mutated in place, so sharing them is safe.
+        # Addresses and keys are interned, so they are the very strings the
+        # desired and live maps hold (model/compact.py).
         decoded: dict[str, dict[str, Any]] = {}
         out: ResourceMap = {}
         for addr, type_, key, text in rows:
             attrs = decoded.get(text)
             if attrs is None:
                 attrs = decoded[text] = _stored_attrs(self.db, addr, text)
-            out[addr] = Resource(type_, key, attrs)
+            out[intern(addr)] = Resource(intern(type_), intern(key), attrs)
         return out
 
     # --- migrate --------------------------------------------------------------------------

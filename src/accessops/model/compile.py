@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accessops.manifest.loader import DesiredModel
+from accessops.model.compact import Shared
 from accessops.model.grants import DEFAULT_ROLE, DIRECT, Grant, combine, reached, team_origin
 from accessops.model.profile import Profile
 from accessops.model.resource import Resource, ResourceMap, Scope
@@ -34,6 +35,8 @@ class Compiled:
     # per organization, its teams' and members' lower-cased emails, worked out
     # once per compile (not once per workspace or space that grants to teams)
     _people: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    # one dict per distinct attribute set, interned addresses and keys (model/compact.py)
+    _shared: Shared = field(default_factory=Shared, repr=False, compare=False)
 
     def add(self, type_: str, key: str, keep: tuple[str, ...] = (), **attrs: Any) -> None:
         """Add a resource, dropping unmanaged (None) attributes, except those in ``keep``.
@@ -41,8 +44,7 @@ class Compiled:
         A kept None is managed: it states "unrestricted", and the planner lifts
         a restriction found live (docs/access-model.md, "Left out").
         """
-        res = Resource(type_, key, {k: v for k, v in attrs.items() if v is not None or k in keep})
-        self.resources[res.address] = res
+        self._shared.put(self.resources, type_, key, {k: v for k, v in attrs.items() if v is not None or k in keep})
 
     def manage(self, type_: str, prefix: str) -> None:
         """Declare git authoritative for ``type_`` under ``prefix``."""
@@ -145,6 +147,7 @@ def compile_model(model: DesiredModel) -> Compiled:
         if sp.members is not None or sp.teams is not None:
             out.manage("space_member", f"{key}/")
             _space_members(out, model, key, sets)
+    out._people.clear()  # per-organization email lists: only compile reads them
     return out
 
 
