@@ -25,7 +25,7 @@ from accessops.adapters.local import LocalAdapter
 from accessops.apply.state import SqliteStore
 from accessops.cli import build_parser
 from accessops.manifest.loader import load
-from accessops.model.compact import Shared, attrs_key
+from accessops.model.compact import Shared, attrs_key, pooled_strings
 from accessops.model.compile import compile_model
 from accessops.model.resource import ResourceMap
 from accessops.plan.change import Action, Change
@@ -117,8 +117,11 @@ def test_live_and_last_applied_share_the_desired_strings(org: Path, tmp_path: Pa
         _create_all(adapter, desired)
         for res in desired.values():
             store.record_applied("t", Change(Action.CREATE, res.type, res.key, None, dict(res.attrs)))
-        live = adapter.read(["gen"])
-        last = store.last_applied("t")
+        with pooled_strings():  # as the engine reads them
+            desired = compile_model(load([org])).resources
+            live = adapter.read(["gen"])
+            last = store.last_applied("t")
+        unpooled = compile_model(load([org])).resources  # outside the pool: nothing kept, nothing shared
     finally:
         adapter.close()
         store.close()
@@ -129,6 +132,7 @@ def test_live_and_last_applied_share_the_desired_strings(org: Path, tmp_path: Pa
         assert live[addr].key is res.key and last[addr].key is res.key, addr
     # equal live attribute sets are one object too (a team membership is always {})
     assert len({id(r.attrs) for r in live.values() if r.type == "team_member"}) == 1
+    assert not any(_keys(unpooled)[addr] is addr for addr in desired)
 
 
 def test_no_plan_step_changes_a_shared_attribute_set(org: Path) -> None:
@@ -168,6 +172,6 @@ def test_attribute_sets_that_differ_are_not_shared(a: dict[str, Any], b: dict[st
 
 def test_unhashable_values_are_left_unshared() -> None:
     shared = Shared()
-    nested = {"read": [["odd"]]}
+    nested = {"read": [object()]}
     assert attrs_key(nested) is None
     assert shared.attrs("field_permission", nested) is nested

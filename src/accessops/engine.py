@@ -21,6 +21,7 @@ from accessops.adapters.base import Adapter, Target
 from accessops.adapters.registry import open_adapter
 from accessops.errors import ConfigError
 from accessops.manifest.loader import DesiredModel, load
+from accessops.model.compact import pooled_strings
 from accessops.model.compile import Compiled, compile_model
 from accessops.model.release import release_documents, release_sources
 from accessops.model.resource import Resource, ResourceMap
@@ -171,11 +172,10 @@ def unsupported(compiled: Compiled, adapter: Adapter) -> list[str]:
         allowed = adapter.supports.get(res.type)
         if allowed is None:
             what = f"{res.type} resources"
+        elif allowed.issuperset(res.attrs):  # the usual case, decided in C without a set per resource
+            continue
         else:
-            extra = sorted(set(res.attrs) - allowed)
-            if not extra:
-                continue
-            what = f"{res.type}.{extra[0]}"
+            what = f"{res.type}.{sorted(set(res.attrs) - allowed)[0]}"
         gaps[what] = gaps.get(what, 0) + 1
         example.setdefault(what, res.address)
     return [f"target {adapter.scheme} cannot express {what} (e.g. {example[what]}; {n} in all)" for what, n in sorted(gaps.items())]
@@ -187,6 +187,11 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
     ``read_live=False`` leaves the read to the caller (apply reads after it
     holds the lock).
     """
+    with pooled_strings():  # desired, live and last applied share one string per address and key
+        return _open_context(paths, settings, need_state, read_live)
+
+
+def _open_context(paths: list[str], settings: Settings, need_state: bool, read_live: bool) -> Context:
     with paused_gc():
         model = release_sources(load(paths or ["."]))  # validated: the raw mappings can go
         compiled = compile_model(model)
@@ -248,8 +253,7 @@ def build_plan(ctx: Context, paths: list[str]) -> Plan:
         plan.manifests = manifest_digest([str(p) for p in paths], ctx.settings.config_file)
         plan.prior = ctx.live  # Terraform's prior_state; planned_values is it with the changes made
         plan.timestamp = plan_time(ctx).strftime("%Y-%m-%dT%H:%M:%SZ")
-        managed = set(ctx.last_applied)
-        plan.drift = changed_outside(ctx.live, ctx.last_applied, managed, plan.changes)
+        plan.drift = changed_outside(ctx.live, ctx.last_applied, None, plan.changes)  # managed: what was applied
         for hook in PLAN_HOOKS:
             hook(ctx, plan)
     return plan

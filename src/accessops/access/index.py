@@ -148,11 +148,17 @@ def build_index(resources: ResourceMap, profiles: Mapping[str, Profile]) -> dict
     for org, profile in profiles.items():
         if "/" not in org:
             views[org] = OrgView(org, profile)
+    # one string per email, however many memberships name it (a split makes a new one each time)
+    emails: dict[str, str] = {}
     for res in sorted(resources.values(), key=_KEY):
         parts = res.key.split("/")
         view = views.get(parts[0])  # res.org, without a property call per resource
         if view is None:
             continue
+        if len(parts) > 2:
+            parts[-1] = emails.setdefault(parts[-1], parts[-1])
+        elif res.type == "member":
+            parts[1] = emails.setdefault(parts[1], parts[1])
         a = res.attrs
         t = res.type
         if t == "organization":

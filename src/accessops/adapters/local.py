@@ -23,6 +23,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -154,10 +155,8 @@ class LocalAdapter(Adapter):
         marks = ",".join("?" * len(names))
         found = self.db.execute(f"SELECT id, name, profile, seats FROM organizations WHERE name IN ({marks})", names).fetchall()
         out: ResourceMap = {}
-        shared = Shared()  # one dict per distinct attribute set; addresses and keys interned
-
-        def add(type_: str, key: str, attrs: dict[str, Any]) -> None:
-            shared.put(out, type_, key, attrs)
+        # add(type, key, attrs): one dict per distinct attribute set, addresses and keys pooled
+        add = partial(Shared().put, out)
 
         org_name = {oid: name for oid, name, _, _ in found}
         ids = list(org_name)

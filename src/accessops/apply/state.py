@@ -28,7 +28,6 @@ import json
 import sqlite3
 import subprocess
 from pathlib import Path
-from sys import intern
 from typing import Any
 
 from accessops import dbfile
@@ -38,7 +37,8 @@ from accessops.adapters.local_write import utc_now
 from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, LoggedChange, applied_after
 from accessops.apply.store import StateDump, default_sqlite_path
 from accessops.errors import AccessOpsError, FileError, file_error_of
-from accessops.model.resource import Resource, ResourceMap
+from accessops.model.compact import string_pool
+from accessops.model.resource import RESOURCE_TYPES, Resource, ResourceMap
 from accessops.plan.change import Action, Change
 from accessops.secrets import redact_text
 
@@ -339,15 +339,22 @@ class SqliteStore:
         # Most objects share a handful of attribute sets ({} for a membership,
         # {"role": "Member"}, ...): decode each distinct one once. Resource
         # attributes are never mutated in place, so sharing them is safe.
-        # Addresses and keys are interned, so they are the very strings the
-        # desired and live maps hold (model/compact.py).
+        # Addresses and keys go through the string pool, so they are the very
+        # strings the desired and live maps hold (model/compact.py).
         decoded: dict[str, dict[str, Any]] = {}
         out: ResourceMap = {}
-        for addr, type_, key, text in rows:
-            attrs = decoded.get(text)
-            if attrs is None:
-                attrs = decoded[text] = _stored_attrs(self.db, addr, text)
-            out[intern(addr)] = Resource(intern(type_), intern(key), attrs)
+        types = {t: t for t in RESOURCE_TYPES}
+        pool = string_pool()
+        # in batches: one Python call per row (the cursor tags errors with the file) is slow
+        for batch in iter(lambda: rows.fetchmany(4096), []):
+            for addr, type_, key, text in batch:
+                attrs = decoded.get(text)
+                if attrs is None:
+                    attrs = decoded[text] = _stored_attrs(self.db, addr, text)
+                pair = pool.get(addr)
+                if pair is not None:
+                    addr, key = pair
+                out[addr] = Resource(types.get(type_, type_), key, attrs)
         return out
 
     # --- migrate --------------------------------------------------------------------------

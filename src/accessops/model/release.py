@@ -14,6 +14,7 @@ located in (validation has already run).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from accessops.manifest.loader import DesiredModel, Loaded
@@ -65,15 +66,12 @@ def release_documents(model: DesiredModel) -> DesiredModel:
 
 
 def _rebuilt(model: DesiredModel, each: Callable[[Loaded[Any]], Loaded[Any]]) -> DesiredModel:
-    """A new model with ``each`` applied to every document but the policies."""
-    return DesiredModel(
+    """A copy of ``model`` with ``each`` applied to every document but the policies (other fields carried over)."""
+    return replace(
+        model,
         organizations={k: each(v) for k, v in model.organizations.items()},
         workspaces={k: each(v) for k, v in model.workspaces.items()},
         space_types={k: each(v) for k, v in model.space_types.items()},
         spaces={k: each(v) for k, v in model.spaces.items()},
         permission_sets={k: each(v) for k, v in model.permission_sets.items()},
-        policies=dict(model.policies),
-        profiles=dict(model.profiles),
-        workspace_profiles=dict(model.workspace_profiles),
-        files=list(model.files),
     )

@@ -45,7 +45,7 @@ def changed_outside(
     drift of its ``status``, though status is otherwise live-only.
     """
     out: list[Drift] = []
-    candidates = set(last_applied) if addresses is None else addresses
+    candidates: Collection[str] = last_applied.keys() if addresses is None else addresses
     for addr in candidates:
         last = last_applied.get(addr)
         now = live.get(addr)

@@ -35,7 +35,12 @@ def simulate(live: ResourceMap, changes: Iterable[Change], new_member_status: st
     A deleted parent's children need no cascade here: the planner deletes
     them explicitly, before the parent. A replace is different: the object
     is destroyed and created again, and its children go with the old one.
+
+    With nothing to change, ``live`` itself comes back (no copy of a large
+    tenant): like every resource map, it is not changed in place.
     """
+    if not changes:
+        return live
     after = dict(live)
     for change in changes:
         if change.action is Action.NOOP:
