@@ -206,7 +206,9 @@ class LocalAdapter(Adapter):
         for wmid, wid, email, role in self._rows(
             f"SELECT wm.id, wm.workspace_id, m.email, wm.role FROM workspace_members wm JOIN members m ON m.id = wm.member_id WHERE {in_orgs}", ids
         ):
-            members[wmid] = (f"{ws_key[wid]}/{email}", _attrs(role=role) | {"custom_roles": [], "sections": {}})
+            # as _attrs(role=role) | {...} gives it (role first, when there is one), without the two dicts
+            found = {"role": role, "custom_roles": [], "sections": {}} if role is not None else {"custom_roles": [], "sections": {}}
+            members[wmid] = (f"{ws_key[wid]}/{email}", found)
         for wmid, role in self._rows(
             "SELECT r.workspace_member_id, c.name FROM workspace_member_roles r JOIN custom_roles c ON c.id = r.custom_role_id "
             "WHERE c.org_id IN ({orgs})",
@@ -221,7 +223,8 @@ class LocalAdapter(Adapter):
             members[wmid][1]["sections"][section] = level
         for key, attrs in members.values():
             attrs["custom_roles"].sort()
-            attrs["sections"] = dict(sorted(attrs["sections"].items()))
+            if len(attrs["sections"]) > 1:  # none or one: in order already
+                attrs["sections"] = dict(sorted(attrs["sections"].items()))
             add("workspace_member", key, attrs)
 
         apps: dict[int, tuple[str, dict[str, Any]]] = {}
@@ -284,7 +287,8 @@ class LocalAdapter(Adapter):
         for smid, sid, email, role in self._rows(
             f"SELECT sm.id, sm.space_id, m.email, sm.role FROM space_members sm JOIN members m ON m.id = sm.member_id WHERE sm.{in_spaces}", ids
         ):
-            members[smid] = (f"{spaces[sid]}/{email}", _attrs(role=role) | {"features": {}, "settings": {}})
+            found = {"role": role, "features": {}, "settings": {}} if role is not None else {"features": {}, "settings": {}}
+            members[smid] = (f"{spaces[sid]}/{email}", found)
         for smid, scope, key, level in self._rows(
             f"SELECT s.space_member_id, s.scope, s.key, s.level FROM space_member_scopes s "
             f"JOIN space_members sm ON sm.id = s.space_member_id WHERE sm.{in_spaces}",
@@ -292,6 +296,7 @@ class LocalAdapter(Adapter):
         ):
             members[smid][1][scope][key] = level
         for key, attrs in members.values():
-            attrs["features"] = dict(sorted(attrs["features"].items()))
-            attrs["settings"] = dict(sorted(attrs["settings"].items()))
+            for scope in ("features", "settings"):
+                if len(attrs[scope]) > 1:  # none or one: in order already
+                    attrs[scope] = dict(sorted(attrs[scope].items()))
             add("space_member", key, attrs)

@@ -109,11 +109,7 @@ class Shared:
         addr = f'{type_}["{key}"]'
         pool = _POOL
         if pool is not None:
-            pair = pool.get(addr)
-            if pair is None:
-                pool[addr] = (addr, key)
-            else:
-                addr, key = pair
+            addr, key = pool.setdefault(addr, (addr, key))
         if type_ in SHARED_TYPES:
             try:
                 attrs = self._sets.setdefault(_dumps(attrs, 0), attrs)
