@@ -207,8 +207,8 @@ class LocalAdapter(Adapter):
             f"SELECT wm.id, wm.workspace_id, m.email, wm.role FROM workspace_members wm JOIN members m ON m.id = wm.member_id WHERE {in_orgs}", ids
         ):
             # as _attrs(role=role) | {...} gives it (role first, when there is one), without the two dicts
-            found = {"role": role, "custom_roles": [], "sections": {}} if role is not None else {"custom_roles": [], "sections": {}}
-            members[wmid] = (f"{ws_key[wid]}/{email}", found)
+            grant: dict[str, Any] = {"role": role, "custom_roles": [], "sections": {}} if role is not None else {"custom_roles": [], "sections": {}}
+            members[wmid] = (f"{ws_key[wid]}/{email}", grant)
         for wmid, role in self._rows(
             "SELECT r.workspace_member_id, c.name FROM workspace_member_roles r JOIN custom_roles c ON c.id = r.custom_role_id "
             "WHERE c.org_id IN ({orgs})",
@@ -287,8 +287,8 @@ class LocalAdapter(Adapter):
         for smid, sid, email, role in self._rows(
             f"SELECT sm.id, sm.space_id, m.email, sm.role FROM space_members sm JOIN members m ON m.id = sm.member_id WHERE sm.{in_spaces}", ids
         ):
-            found = {"role": role, "features": {}, "settings": {}} if role is not None else {"features": {}, "settings": {}}
-            members[smid] = (f"{spaces[sid]}/{email}", found)
+            grant = {"role": role, "features": {}, "settings": {}} if role is not None else {"features": {}, "settings": {}}
+            members[smid] = (f"{spaces[sid]}/{email}", grant)
         for smid, scope, key, level in self._rows(
             f"SELECT s.space_member_id, s.scope, s.key, s.level FROM space_member_scopes s "
             f"JOIN space_members sm ON sm.id = s.space_member_id WHERE sm.{in_spaces}",

@@ -6,6 +6,7 @@ Pure. ``live`` differs from ``last_applied``: changed outside accessops.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from accessops.model.resource import RESOURCE_TYPES, SUSPENDED_STATUSES, ResourceMap
