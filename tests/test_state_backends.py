@@ -274,6 +274,37 @@ def test_a_killed_apply_is_force_unlocked_and_the_rerun_converges_without_losing
     assert {c["accessops"]["address"]: c["accessops"]["notes"][0] for c in json.loads(out)["resource_changes"] if c["change"]["actions"] != ["no-op"]}[sixth] == "changed live"
 
 
+def test_a_kill_between_a_batchs_tenant_commit_and_its_records_loses_no_record(backend: Backend, capsys: pytest.CaptureFixture[str]) -> None:
+    """The three members are one tenant transaction; the kill comes while their outcomes wait for their one state transaction."""
+    runner = Runner(backend, "runner-1")
+    os.environ["KILL_AT"] = "4"  # the ok of the second member: the first is not recorded either
+    try:
+        killed = runner.subprocess(KILL_AFTER_TENANT_COMMIT, "apply", "access", "--auto-approve", *runner.args())
+    finally:
+        del os.environ["KILL_AT"]
+    assert killed.returncode == -9, killed.stderr
+    members = ['member["acme/ada@acme.test"]', 'member["acme/bo@acme.test"]', 'member["acme/cy@acme.test"]']
+    assert set(members) <= set(runner.live()) and 'team["acme/platform"]' not in runner.live()  # the batch, whole; nothing after it
+    recover(runner, capsys)
+    assert_consistent(runner)
+    store = runner.state()
+    try:
+        runs = store.runs(runner.target)
+        applied = store.last_applied(runner.target)
+    finally:
+        store.close()
+    assert [r.status for r in runs] == ["ok", "interrupted"]
+    interrupted = {c.address: (c.result, c.error) for c in runs[1].changes}
+    if backend.kind != "git":  # the git backend pushes once per run: a killed run recorded nothing before its intents settle
+        assert interrupted['organization["acme"]'] == ("ok", None)  # its batch was recorded before the next began
+    for address in members:
+        assert interrupted[address] == ("ok", "confirmed from live after its run was interrupted")
+    assert interrupted['team["acme/platform"]'] == ("not attempted", "not seen live after its run was interrupted")
+    assert len(applied) == 15 and set(members) <= set(applied)
+    code, out, _ = Runner(backend, "runner-2").cli(capsys, "plan", "access", "--detailed-exitcode")
+    assert code == 0 and "No changes." in out
+
+
 def test_a_failure_while_recording_leaves_a_consistent_state(backend: Backend, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     runner = Runner(backend, "runner-1")
     made = applier._Recorder.ok

@@ -141,6 +141,16 @@ class Intent:
     change: Change
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One change's outcome, to be logged (``StateStore.record_changes``): its plan index, result and error."""
+
+    seq: int
+    change: Change
+    result: str
+    error: str | None = None
+
+
 def check_result(result: str) -> None:
     """Refuse a result outside the closed set (the SQLite schema checks it too)."""
     if result not in RESULTS:

@@ -9,6 +9,7 @@ Contract::
     store.acquire(key, holder)                       # LockedError naming holder, lock id, force-unlock
     run = store.begin_run(target, actor, commit, changes=plan.pending)   # run id; intents recorded
     store.record_change(run, seq, change, result, error)    # confirms that change's intent
+    store.record_changes(run, outcomes)              # the same for a batch, in one transaction
     store.record_applied(target, change)            # after a change succeeded
     store.forget_applied(target, change)            # its object vanished (ItemGoneError)
     store.finish_run(run, status)                   # status: ok|failed|interrupted
@@ -18,7 +19,7 @@ Contract::
     store.close()
 
 Every call is its own transaction, so a crash keeps everything recorded
-before it. The apply log is append-only: triggers refuse to delete or
+before it; :meth:`SqliteStore.record_changes` records a whole batch in one. The apply log is append-only: triggers refuse to delete or
 rewrite a logged change, and a run can be updated only until it finishes.
 """
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,7 @@ from accessops import dbfile
 from accessops.adapters.base import Target
 from accessops.adapters.local_schema import migrate
 from accessops.adapters.local_write import utc_now
-from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, LoggedChange, applied_after
+from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, LoggedChange, Outcome, applied_after
 from accessops.apply.store import StateDump, default_sqlite_path
 from accessops.errors import AccessOpsError, FileError, file_error_of
 from accessops.model.resource import Resource, ResourceMap
@@ -258,16 +260,25 @@ class SqliteStore:
         With ``applied_to``, the last-applied record changes in that same
         transaction: what an ``ok`` change left, or a ``gone`` one forgotten.
         """
+        self.record_changes(run_id, [Outcome(seq, change, result, error)], applied_to=applied_to)
+
+    def record_changes(self, run_id: int, outcomes: Sequence[Outcome], *, applied_to: Target | str | None = None) -> None:
+        """:meth:`record_change` for every outcome, in order, in one transaction: a batch is recorded whole or not at all."""
+        if not outcomes:
+            return
+        now = utc_now()
         with self._transaction():
-            if applied_to is not None and result == "ok":
-                self.record_applied(applied_to, change)
-            elif applied_to is not None and result == "gone":
-                self.forget_applied(applied_to, change)
-            self.db.execute(
+            if applied_to is not None:
+                for o in outcomes:
+                    if o.result == "ok":
+                        self.record_applied(applied_to, o.change)
+                    elif o.result == "gone":
+                        self.forget_applied(applied_to, o.change)
+            self.db.executemany(
                 "INSERT INTO run_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, seq, change.address, change.action.value, result, None if error is None else redact_text(error), utc_now()),
+                [(run_id, o.seq, o.change.address, o.change.action.value, o.result, None if o.error is None else redact_text(o.error), now) for o in outcomes],
             )
-            self.db.execute("DELETE FROM intents WHERE run_id = ? AND seq = ?", (run_id, seq))
+            self.db.executemany("DELETE FROM intents WHERE run_id = ? AND seq = ?", [(run_id, o.seq) for o in outcomes])
 
     def mark_interrupted(self, target: Target | str) -> None:
         """Under the lock: a run of ``target`` still ``running`` died; mark it ``interrupted``."""
