@@ -153,3 +153,17 @@ def test_a_batch_of_records_is_written_whole_or_not_at_all(tmp_path: Path) -> No
         assert len(store.last_applied("local:t")) == 3 and store.intents("local:t") == []
     finally:
         store.close()
+
+
+def test_a_batch_that_replaces_an_organization_never_reuses_its_old_id(tmp_path: Path) -> None:
+    """Organization ids are cached only in batches that cannot change them: here the second member must join the new acme."""
+    with open_tenant(tmp_path) as adapter:
+        seed(adapter)
+        adapter.apply(Change(Action.CREATE, "organization", "beta", None, {}))  # so the new acme cannot get the old one's rowid
+        replace = Change(Action.REPLACE, "organization", "acme", {"profile": "union"}, {"profile": "union", "seats": 5})
+        seen = traced(adapter.db)
+        assert adapter.apply_batch([member(1), replace, member(2)]) == [None, None, None]
+        assert seen == ["BEGIN IMMEDIATE", "COMMIT"]  # in one go: no stale id failed it into the one-by-one pass
+        live = adapter.read(["acme"])
+        assert 'member["acme/u0002@acme.test"]' in live and 'member["acme/u0001@acme.test"]' not in live  # u1 went with the old acme
+        assert adapter.db.execute("SELECT count(*) FROM members WHERE org_id NOT IN (SELECT id FROM organizations)").fetchone() == (0,)

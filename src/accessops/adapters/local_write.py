@@ -18,7 +18,10 @@ Conventions that :mod:`accessops.adapters.local` reads back:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -43,11 +46,43 @@ def _one(db: sqlite3.Connection, sql: str, *params: Any) -> int | None:
     return None if row is None else int(row[0])
 
 
+#: Organization ids and custom-role ids by name, cached while one transaction
+#: writes only resource types that never insert or delete those rows (see
+#: :func:`parents_fixed`); None otherwise. Keyed by the connection it is valid for.
+_FIXED: ContextVar[tuple[sqlite3.Connection, dict[tuple[str, str], Any]] | None] = ContextVar("accessops_local_fixed", default=None)
+#: the types whose changes write organizations or custom roles (a deleted
+#: organization takes its roles with it)
+_WRITES_PARENTS = frozenset({"organization", "custom_role"})
+
+
+@contextmanager
+def parents_fixed(db: sqlite3.Connection, types: AbstractSet[str]) -> Iterator[None]:
+    """Within this block ``db`` writes only ``types``: cache organization and custom-role ids, unless those types write them."""
+    if types & _WRITES_PARENTS:
+        yield
+        return
+    token = _FIXED.set((db, {}))
+    try:
+        yield
+    finally:
+        _FIXED.reset(token)
+
+
+def _fixed(db: sqlite3.Connection) -> dict[tuple[str, str], Any] | None:
+    held = _FIXED.get()
+    return held[1] if held is not None and held[0] is db else None
+
+
 def org_id(db: sqlite3.Connection, org: str) -> int:
     """The id of organization ``org``; :class:`Missing` when there is none."""
+    cache = _fixed(db)
+    if cache is not None and ("org", org) in cache:
+        return int(cache["org", org])
     found = _one(db, "SELECT id FROM organizations WHERE name = ?", org)
     if found is None:
         raise Missing(f'organization["{org}"]')
+    if cache is not None:
+        cache["org", org] = found
     return found
 
 
@@ -74,8 +109,15 @@ def _child_id(db: sqlite3.Connection, table: str, parent_col: str, parent: int, 
 
 
 def _custom_role_ids(db: sqlite3.Connection, org: str) -> dict[str, int]:
+    """Custom role name -> id in ``org`` (callers only read it: it may be the cached one)."""
+    cache = _fixed(db)
+    if cache is not None and ("roles", org) in cache:
+        return cache["roles", org]  # type: ignore[no-any-return]
     rows = db.execute("SELECT name, id FROM custom_roles WHERE org_id = ?", (org_id(db, org),))
-    return {name: int(rid) for name, rid in rows}
+    found = {name: int(rid) for name, rid in rows}
+    if cache is not None:
+        cache["roles", org] = found
+    return found
 
 
 def _as_db(value: Any) -> Any:

@@ -151,6 +151,32 @@ class Outcome:
     error: str | None = None
 
 
+def intent_json(change: Change) -> dict[str, Any]:
+    """A change as the databases store its intent: accessops's own fields only (a tenth of its Terraform form, written for every change)."""
+    data: dict[str, Any] = {"action": change.action.value, "type": change.type, "key": change.key, "before": change.before, "after": change.after}
+    if change.notes:
+        data["notes"] = list(change.notes)
+    if change.flags:
+        data["flags"] = list(change.flags)
+    return data
+
+
+def intent_change(data: Any) -> Change:
+    """Inverse of :func:`intent_json`; also reads the Terraform form intents were stored in before. ValueError when it is neither."""
+    if not isinstance(data, dict):
+        raise ValueError("not a change")
+    if "action" not in data:
+        return Change.from_json(data)
+    type_, key, before, after = data.get("type"), data.get("key"), data.get("before"), data.get("after")
+    if type_ not in RESOURCE_TYPES or not isinstance(key, str) or len(key.split("/")) != len(RESOURCE_TYPES[type_].key_parts):
+        raise ValueError(f"not a change of an accessops resource: {type_!r} {key!r}")
+    if not all(side is None or isinstance(side, dict) for side in (before, after)):
+        raise ValueError("a change's before and after are objects")
+    notes = tuple(str(n) for n in data.get("notes") or [])
+    flags = tuple(str(f) for f in data.get("flags") or [])
+    return Change(Action(data["action"]), type_, key, before, after, notes, flags)
+
+
 def check_result(result: str) -> None:
     """Refuse a result outside the closed set (the SQLite schema checks it too)."""
     if result not in RESULTS:

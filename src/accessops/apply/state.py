@@ -36,7 +36,7 @@ from accessops import dbfile
 from accessops.adapters.base import Target
 from accessops.adapters.local_schema import migrate
 from accessops.adapters.local_write import utc_now
-from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, LoggedChange, Outcome, applied_after
+from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, LoggedChange, Outcome, applied_after, intent_change, intent_json
 from accessops.apply.store import StateDump, default_sqlite_path
 from accessops.errors import AccessOpsError, FileError, file_error_of
 from accessops.model.resource import Resource, ResourceMap
@@ -248,7 +248,7 @@ class SqliteStore:
             run_id = int(cur.lastrowid or 0)
             self.db.executemany(
                 "INSERT INTO intents VALUES (?, ?, ?, ?)",
-                [(run_id, seq, name, json.dumps(change.to_json(), sort_keys=True)) for seq, change in enumerate(changes or [])],
+                [(run_id, seq, name, json.dumps(intent_json(change))) for seq, change in enumerate(changes or [])],
             )
         return run_id
 
@@ -269,11 +269,7 @@ class SqliteStore:
         now = utc_now()
         with self._transaction():
             if applied_to is not None:
-                for o in outcomes:
-                    if o.result == "ok":
-                        self.record_applied(applied_to, o.change)
-                    elif o.result == "gone":
-                        self.forget_applied(applied_to, o.change)
+                self._record_applied_all(_target_name(applied_to), outcomes, now)
             self.db.executemany(
                 "INSERT INTO run_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(run_id, o.seq, o.change.address, o.change.action.value, o.result, None if o.error is None else redact_text(o.error), now) for o in outcomes],
@@ -317,7 +313,7 @@ class SqliteStore:
         out = []
         for run_id, seq, text in rows:
             try:
-                out.append(Intent(_target_name(target), run_id, seq, Change.from_json(json.loads(text))))
+                out.append(Intent(_target_name(target), run_id, seq, intent_change(json.loads(text))))
             except (AttributeError, KeyError, TypeError, ValueError):
                 raise FileError(getattr(self.db, "db_file", "state"), f"damaged: the intent {seq} of run {run_id} is not a change; restore the file") from None
         return out
@@ -338,6 +334,36 @@ class SqliteStore:
             self.forget_applied(name, change)
             return
         self._write("INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?, ?, ?)", (name, change.address, res.type, res.key, json.dumps(res.attrs, sort_keys=True), utc_now()))
+
+    def _record_applied_all(self, name: str, outcomes: Sequence[Outcome], now: str) -> None:
+        """:meth:`record_applied` (``ok``) and :meth:`forget_applied` (``gone``) for each outcome, in order, as two statements.
+
+        Each address ends as its last outcome leaves it; an update merges over
+        what an earlier outcome of the same batch recorded, else over the row.
+        """
+        final: dict[str, tuple[str, str, str, dict[str, Any]] | None] = {}  # address -> (address, type, key, attrs), or None: dropped
+        for o in outcomes:
+            change = o.change
+            if o.result == "gone":
+                final[change.address] = None
+                continue
+            if o.result != "ok" or change.action is Action.NOOP:
+                continue
+            previous = None
+            if change.action is Action.UPDATE:
+                if change.address in final:
+                    earlier = final[change.address]
+                    previous = earlier[3] if earlier else None
+                else:
+                    row = self.db.execute("SELECT attrs FROM applied WHERE target = ? AND address = ?", (name, change.address)).fetchone()
+                    previous = _stored_attrs(self.db, change.address, row[0]) if row else None
+            res = applied_after(change, previous)
+            final[change.address] = None if res is None else (change.address, res.type, res.key, res.attrs)
+        self.db.executemany("DELETE FROM applied WHERE target = ? AND address = ?", [(name, addr) for addr, row in final.items() if row is None])
+        self.db.executemany(
+            "INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?, ?, ?)",
+            [(name, addr, type_, key, json.dumps(attrs, sort_keys=True), now) for addr, type_, key, attrs in (row for row in final.values() if row is not None)],
+        )
 
     def forget_applied(self, target: Target | str, change: Change) -> None:
         """Drop a resource from the last applied state."""
@@ -393,7 +419,7 @@ class SqliteStore:
                     self.db.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (run.finished_at, new))
             self.db.executemany(
                 "INSERT OR REPLACE INTO intents VALUES (?, ?, ?, ?)",
-                [(ids[i.run_id], i.seq, i.target, json.dumps(i.change.to_json(), sort_keys=True)) for i in dump.intents if i.run_id in ids],
+                [(ids[i.run_id], i.seq, i.target, json.dumps(intent_json(i.change))) for i in dump.intents if i.run_id in ids],
             )
 
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from accessops.adapters.local_write import utc_now
-from accessops.apply.records import ApplyRun, Intent, Lock, LoggedChange, Outcome, applied_after, check_result
+from accessops.apply.records import ApplyRun, Intent, Lock, LoggedChange, Outcome, applied_after, check_result, intent_change, intent_json
 from accessops.apply.store import StateDump, redact_url
 from accessops.errors import AccessOpsError, ConfigError
 from accessops.model.resource import Resource, ResourceMap
@@ -178,7 +178,7 @@ class PostgresStore:
             with self.db.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO accessops_intents VALUES (%s, %s, %s, %s)",
-                    [(run_id, seq, target, json.dumps(c.to_json())) for seq, c in enumerate(changes or [])],
+                    [(run_id, seq, target, json.dumps(intent_json(c))) for seq, c in enumerate(changes or [])],
                 )
         return int(run_id)
 
@@ -241,7 +241,13 @@ class PostgresStore:
     def intents(self, target: str) -> list[Intent]:
         """Announced changes whose outcome is not logged."""
         rows = self._exec("SELECT run_id, seq, change FROM accessops_intents WHERE target = %s ORDER BY run_id, seq", (target,)).fetchall()
-        return [Intent(target, int(r), int(s), Change.from_json(c)) for r, s, c in rows]
+        out = []
+        for run_id, seq, data in rows:
+            try:
+                out.append(Intent(target, int(run_id), int(seq), intent_change(data)))
+            except (AttributeError, KeyError, TypeError, ValueError):
+                raise AccessOpsError(f"state {self.url}: damaged: the intent {seq} of run {run_id} is not a change") from None
+        return out
 
     # --- last applied -------------------------------------------------------------------
 
@@ -313,7 +319,7 @@ class PostgresStore:
                 )
             cur.executemany(
                 "INSERT INTO accessops_intents VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                [(ids[i.run_id], i.seq, i.target, json.dumps(i.change.to_json())) for i in dump.intents if i.run_id in ids],
+                [(ids[i.run_id], i.seq, i.target, json.dumps(intent_json(i.change))) for i in dump.intents if i.run_id in ids],
             )
 
 
