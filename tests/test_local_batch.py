@@ -167,3 +167,18 @@ def test_a_batch_that_replaces_an_organization_never_reuses_its_old_id(tmp_path:
         live = adapter.read(["acme"])
         assert 'member["acme/u0002@acme.test"]' in live and 'member["acme/u0001@acme.test"]' not in live  # u1 went with the old acme
         assert adapter.db.execute("SELECT count(*) FROM members WHERE org_id NOT IN (SELECT id FROM organizations)").fetchone() == (0,)
+
+
+def test_memberships_of_someone_new_in_one_batch_invite_them_once(tmp_path: Path) -> None:
+    """The member the first membership invites is the one the second finds (ids are cached within a batch)."""
+    with open_tenant(tmp_path) as adapter:
+        seed(adapter)
+        adapter.apply(Change(Action.CREATE, "team", "acme/ops", None, {}))
+        joins = [Change(Action.CREATE, "team_member", f"acme/{team}/new@acme.test", None, {}) for team in ("ops", "platform")]
+        seen = traced(adapter.db)
+        assert adapter.apply_batch(joins) == [None, None] and seen == ["BEGIN IMMEDIATE", "COMMIT"]
+        rows = adapter.db.execute("SELECT m.id, m.status FROM members m WHERE m.email = 'new@acme.test'").fetchall()
+        assert len(rows) == 1 and rows[0][1] == "invited"
+        assert adapter.db.execute("SELECT count(*) FROM team_members WHERE member_id = ?", (rows[0][0],)).fetchone() == (2,)
+        live = adapter.read(["acme"])
+        assert {'team_member["acme/ops/new@acme.test"]', 'team_member["acme/platform/new@acme.test"]'} <= set(live)

@@ -112,7 +112,7 @@ class LocalAdapter(Adapter):
         ``requests`` counts transactions.
         """
         try:
-            with self.transaction() as db, local_write.parents_fixed(db, {c.type for c in changes}):
+            with self.transaction() as db, local_write.ancestors_fixed(db, {c.type for c in changes}):
                 self.requests += 1
                 for change in changes:
                     self.write(db, change)

@@ -46,36 +46,50 @@ def _one(db: sqlite3.Connection, sql: str, *params: Any) -> int | None:
     return None if row is None else int(row[0])
 
 
-#: Organization ids and custom-role ids by name, cached while one transaction
-#: writes only resource types that never insert or delete those rows (see
-#: :func:`parents_fixed`); None otherwise. Keyed by the connection it is valid for.
-_FIXED: ContextVar[tuple[sqlite3.Connection, dict[tuple[str, str], Any]] | None] = ContextVar("accessops_local_fixed", default=None)
-#: the types whose changes write organizations or custom roles (a deleted
-#: organization takes its roles with it)
-_WRITES_PARENTS = frozenset({"organization", "custom_role"})
+@dataclass
+class _Fixed:
+    """Ids cached for one transaction that writes changes of one resource type only."""
+
+    db: sqlite3.Connection
+    type: str
+    ids: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+
+#: See :func:`ancestors_fixed`; None outside such a transaction.
+_FIXED: ContextVar[_Fixed | None] = ContextVar("accessops_local_fixed", default=None)
 
 
 @contextmanager
-def parents_fixed(db: sqlite3.Connection, types: AbstractSet[str]) -> Iterator[None]:
-    """Within this block ``db`` writes only ``types``: cache organization and custom-role ids, unless those types write them."""
-    if types & _WRITES_PARENTS:
+def ancestors_fixed(db: sqlite3.Connection, types: AbstractSet[str]) -> Iterator[None]:
+    """Within this block ``db`` writes changes of ``types`` only: when that is one type other than organization, cache its ancestors' ids.
+
+    A change looks up the rows its key names above it: the organization, the
+    team or workspace of a membership, the member, the custom roles. Changes
+    of one type never delete those rows nor give them new ids (a deletion
+    cascades downwards only; a membership's invitation adds a member, whose
+    id is cached once it exists), so each lookup is made once per batch. An
+    organization's replacement or deletion changes every id below it: such a
+    batch, and any batch that mixes types, caches nothing.
+    """
+    if len(types) != 1 or "organization" in types:
         yield
         return
-    token = _FIXED.set((db, {}))
+    token = _FIXED.set(_Fixed(db, next(iter(types))))
     try:
         yield
     finally:
         _FIXED.reset(token)
 
 
-def _fixed(db: sqlite3.Connection) -> dict[tuple[str, str], Any] | None:
+def _cache(db: sqlite3.Connection, owner: str) -> dict[tuple[Any, ...], Any] | None:
+    """The ids cached for rows of type ``owner`` on ``db``, or None when they may change (or nothing is cached)."""
     held = _FIXED.get()
-    return held[1] if held is not None and held[0] is db else None
+    return held.ids if held is not None and held.db is db and held.type != owner else None
 
 
 def org_id(db: sqlite3.Connection, org: str) -> int:
     """The id of organization ``org``; :class:`Missing` when there is none."""
-    cache = _fixed(db)
+    cache = _cache(db, "organization")
     if cache is not None and ("org", org) in cache:
         return int(cache["org", org])
     found = _one(db, "SELECT id FROM organizations WHERE name = ?", org)
@@ -86,31 +100,50 @@ def org_id(db: sqlite3.Connection, org: str) -> int:
     return found
 
 
+def _member_row(db: sqlite3.Connection, org: str, email: str) -> int | None:
+    """The id of a member, or None (never cached: it may be invited later in the batch)."""
+    cache = _cache(db, "member")
+    if cache is not None and ("member", org, email) in cache:
+        return int(cache["member", org, email])
+    found = _one(db, "SELECT id FROM members WHERE org_id = ? AND email = ?", org_id(db, org), email)
+    if cache is not None and found is not None:
+        cache["member", org, email] = found
+    return found
+
+
 def member_id(db: sqlite3.Connection, org: str, email: str, *, invite: bool = False) -> int:
     """The id of a member; with ``invite``, someone unknown is invited as Member."""
-    oid = org_id(db, org)
-    found = _one(db, "SELECT id FROM members WHERE org_id = ? AND email = ?", oid, email)
+    found = _member_row(db, org, email)
     if found is not None:
         return found
     if not invite:
         raise Missing(f'member["{org}/{email}"]')
     cur = db.execute(
         "INSERT INTO members (org_id, email, role, status, invited_at) VALUES (?, ?, 'Member', 'invited', ?)",
-        (oid, email, utc_now()),
+        (org_id(db, org), email, utc_now()),
     )
-    return int(cur.lastrowid or 0)
+    made = int(cur.lastrowid or 0)
+    cache = _cache(db, "member")
+    if cache is not None:
+        cache["member", org, email] = made
+    return made
 
 
 def _child_id(db: sqlite3.Connection, table: str, parent_col: str, parent: int, name: str) -> int:
+    cache = _cache(db, _OWNER.get(table, table))
+    if cache is not None and (table, parent, name) in cache:
+        return int(cache[table, parent, name])
     found = _one(db, f"SELECT id FROM {table} WHERE {parent_col} = ? AND name = ?", parent, name)
     if found is None:
         raise Missing(f"{table[:-1]} {name!r}")  # "workspaces" -> "workspace 'crm'"
+    if cache is not None:
+        cache[table, parent, name] = found
     return found
 
 
 def _custom_role_ids(db: sqlite3.Connection, org: str) -> dict[str, int]:
     """Custom role name -> id in ``org`` (callers only read it: it may be the cached one)."""
-    cache = _fixed(db)
+    cache = _cache(db, "custom_role")
     if cache is not None and ("roles", org) in cache:
         return cache["roles", org]  # type: ignore[no-any-return]
     rows = db.execute("SELECT name, id FROM custom_roles WHERE org_id = ?", (org_id(db, org),))
@@ -185,7 +218,7 @@ def _membership(table: str, parent_col: str, parent_table: str) -> tuple[Callabl
         return _child_id(db, parent_table, "org_id", org_id(db, p[0]), p[1])
 
     def find(db: sqlite3.Connection, p: list[str]) -> int | None:
-        mid = _one(db, "SELECT id FROM members WHERE org_id = ? AND email = ?", org_id(db, p[0]), p[2])
+        mid = _member_row(db, p[0], p[2])
         if mid is None:
             return None
         return _one(db, f"SELECT rowid FROM {table} WHERE {parent_col} = ? AND member_id = ?", parent(db, p), mid)
@@ -366,6 +399,10 @@ TABLES: dict[str, Table] = {
         {"features": _space_scopes("features"), "settings": _space_scopes("settings")},
     ),
 }
+
+
+#: SQL table -> the resource type whose changes insert and delete its rows
+_OWNER = {table.name: type_ for type_, table in TABLES.items()}
 
 
 def find(db: sqlite3.Connection, type_: str, key: str) -> int | None:
