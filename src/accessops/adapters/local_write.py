@@ -414,14 +414,20 @@ def find(db: sqlite3.Connection, type_: str, key: str) -> int | None:
 
 
 def create(db: sqlite3.Connection, type_: str, key: str, attrs: dict[str, Any]) -> None:
-    """Insert a resource with ``attrs``; its parents must exist."""
+    """Insert a resource with ``attrs``; its parents must exist.
+
+    Every table is unique on the key it is found by, so an object that
+    already exists makes the insert fail rather than be looked up first.
+    """
     table, parts = TABLES[type_], key.split("/")
-    if find(db, type_, key) is not None:
-        raise TargetError(f'{type_}["{key}"] already exists in the local tenant')
     try:
         row = table.insert(db, parts)
     except Missing as exc:
         raise TargetError(f'{type_}["{key}"]: {exc} does not exist') from None
+    except sqlite3.IntegrityError:
+        if find(db, type_, key) is not None:
+            raise TargetError(f'{type_}["{key}"] already exists in the local tenant') from None
+        raise
     table.set(db, parts, row, attrs)
 
 
