@@ -2,8 +2,10 @@
 
 Changes run in plan order. An adapter that declares ``batch_writes`` gets
 each run of consecutive independent changes (same phase, same resource type)
-at once through ``Adapter.apply_batch`` and reports one outcome per change;
-the outcomes are recorded exactly as if the changes had run one by one. With a parallelism above 1, and only for adapters
+at once through ``Adapter.apply_batch``, cut at its ``batch_limit`` (the local
+tenant: 500 changes per transaction), and reports one outcome per change;
+the outcomes are recorded exactly as if the changes had run one by one, each
+batch's in one state transaction once the adapter has returned. With a parallelism above 1, and only for adapters
 that declare ``parallel_writes``, each run of consecutive independent changes
 (same phase, same resource type) is spread over at most that many threads;
 changes that share a parent object (memberships of one team) stay in one
