@@ -101,7 +101,7 @@ def org_id(db: sqlite3.Connection, org: str) -> int:
 
 
 def _member_row(db: sqlite3.Connection, org: str, email: str) -> int | None:
-    """The id of a member, or None (never cached: it may be invited later in the batch)."""
+    """The id of a member, or None (a miss is never cached: the member may be invited later in the batch)."""
     cache = _cache(db, "member")
     if cache is not None and ("member", org, email) in cache:
         return int(cache["member", org, email])
