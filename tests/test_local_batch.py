@@ -182,3 +182,18 @@ def test_memberships_of_someone_new_in_one_batch_invite_them_once(tmp_path: Path
         assert adapter.db.execute("SELECT count(*) FROM team_members WHERE member_id = ?", (rows[0][0],)).fetchone() == (2,)
         live = adapter.read(["acme"])
         assert {'team_member["acme/ops/new@acme.test"]', 'team_member["acme/platform/new@acme.test"]'} <= set(live)
+
+
+def test_outcomes_of_one_address_in_one_batch_fold_in_order() -> None:
+    """Settling two interrupted runs can give one address two outcomes: the second update merges over the first."""
+    from accessops.apply.records import applied_by_outcomes
+
+    first = Change(Action.UPDATE, "member", "acme/bo@acme.test", {}, {"role": "Admin"})
+    second = Change(Action.UPDATE, "member", "acme/bo@acme.test", {}, {"name": "Bo"})
+    stored = {"role": "Member", "global_admin": False}
+    final = applied_by_outcomes([Outcome(0, first, "ok"), Outcome(1, second, "ok")], lambda address: dict(stored))
+    assert final[first.address] is not None and final[first.address].attrs == {"role": "Admin", "global_admin": False, "name": "Bo"}  # type: ignore[union-attr]
+    gone = applied_by_outcomes([Outcome(0, first, "ok"), Outcome(1, second, "gone")], lambda address: dict(stored))
+    assert gone == {first.address: None}
+    failed = applied_by_outcomes([Outcome(0, first, "failed"), Outcome(1, member(1), "not attempted")], lambda address: None)
+    assert failed == {}

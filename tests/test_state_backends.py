@@ -366,6 +366,13 @@ def test_a_batch_of_records_is_one_transaction(backend: Backend) -> None:
         store.record_changes(run, [Outcome(i, c, "ok") for i, c in enumerate(changes)], applied_to="local:t")
         assert len(store.last_applied("local:t")) == 3 and store.intents("local:t") == []
         assert [c.result for c in store.runs("local:t")[0].changes] == ["ok"] * 3
+        # an update merges over the recorded row, a gone object is forgotten, a failure leaves its row
+        promote = Change(Action.UPDATE, "member", "acme/u0@acme.test", {"role": "Member"}, {"name": "U"})
+        later = [promote, Change(Action.UPDATE, "member", "acme/u1@acme.test", {}, {"role": "Admin"}), Change(Action.DELETE, "member", "acme/u2@acme.test", {}, None)]
+        second = store.begin_run("local:t", "me", changes=later)
+        store.record_changes(second, [Outcome(0, later[0], "ok"), Outcome(1, later[1], "gone", "404"), Outcome(2, later[2], "failed", "500")], applied_to="local:t")
+        applied = store.last_applied("local:t")
+        assert {a: r.attrs for a, r in applied.items()} == {'member["acme/u0@acme.test"]': {"role": "Member", "name": "U"}, 'member["acme/u2@acme.test"]': {"role": "Member"}}
     finally:
         store.close()
 

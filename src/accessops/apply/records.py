@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,6 +197,31 @@ def applied_after(change: Change, previous: dict[str, Any] | None) -> Resource |
     if change.action is Action.UPDATE:
         attrs = {**(previous or {}), **attrs}
     return Resource(change.type, change.key, attrs)
+
+
+def applied_by_outcomes(outcomes: Sequence[Outcome], stored: Callable[[str], dict[str, Any] | None]) -> dict[str, Resource | None]:
+    """What a batch of outcomes does to the last-applied state: address -> the resource it leaves, or None (dropped).
+
+    ``ok`` records what the change left, ``gone`` forgets the object, the
+    other results leave it. Each address ends as its last outcome leaves it;
+    an update merges over what an earlier outcome of the batch recorded, else
+    over ``stored(address)``, the backend's row.
+    """
+    final: dict[str, Resource | None] = {}
+    for o in outcomes:
+        change = o.change
+        if o.result == "gone":
+            final[change.address] = None
+        elif o.result == "ok" and change.action is not Action.NOOP:
+            previous = None
+            if change.action is Action.UPDATE:
+                if change.address in final:
+                    earlier = final[change.address]
+                    previous = earlier.attrs if earlier else None
+                else:
+                    previous = stored(change.address)
+            final[change.address] = applied_after(change, previous)
+    return final
 
 
 def resource_json(res: Resource) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from accessops import dbfile
 from accessops.adapters.base import Target
 from accessops.adapters.local_schema import migrate
 from accessops.adapters.local_write import utc_now
-from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, LoggedChange, Outcome, applied_after, intent_change, intent_json
+from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, LoggedChange, Outcome, applied_after, applied_by_outcomes, intent_change, intent_json
 from accessops.apply.state_schema import MIGRATIONS
 from accessops.apply.store import StateDump, default_sqlite_path
 from accessops.errors import AccessOpsError, FileError, file_error_of
@@ -274,33 +274,17 @@ class SqliteStore:
         self._write("INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?, ?, ?)", (name, change.address, res.type, res.key, json.dumps(res.attrs, sort_keys=True), utc_now()))
 
     def _record_applied_all(self, name: str, outcomes: Sequence[Outcome], now: str) -> None:
-        """:meth:`record_applied` (``ok``) and :meth:`forget_applied` (``gone``) for each outcome, in order, as two statements.
+        """:meth:`record_applied` (``ok``) and :meth:`forget_applied` (``gone``) for each outcome, in order, as two statements."""
 
-        Each address ends as its last outcome leaves it; an update merges over
-        what an earlier outcome of the same batch recorded, else over the row.
-        """
-        final: dict[str, tuple[str, str, str, dict[str, Any]] | None] = {}  # address -> (address, type, key, attrs), or None: dropped
-        for o in outcomes:
-            change = o.change
-            if o.result == "gone":
-                final[change.address] = None
-                continue
-            if o.result != "ok" or change.action is Action.NOOP:
-                continue
-            previous = None
-            if change.action is Action.UPDATE:
-                if change.address in final:
-                    earlier = final[change.address]
-                    previous = earlier[3] if earlier else None
-                else:
-                    row = self.db.execute("SELECT attrs FROM applied WHERE target = ? AND address = ?", (name, change.address)).fetchone()
-                    previous = _stored_attrs(self.db, change.address, row[0]) if row else None
-            res = applied_after(change, previous)
-            final[change.address] = None if res is None else (change.address, res.type, res.key, res.attrs)
-        self.db.executemany("DELETE FROM applied WHERE target = ? AND address = ?", [(name, addr) for addr, row in final.items() if row is None])
+        def stored(address: str) -> dict[str, Any] | None:
+            row = self.db.execute("SELECT attrs FROM applied WHERE target = ? AND address = ?", (name, address)).fetchone()
+            return _stored_attrs(self.db, address, row[0]) if row else None
+
+        final = applied_by_outcomes(outcomes, stored)
+        self.db.executemany("DELETE FROM applied WHERE target = ? AND address = ?", [(name, addr) for addr, res in final.items() if res is None])
         self.db.executemany(
             "INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?, ?, ?)",
-            [(name, addr, type_, key, json.dumps(attrs, sort_keys=True), now) for addr, type_, key, attrs in (row for row in final.values() if row is not None)],
+            [(name, addr, res.type, res.key, json.dumps(res.attrs, sort_keys=True), now) for addr, res in final.items() if res is not None],
         )
 
     def forget_applied(self, target: Target | str, change: Change) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from accessops.adapters.local_write import utc_now
-from accessops.apply.records import ApplyRun, Intent, Lock, LoggedChange, Outcome, applied_after, check_result, intent_change, intent_json
+from accessops.apply.records import ApplyRun, Intent, Lock, LoggedChange, Outcome, applied_after, applied_by_outcomes, check_result, intent_change, intent_json
 from accessops.apply.store import StateDump, redact_url
 from accessops.errors import AccessOpsError, ConfigError
 from accessops.model.resource import Resource, ResourceMap
@@ -194,14 +194,10 @@ class PostgresStore:
             check_result(o.result)
         now = utc_now()
         with self._tx():
-            if applied_to is not None:
-                for o in outcomes:
-                    if o.result == "ok":
-                        self._record_applied(applied_to, o.change)
-                    elif o.result == "gone":
-                        self.forget_applied(applied_to, o.change)
             try:
                 with self.db.cursor() as cur:
+                    if applied_to is not None:
+                        self._record_applied_all(cur, applied_to, outcomes, now)
                     cur.executemany(
                         "INSERT INTO accessops_run_changes VALUES (%s, %s, %s, %s, %s, %s, %s)",
                         [(run_id, o.seq, o.change.address, o.change.action.value, o.result, None if o.error is None else redact_text(o.error), now) for o in outcomes],
@@ -273,6 +269,20 @@ class PostgresStore:
         self._exec(
             "INSERT INTO accessops_applied VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (target, address) DO UPDATE SET attrs = EXCLUDED.attrs, applied_at = EXCLUDED.applied_at",
             (target, change.address, res.type, res.key, json.dumps(res.attrs), utc_now()),
+        )
+
+    def _record_applied_all(self, cur: Any, target: str, outcomes: Sequence[Outcome], now: str) -> None:
+        """Last applied for a batch of outcomes (see :func:`applied_by_outcomes`), as two ``executemany``."""
+
+        def stored(address: str) -> dict[str, Any] | None:
+            row = self._exec("SELECT attrs FROM accessops_applied WHERE target = %s AND address = %s FOR UPDATE", (target, address)).fetchone()
+            return dict(row[0]) if row else None
+
+        final = applied_by_outcomes(outcomes, stored)
+        cur.executemany("DELETE FROM accessops_applied WHERE target = %s AND address = %s", [(target, a) for a, res in final.items() if res is None])
+        cur.executemany(
+            "INSERT INTO accessops_applied VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (target, address) DO UPDATE SET attrs = EXCLUDED.attrs, applied_at = EXCLUDED.applied_at",
+            [(target, a, res.type, res.key, json.dumps(res.attrs), now) for a, res in final.items() if res is not None],
         )
 
     def forget_applied(self, target: str, change: Change) -> None:
