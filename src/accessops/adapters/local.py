@@ -34,6 +34,7 @@ from typing import Any
 
 from accessops.adapters import local_write
 from accessops.adapters.base import Adapter, Target
+from accessops.adapters.local_lookup import ancestors_fixed
 from accessops.adapters.local_schema import connect
 from accessops.model.names import check_live, check_names
 from accessops.model.resource import Resource, ResourceMap
@@ -112,7 +113,7 @@ class LocalAdapter(Adapter):
         ``requests`` counts transactions.
         """
         try:
-            with self.transaction() as db, local_write.ancestors_fixed(db, {c.type for c in changes}):
+            with self.transaction() as db, ancestors_fixed(db, {c.type for c in changes}):
                 self.requests += 1
                 for change in changes:
                     self.write(db, change)

@@ -18,15 +18,16 @@ Conventions that :mod:`accessops.adapters.local` reads back:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
-from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from accessops.adapters.base import ItemGoneError
+from accessops.adapters.local_lookup import Missing, cached_ids, org_id
+from accessops.adapters.local_lookup import custom_role_ids as _custom_role_ids
+from accessops.adapters.local_lookup import member_row as _member_row
+from accessops.adapters.local_lookup import one as _one
 from accessops.errors import TargetError
 
 TABLE_ACTIONS = ("read", "create", "edit", "delete")
@@ -35,80 +36,6 @@ TABLE_ACTIONS = ("read", "create", "edit", "delete")
 def utc_now() -> str:
     """Now, as the tenant stores times: ISO 8601 UTC to the second."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class Missing(Exception):
-    """A parent the key names does not exist (turned into gone or an error by the caller)."""
-
-
-def _one(db: sqlite3.Connection, sql: str, *params: Any) -> int | None:
-    row = db.execute(sql, params).fetchone()
-    return None if row is None else int(row[0])
-
-
-@dataclass
-class _Fixed:
-    """Ids cached for one transaction that writes changes of one resource type only."""
-
-    db: sqlite3.Connection
-    type: str
-    ids: dict[tuple[Any, ...], Any] = field(default_factory=dict)
-
-
-#: See :func:`ancestors_fixed`; None outside such a transaction.
-_FIXED: ContextVar[_Fixed | None] = ContextVar("accessops_local_fixed", default=None)
-
-
-@contextmanager
-def ancestors_fixed(db: sqlite3.Connection, types: AbstractSet[str]) -> Iterator[None]:
-    """Within this block ``db`` writes changes of ``types`` only: when that is one type other than organization, cache its ancestors' ids.
-
-    A change looks up the rows its key names above it: the organization, the
-    team or workspace of a membership, the member, the custom roles. Changes
-    of one type never delete those rows nor give them new ids (a deletion
-    cascades downwards only; a membership's invitation adds a member, whose
-    id is cached once it exists), so each lookup is made once per batch. An
-    organization's replacement or deletion changes every id below it: such a
-    batch, and any batch that mixes types, caches nothing.
-    """
-    if len(types) != 1 or "organization" in types:
-        yield
-        return
-    token = _FIXED.set(_Fixed(db, next(iter(types))))
-    try:
-        yield
-    finally:
-        _FIXED.reset(token)
-
-
-def _cache(db: sqlite3.Connection, owner: str) -> dict[tuple[Any, ...], Any] | None:
-    """The ids cached for rows of type ``owner`` on ``db``, or None when they may change (or nothing is cached)."""
-    held = _FIXED.get()
-    return held.ids if held is not None and held.db is db and held.type != owner else None
-
-
-def org_id(db: sqlite3.Connection, org: str) -> int:
-    """The id of organization ``org``; :class:`Missing` when there is none."""
-    cache = _cache(db, "organization")
-    if cache is not None and ("org", org) in cache:
-        return int(cache["org", org])
-    found = _one(db, "SELECT id FROM organizations WHERE name = ?", org)
-    if found is None:
-        raise Missing(f'organization["{org}"]')
-    if cache is not None:
-        cache["org", org] = found
-    return found
-
-
-def _member_row(db: sqlite3.Connection, org: str, email: str) -> int | None:
-    """The id of a member, or None (a miss is never cached: the member may be invited later in the batch)."""
-    cache = _cache(db, "member")
-    if cache is not None and ("member", org, email) in cache:
-        return int(cache["member", org, email])
-    found = _one(db, "SELECT id FROM members WHERE org_id = ? AND email = ?", org_id(db, org), email)
-    if cache is not None and found is not None:
-        cache["member", org, email] = found
-    return found
 
 
 def member_id(db: sqlite3.Connection, org: str, email: str, *, invite: bool = False) -> int:
@@ -123,14 +50,14 @@ def member_id(db: sqlite3.Connection, org: str, email: str, *, invite: bool = Fa
         (org_id(db, org), email, utc_now()),
     )
     made = int(cur.lastrowid or 0)
-    cache = _cache(db, "member")
+    cache = cached_ids(db, "member")
     if cache is not None:
         cache["member", org, email] = made
     return made
 
 
 def _child_id(db: sqlite3.Connection, table: str, parent_col: str, parent: int, name: str) -> int:
-    cache = _cache(db, _OWNER.get(table, table))
+    cache = cached_ids(db, _OWNER.get(table, table))
     if cache is not None and (table, parent, name) in cache:
         return int(cache[table, parent, name])
     found = _one(db, f"SELECT id FROM {table} WHERE {parent_col} = ? AND name = ?", parent, name)
@@ -138,18 +65,6 @@ def _child_id(db: sqlite3.Connection, table: str, parent_col: str, parent: int, 
         raise Missing(f"{table[:-1]} {name!r}")  # "workspaces" -> "workspace 'crm'"
     if cache is not None:
         cache[table, parent, name] = found
-    return found
-
-
-def _custom_role_ids(db: sqlite3.Connection, org: str) -> dict[str, int]:
-    """Custom role name -> id in ``org`` (callers only read it: it may be the cached one)."""
-    cache = _cache(db, "custom_role")
-    if cache is not None and ("roles", org) in cache:
-        return cache["roles", org]  # type: ignore[no-any-return]
-    rows = db.execute("SELECT name, id FROM custom_roles WHERE org_id = ?", (org_id(db, org),))
-    found = {name: int(rid) for name, rid in rows}
-    if cache is not None:
-        cache["roles", org] = found
     return found
 
 
