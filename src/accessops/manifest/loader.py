@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import ValidationError
 
 from accessops.errors import ManifestError, Problem
-from accessops.manifest import parse_cache
+from accessops.manifest import parse_cache, yamlfast
 from accessops.manifest.parse_cache import ParseCache
 from accessops.manifest.yamlsrc import LocatedDict, Pos, YamlProblem, decode_text, load_documents, locate
 from accessops.model.names import PATTERN_MESSAGES
@@ -158,7 +158,10 @@ def parse_file(path: Path, display: str, cache: ParseCache | None = None) -> tup
         return [], [Problem(display, exc.pos.line, exc.pos.column, exc.path, exc.code, exc.message)]
     key = parse_cache.digest(text) if cache is not None else ""
     documents = cache.get(key) if cache is not None else None
-    source = _Source(text) if documents is not None else None
+    fresh = documents is None
+    if documents is None and yamlfast.available():
+        documents = yamlfast.load_documents(text)
+    source = _Source(text) if documents is not None else None  # no positions: parse again to point at a line
     if documents is None:
         try:
             documents = load_documents(text)
@@ -187,7 +190,7 @@ def parse_file(path: Path, display: str, cache: ParseCache | None = None) -> tup
             problems.extend(_pydantic_problems(err, display, data, start, kind))
             continue
         loaded.append(Loaded(doc, display, data, start, source))
-    if cache is not None and source is None and not problems:
+    if cache is not None and fresh and not problems:
         cache.put(key, documents)
     return loaded, problems
 
