@@ -20,6 +20,7 @@ from accessops.apply.planfile import is_plan_file, manifest_digest, read_plan_fi
 from accessops.adapters.base import Adapter, Target
 from accessops.adapters.registry import open_adapter
 from accessops.errors import ConfigError
+from accessops.manifest.compiled_cache import compile_cached
 from accessops.manifest.loader import DesiredModel, load
 from accessops.model.compile import Compiled, compile_model
 from accessops.model.resource import Resource, ResourceMap
@@ -188,7 +189,7 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
     """
     with paused_gc():
         model = load(paths or ["."])
-        compiled = compile_model(model)
+        compiled = compile_cached(model)  # the compiled cache's, when the manifest set is unchanged
     state = open_state(settings, open_target_url(settings)) if need_state else None  # a bad state fails before the target is touched
     try:
         target, adapter = open_target(settings)

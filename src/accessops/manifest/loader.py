@@ -87,6 +87,9 @@ class DesiredModel:
     profiles: dict[str, Profile] = field(default_factory=dict)  # org name -> profile
     workspace_profiles: dict[str, Profile] = field(default_factory=dict)  # "org/ws" -> profile
     files: list[str] = field(default_factory=list)
+    digests: list[tuple[str, str]] = field(default_factory=list)  # (file, SHA-256 of its text), in load order
+    compiled: Any = None  # model.compile.Compiled, when the compiled cache had this manifest set
+    compiled_slot: Any = None  # (CompiledCache, key) where compile_cached remembers a fresh compile
 
     @property
     def org_names(self) -> list[str]:
@@ -140,11 +143,12 @@ def _pydantic_problems(err: ValidationError, file: str, data: Any, start: Pos, k
     return problems
 
 
-def parse_file(path: Path, display: str, cache: ParseCache | None = None) -> tuple[list[Loaded[Any]], list[Problem]]:
+def parse_file(path: Path, display: str, cache: ParseCache | None = None, digests: list[tuple[str, str]] | None = None) -> tuple[list[Loaded[Any]], list[Problem]]:
     """Validate every document of one file against the manifest models.
 
     With a ``cache``, a file whose text was parsed before is not parsed
     again, and a file that parsed and validated cleanly is remembered.
+    ``digests`` gets the file's (display name, text digest).
     """
     problems: list[Problem] = []
     loaded: list[Loaded[Any]] = []
@@ -156,7 +160,9 @@ def parse_file(path: Path, display: str, cache: ParseCache | None = None) -> tup
         text = decode_text(raw)
     except YamlProblem as exc:
         return [], [Problem(display, exc.pos.line, exc.pos.column, exc.path, exc.code, exc.message)]
-    key = parse_cache.digest(text) if cache is not None else ""
+    key = parse_cache.digest(text) if cache is not None or digests is not None else ""
+    if digests is not None:
+        digests.append((display, key))
     documents = cache.get(key) if cache is not None else None
     fresh = documents is None
     if documents is None and yamlfast.available():
@@ -233,13 +239,18 @@ def load(paths: Iterable[str | Path], *, check: bool = True, cache: ParseCache |
     ``cache=True`` uses the default parse cache (see :mod:`parse_cache`),
     ``False`` parses every file.
     """
+    compiled = None
     if cache is True:
         cache = ParseCache.open_default()
+        if cache is not None:
+            from accessops.manifest.compiled_cache import CompiledCache
+
+            compiled = CompiledCache(cache.folder.parent / "compiled", cache._key)
     with paused_gc():
-        return _load(paths, check, cache or None)
+        return _load(paths, check, cache or None, compiled)
 
 
-def _load(paths: Iterable[str | Path], check: bool, cache: ParseCache | None) -> DesiredModel:
+def _load(paths: Iterable[str | Path], check: bool, cache: ParseCache | None, compiled: Any = None) -> DesiredModel:
     paths = list(paths)
     files = manifest_files(paths)
     if not files:
@@ -247,17 +258,25 @@ def _load(paths: Iterable[str | Path], check: bool, cache: ParseCache | None) ->
         raise ManifestError([Problem(where, 0, 0, "", "file.none", "no manifests found (*.yaml or *.yml)")])
     loaded: list[Loaded[Any]] = []
     problems: list[Problem] = []
+    digests: list[tuple[str, str]] = []
     for path in files:
-        docs, probs = parse_file(path, _display(path), cache)
+        docs, probs = parse_file(path, _display(path), cache, digests if compiled is not None else None)
         loaded.extend(docs)
         problems.extend(probs)
     model, more = assemble(loaded)
     problems.extend(more)
     model.files = [_display(p) for p in files]
+    model.digests = digests
     if check:
-        from accessops.manifest.validate import check_model
+        from accessops.manifest.validate import check_model, resolve_profiles
 
-        problems.extend(check_model(model))
+        if compiled is not None and not problems and not resolve_profiles(model):
+            # an unchanged manifest set passed every check when its compiled form was cached
+            key = compiled.key_for(model)
+            model.compiled = compiled.get(key)
+            model.compiled_slot = (compiled, key)
+        if model.compiled is None:
+            problems.extend(check_model(model))
     if problems:
         raise ManifestError(problems)
     return model

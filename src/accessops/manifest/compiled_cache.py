@@ -1,0 +1,151 @@
+"""A cache of the compiled model per manifest set, so an unchanged set is not checked and compiled again.
+
+After the parse cache, the cross-document checks and the compile are most
+of a warm plan's manifest work. An entry holds what :func:`compile_model`
+returned (resources, managed scopes, grant origins, grant teams) for one
+manifest set, keyed by the SHA-256 of everything they are a function of:
+accessops' version, every file's name and text digest in load order, and
+every resolved profile's content (a profile file edited beside the
+manifests changes the key). It is JSON, never pickle, authenticated by an
+HMAC with the parse cache's key (outside the repository), so an entry
+planted or edited in ``.accessops/cache/compiled/`` is ignored.
+
+When the set is unchanged, the documents are still loaded (from the parse
+cache) and validated, and the profiles resolved: every later step
+(policies, lint, notes, grant origins, positions for messages) gets the
+same model as before. Only the checks, which passed when the entry was
+written (an entry is written only for a set with no problem), and the
+compile are skipped. Off with the parse cache (``ACCESSOPS_PARSE_CACHE=off``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from accessops import __version__
+from accessops.manifest import parse_cache
+
+if TYPE_CHECKING:
+    from accessops.manifest.loader import DesiredModel
+    from accessops.model.compile import Compiled
+
+FORMAT = f"accessops-compiled-cache/1/{__version__}".encode()
+
+
+class CompiledCache:
+    """Compiled models by manifest-set key, in one folder, authenticated by HMAC."""
+
+    def __init__(self, folder: Path, key: bytes) -> None:
+        self.folder = folder
+        self._key = key
+
+    @classmethod
+    def open_default(cls) -> CompiledCache | None:
+        """The cache under ``.accessops/cache/compiled`` (or ``ACCESSOPS_CACHE_DIR``); None when off."""
+        parse = parse_cache.ParseCache.open_default()
+        if parse is None:
+            return None
+        return cls(parse.folder.parent / "compiled", parse._key)
+
+    def key_for(self, model: DesiredModel) -> str:
+        """The manifest set's key: version, files and their digests, resolved profiles."""
+        h = hashlib.sha256(FORMAT)
+        for name, digest in model.digests:
+            h.update(f"file\0{name}\0{digest}\0".encode("utf-8", "surrogatepass"))
+        dumped: dict[int, str] = {}
+        for label, table in (("org", model.profiles), ("workspace", model.workspace_profiles)):
+            for name, profile in sorted(table.items()):
+                text = dumped.get(id(profile))
+                if text is None:
+                    text = dumped[id(profile)] = profile.model_dump_json()
+                h.update(f"{label}\0{name}\0{text}\0".encode("utf-8", "surrogatepass"))
+        return h.hexdigest()
+
+    def _mac(self, key: str, payload: bytes) -> bytes:
+        return hmac.new(self._key, FORMAT + key.encode() + b"\0" + payload, hashlib.sha256).hexdigest().encode()
+
+    def get(self, key: str) -> Compiled | None:
+        """The compiled model cached for ``key``, or None (missing, damaged or not ours)."""
+        try:
+            raw = (self.folder / f"{key}.json").read_bytes()
+        except OSError:
+            return None
+        mac, _, payload = raw.partition(b"\n")
+        if not hmac.compare_digest(mac, self._mac(key, payload)):
+            return None
+        try:
+            return _decode(json.loads(payload))
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def put(self, key: str, compiled: Compiled) -> None:
+        """Remember ``compiled`` for ``key`` if JSON carries it exactly; never fails the caller."""
+        data = _encode(compiled)
+        if data is None:
+            return
+        try:
+            payload = json.dumps(data, separators=(",", ":")).encode()
+        except (ValueError, TypeError, RecursionError):
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            ignore = self.folder.parent / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# accessops caches: never commit\n*\n")
+            tmp = self.folder / f".{key}.{os.getpid()}.tmp"
+            tmp.write_bytes(self._mac(key, payload) + b"\n" + payload)
+            os.replace(tmp, self.folder / f"{key}.json")
+        except OSError:
+            return  # a read-only checkout or a full disk only costs speed
+
+
+def _encode(compiled: Compiled) -> dict[str, Any] | None:
+    """The compiled model as JSON data, or None when a value would not come back as it went in."""
+    resources = [[res.type, res.key, dict(res.attrs)] for res in compiled.resources.values()]
+    if not all(parse_cache._json_safe(attrs) for _, _, attrs in resources):
+        return None  # e.g. a tuple or a set: JSON would give a list back
+    if not all(type(o) is str for origins in compiled.origins.values() for o in origins):
+        return None
+    return {
+        "resources": resources,
+        "scopes": [[scope.type, scope.prefix] for scope in compiled.scopes],
+        "origins": [[addr, list(origins)] for addr, origins in compiled.origins.items()],
+        "grant_teams": sorted(compiled.grant_teams),
+    }
+
+
+def _decode(data: dict[str, Any]) -> Compiled:
+    """A compiled model from :func:`_encode`'s data."""
+    from accessops.model.compile import Compiled
+    from accessops.model.resource import Resource
+
+    out = Compiled()
+    resources = out.resources
+    for type_, key, attrs in data["resources"]:  # as Compiled.add builds them; None attributes were kept on purpose
+        res = Resource(type_, key, attrs)
+        resources[res.address] = res
+    for type_, prefix in data["scopes"]:
+        out.manage(type_, prefix)
+    out.origins = {addr: tuple(origins) for addr, origins in data["origins"]}
+    out.grant_teams = set(data["grant_teams"])
+    return out
+
+
+def compile_cached(model: DesiredModel) -> Compiled:
+    """The model's compiled form: the cached one the loader found, else compiled now (and remembered)."""
+    from accessops.model.compile import compile_model
+
+    if model.compiled is not None:
+        found: Compiled = model.compiled
+        model.compiled = None  # the caller owns (and may change) it now
+        return found
+    compiled = compile_model(model)
+    if model.compiled_slot is not None:
+        cache, key = model.compiled_slot
+        cache.put(key, compiled)
+    return compiled
