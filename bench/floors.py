@@ -14,7 +14,7 @@ figure), then times, each as a fresh process and best of ``--runs``:
 ``ratio`` is plan seconds / yaml seconds. Before timing, accessops' modules
 are byte-compiled (``compileall``), as ``pip install`` does and as PyYAML's
 already are: with ``PYTHONDONTWRITEBYTECODE`` set (as on the team's boxes)
-every plan would otherwise compile its ~250 modules again, about 0.3 s that
+every plan would otherwise compile its own modules again (about 0.3 s) that
 no installed copy pays (``--no-compile`` keeps that cost in). **sqlite floor** copies every row
 the apply wrote into a new database with the same schema, in one transaction
 with ``executemany`` (what SQLite itself needs to store the same data);
