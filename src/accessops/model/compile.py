@@ -210,8 +210,9 @@ def _workspace_members(out: Compiled, model: DesiredModel, key: str, sets: dict[
         default,
         _org_members(out, model, ws.organization) if default is not None else [],
     )
+    levels = _level_rank(profile)
     for email, grants in people.items():
-        _add_combined(out, "workspace_member", f"{key}/{email}", grants, role_rank, _level_rank(profile), ("sections",))
+        _add_combined(out, "workspace_member", f"{key}/{email}", grants, role_rank, levels, ("sections",))
 
 
 def _space_members(out: Compiled, model: DesiredModel, key: str, sets: dict[str, Any]) -> None:
@@ -234,5 +235,6 @@ def _space_members(out: Compiled, model: DesiredModel, key: str, sets: dict[str,
     teams = [(t.team, grant(team_origin(t.team), t.role, t.features, t.settings, t.permission_set)) for t in sp.teams or []]
     out.grant_teams.update(f"{sp.organization}/{t}" for t, _ in teams)
     people = reached(direct, teams, _team_members(out, model, sp.organization) if teams else {}, None, [])
+    levels = _level_rank(profile)
     for email, grants in people.items():
-        _add_combined(out, "space_member", f"{key}/{email}", grants, role_rank, _level_rank(profile), ("features", "settings"), drop=("custom_roles",))
+        _add_combined(out, "space_member", f"{key}/{email}", grants, role_rank, levels, ("features", "settings"), drop=("custom_roles",))
