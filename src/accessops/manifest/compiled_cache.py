@@ -104,11 +104,26 @@ class CompiledCache:
             return  # a read-only checkout or a full disk only costs speed
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})  # exactly these types come back from JSON as they went in
+
+
+def _exact(value: Any) -> bool:
+    """Whether ``value`` comes back from JSON exactly: these scalars, lists, dicts with string keys (a tuple would not)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if kind is list:
+        return all(map(_exact, value))
+    if kind is dict:
+        return all(type(k) is str for k in value) and all(map(_exact, value.values()))
+    return False
+
+
 def _encode(compiled: Compiled) -> dict[str, Any] | None:
     """The compiled model as JSON data, or None when a value would not come back as it went in."""
-    resources = [[res.type, res.key, dict(res.attrs)] for res in compiled.resources.values()]
-    if not all(parse_cache._json_safe(attrs) for _, _, attrs in resources):
-        return None  # e.g. a tuple or a set: JSON would give a list back
+    resources = [[res.type, res.key, res.attrs] for res in compiled.resources.values()]
+    if not all(map(_exact, [attrs for _, _, attrs in resources])):
+        return None  # e.g. a tuple, a set or a float: JSON would not give it back the same
     if not all(type(o) is str for origins in compiled.origins.values() for o in origins):
         return None
     return {

@@ -48,25 +48,41 @@ from accessops.manifest.yamlsrc import Pos, _LocatingLoader
 # run over every byte of every file, so none may backtrack per position.
 _EXOTIC_CHARS = re.compile("[\t\r\\\\\x85\u2028\u2029\ufeff]")  # tabs, CR, escapes, YAML 1.1's other line breaks, a stray BOM
 _INDICATORS = "&*!|>%@`}],:?"  # where a token starts: anchor, alias, tag, block scalar, directive, flow, complex key
-_EXOTIC_TOKEN = re.compile(
-    "[ \n](?:[" + re.escape(_INDICATORS) + r"]|\[(?!\](?:[ \n]|$))|\{(?!\}(?:[ \n]|$)))"  # empty [] and {} are fine
-    r"|\n(?:\.\.\.|---[ ]*[^ \n])"  # a document end, or content after a document start
-)
+# An indicator starting a token (empty [] and {} are fine) after a space or at a line start.
+_INDICATOR = re.compile("[ \n](?:[" + re.escape(_INDICATORS) + r"]|\[(?!\](?:[ \n]|$))|\{(?!\}(?:[ \n]|$)))")
+# Most manifests hold none of these anywhere: then no token can start with one (a quick scan first).
+_RARE = re.compile(r"[&*!|>%`{}\[\]?,]")
+_MARKER = re.compile(r"\n(?:\.\.\.|---[ ]*[^ \n])")  # a document end, or content after a document start
 _NUMBERISH = re.compile(r"[ \n]([-+]?[.0-9][^ \n]*)")  # a word that starts like a number
 _PLAIN_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _MAX_LINE = 1000  # PyYAML refuses an implicit key longer than 1024 characters
 
 
-def plain_subset(text: str) -> bool:
-    """Whether ``text`` keeps to the YAML both parsers read alike (step 1 above)."""
+def plain_subset(text: str, numbers: bool = True) -> bool:
+    """Whether ``text`` keeps to the YAML both parsers read alike (step 1 above).
+
+    ``numbers=False`` leaves out the check that every number is a plain
+    decimal integer (see :func:`plain_numbers`).
+    """
     if _EXOTIC_CHARS.search(text):
         return False
     padded = "\n" + text  # so that the first line is checked like the others
-    if _EXOTIC_TOKEN.search(padded):
+    if (_RARE.search(text) or " :" in padded or "\n:" in padded or " @" in padded or "\n@" in padded) and _INDICATOR.search(padded):
         return False
-    if any(not _PLAIN_INT.fullmatch(m.group(1)) for m in _NUMBERISH.finditer(padded)):
+    if _MARKER.search(padded):
+        return False
+    if numbers and not plain_numbers(text):
         return False
     return len(text) <= _MAX_LINE or max(map(len, text.split("\n"))) <= _MAX_LINE
+
+
+def plain_numbers(text: str) -> bool:
+    """Whether every word of ``text`` that starts like a number is a plain decimal integer.
+
+    Needed only for a file whose JSON holds a number: a scalar rapidyaml
+    wrote as a string is judged by the string check instead.
+    """
+    return all(_PLAIN_INT.fullmatch(m.group(1)) for m in _NUMBERISH.finditer("\n" + text))
 
 
 _DOC_START = re.compile(r"^---[ ]*$", re.MULTILINE)
@@ -114,7 +130,16 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_float=_refuse, parse_constant=_refuse)
+class _Decoder(json.JSONDecoder):
+    """JSON as rapidyaml writes it: a float, NaN, infinity or duplicate key is a disagreement; integers are counted."""
+
+    def __init__(self) -> None:
+        super().__init__(object_pairs_hook=_no_duplicates, parse_float=_refuse, parse_constant=_refuse, parse_int=self._int)
+        self.integers = 0
+
+    def _int(self, literal: str) -> int:
+        self.integers += 1
+        return int(literal)
 
 try:  # optional: without it every file takes PyYAML's path
     import ryml as _ryml
@@ -161,7 +186,7 @@ def _quiet_parse(raw: bytes) -> Any:
 
 def load_documents(text: str) -> list[tuple[Any, Pos]] | None:
     """Every non-empty document of ``text`` with its start, exactly as :func:`yamlsrc.load_documents`; None when unsure."""
-    if _ryml is None or not plain_subset(text):
+    if _ryml is None or not plain_subset(text, numbers=False):
         return None
     try:
         tree = _quiet_parse(text.encode("utf-8"))
@@ -177,6 +202,7 @@ def load_documents(text: str) -> list[tuple[Any, Pos]] | None:
     else:
         nodes.append(root)
     datas = []
+    decoder = _Decoder()
     for node in nodes:
         dumped = _ryml.emit_json_malloc(tree, node)
         if dumped is None:
@@ -184,11 +210,13 @@ def load_documents(text: str) -> list[tuple[Any, Pos]] | None:
         if _resolves(dumped):
             return None
         try:
-            data = _DECODER.decode(dumped)
+            data = decoder.decode(dumped)
         except (_Disagree, ValueError):
             return None
         if data is not None:
             datas.append(data)
+    if decoder.integers and not plain_numbers(text):
+        return None  # rapidyaml rewrites some numbers (-.5 as -0.5): only plain decimal integers are sure
     starts = _starts(text)
     if len(starts) != len(datas):
         return None
