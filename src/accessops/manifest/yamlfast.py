@@ -12,11 +12,12 @@ every error its line and column. The proof, in three steps:
 
 1. **The text uses only the plain subset.** No tab, carriage return,
    backslash or exotic line break; no indicator that starts an anchor,
-   alias, tag, block scalar, flow collection, directive or complex key; no
-   ``...``, and ``---`` only alone on its line; no line over 1,000
-   characters (PyYAML refuses longer implicit keys); and every word that
-   starts like a number is a plain decimal integer (rapidyaml rewrites
-   ``-.5`` as ``-0.5``; YAML 1.1 keeps it a string).
+   alias, tag, block scalar, flow collection (other than an empty ``[]`` or
+   ``{}``), directive or complex key; no ``...``, and ``---`` only alone on
+   its line; no line over 1,000 characters (PyYAML refuses longer implicit
+   keys); and, when the JSON holds a number at all, every word that starts
+   like a number is a plain decimal integer (rapidyaml rewrites ``-.5`` as
+   ``-0.5``; YAML 1.1 keeps it a string).
 2. **Every string agrees.** rapidyaml keeps a scalar's quotes, so a quoted
    ``"yes"`` and a plain ``yes`` both come out as the JSON string "yes";
    PyYAML would make the plain one ``True``. Any JSON string (key or value)
