@@ -134,3 +134,18 @@ def test_off_with_the_parse_cache(work: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("ACCESSOPS_PARSE_CACHE", "off")
     compile_cached(load([work]))
     assert not _entries(work) and CompiledCache.open_default() is None
+
+
+def test_values_json_would_change_are_not_cached(work: Path) -> None:
+    """A tuple, a set, a float or an integer key would come back otherwise: such a compiled model is not kept."""
+    from accessops.manifest import compiled_cache
+    from accessops.model.resource import Resource
+
+    model = load([work])
+    compiled = compile_model(model)
+    assert compiled_cache._encode(compiled) is not None
+    for odd in (("a", "b"), {"x"}, 1.5, {1: "x"}, [("a",)], {"k": ("v",)}):
+        addr, res = next(iter(compiled.resources.items()))
+        compiled.resources[addr] = Resource(res.type, res.key, {**res.attrs, "odd": odd})
+        assert compiled_cache._encode(compiled) is None, odd
+        compiled.resources[addr] = res

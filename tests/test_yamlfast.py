@@ -206,3 +206,23 @@ def test_without_the_native_parser_the_loader_reads_the_same(tmp_path: Path, mon
     monkeypatch.undo()
     monkeypatch.setenv("ACCESSOPS_NATIVE_YAML", "off")
     assert not yamlfast.available()
+
+
+def test_a_fast_parsed_file_is_cached_as_the_same_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parse cache keeps the native parser's JSON as is: reading the entry back gives the same documents."""
+    from accessops.manifest import parse_cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
+    monkeypatch.setenv("ACCESSOPS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("ACCESSOPS_PARSE_CACHE", raising=False)
+    text = MANIFEST.replace("    colour: blue\n", "") + "---\n" + MANIFEST.replace("acme", "beta").replace("    colour: blue\n", "")
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "orgs.yaml").write_text(text)
+    cache = parse_cache.ParseCache.open_default()
+    assert cache is not None
+    cold = loader.load([tmp_path / "m"], cache=cache)
+    entry = cache.get(parse_cache.digest(text))
+    assert entry is not None and entry == yamlfast.load_documents(text)
+    warm = loader.load([tmp_path / "m"], cache=cache)
+    assert cache.hits == 2 and warm.organizations.keys() == cold.organizations.keys() == {"acme", "beta"}
+    assert [o.doc for o in warm.organizations.values()] == [o.doc for o in cold.organizations.values()]

@@ -89,7 +89,8 @@ class CompiledCache:
         if data is None:
             return
         try:
-            payload = json.dumps(data, separators=(",", ":")).encode()
+            # no cycles in a compiled model (a cycle would raise RecursionError); UTF-8 as is, not \u escapes
+            payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False, check_circular=False).encode("utf-8")
         except (ValueError, TypeError, RecursionError):
             return
         try:
@@ -119,10 +120,26 @@ def _exact(value: Any) -> bool:
     return False
 
 
+def _exact_attrs(attrs: Any) -> bool:
+    """:func:`_exact` for one resource's attributes, quick for what they usually hold (scalars, lists of strings)."""
+    if type(attrs) is not dict:
+        return False
+    scalars = _SCALARS
+    for name, value in attrs.items():
+        kind = type(value)
+        if kind in scalars and type(name) is str:
+            continue
+        if kind is list and type(name) is str and all(type(item) is str for item in value):
+            continue
+        if not (type(name) is str and _exact(value)):
+            return False
+    return True
+
+
 def _encode(compiled: Compiled) -> dict[str, Any] | None:
     """The compiled model as JSON data, or None when a value would not come back as it went in."""
     resources = [[res.type, res.key, res.attrs] for res in compiled.resources.values()]
-    if not all(map(_exact, [attrs for _, _, attrs in resources])):
+    if not all(map(_exact_attrs, [attrs for _, _, attrs in resources])):
         return None  # e.g. a tuple, a set or a float: JSON would not give it back the same
     if not all(type(o) is str for origins in compiled.origins.values() for o in origins):
         return None

@@ -165,8 +165,12 @@ def parse_file(path: Path, display: str, cache: ParseCache | None = None, digest
         digests.append((display, key))
     documents = cache.get(key) if cache is not None else None
     fresh = documents is None
+    as_json: list[tuple[str, Pos]] | None = None  # the native parser's JSON of each document, for the cache
     if documents is None and yamlfast.available():
-        documents = yamlfast.load_documents(text)
+        parsed = yamlfast.parse(text)
+        if parsed is not None:
+            documents = [(data, start) for data, start, _ in parsed]
+            as_json = [(dumped, start) for _, start, dumped in parsed]
     source = _Source(text) if documents is not None else None  # no positions: parse again to point at a line
     if documents is None:
         try:
@@ -197,7 +201,10 @@ def parse_file(path: Path, display: str, cache: ParseCache | None = None, digest
             continue
         loaded.append(Loaded(doc, display, data, start, source))
     if cache is not None and fresh and not problems:
-        cache.put(key, documents)
+        if as_json is not None:
+            cache.put_json(key, as_json)  # already JSON: no second walk or dump
+        else:
+            cache.put(key, documents)
     return loaded, problems
 
 

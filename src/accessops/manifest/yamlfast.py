@@ -187,6 +187,12 @@ def _quiet_parse(raw: bytes) -> Any:
 
 def load_documents(text: str) -> list[tuple[Any, Pos]] | None:
     """Every non-empty document of ``text`` with its start, exactly as :func:`yamlsrc.load_documents`; None when unsure."""
+    parsed = parse(text)
+    return None if parsed is None else [(data, start) for data, start, _ in parsed]
+
+
+def parse(text: str) -> list[tuple[Any, Pos, str]] | None:
+    """:func:`load_documents` with each document's JSON text too (what the parse cache keeps); None when unsure."""
     if _ryml is None or not plain_subset(text, numbers=False):
         return None
     try:
@@ -202,7 +208,7 @@ def load_documents(text: str) -> list[tuple[Any, Pos]] | None:
             child = tree.next_sibling(child)
     else:
         nodes.append(root)
-    datas = []
+    datas: list[tuple[Any, str]] = []
     decoder = _Decoder()
     for node in nodes:
         dumped = _ryml.emit_json_malloc(tree, node)
@@ -215,10 +221,10 @@ def load_documents(text: str) -> list[tuple[Any, Pos]] | None:
         except (_Disagree, ValueError):
             return None
         if data is not None:
-            datas.append(data)
+            datas.append((data, dumped))
     if decoder.integers and not plain_numbers(text):
         return None  # rapidyaml rewrites some numbers (-.5 as -0.5): only plain decimal integers are sure
     starts = _starts(text)
     if len(starts) != len(datas):
         return None
-    return list(zip(datas, starts))
+    return [(data, start, dumped) for (data, dumped), start in zip(datas, starts)]
