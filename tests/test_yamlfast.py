@@ -226,3 +226,10 @@ def test_a_fast_parsed_file_is_cached_as_the_same_documents(tmp_path: Path, monk
     warm = loader.load([tmp_path / "m"], cache=cache)
     assert cache.hits == 2 and warm.organizations.keys() == cold.organizations.keys() == {"acme", "beta"}
     assert [o.doc for o in warm.organizations.values()] == [o.doc for o in cold.organizations.values()]
+
+
+def test_deep_nesting_steps_aside() -> None:
+    """Nesting deeper than json.loads goes: the fast path steps aside and the loader reports it."""
+    text = "".join(" " * depth + f"k{depth}:\n" for depth in range(999)) + " " * 999 + "v\n"
+    assert yamlfast.load_documents(text) is None
+    _same(text)

@@ -14,7 +14,8 @@ every error its line and column. The proof, in three steps:
    backslash or exotic line break; no indicator that starts an anchor,
    alias, tag, block scalar, flow collection (other than an empty ``[]`` or
    ``{}``), directive or complex key; no ``...``, and ``---`` only alone on
-   its line; no line over 1,000 characters (PyYAML refuses longer implicit
+   its line; no nesting past 200 levels of indentation, nor sequences nested
+   on one line (so neither loader's recursion limit is near); no line over 1,000 characters (PyYAML refuses longer implicit
    keys); and, when the JSON holds a number at all, every word that starts
    like a number is a plain decimal integer (rapidyaml rewrites ``-.5`` as
    ``-0.5``; YAML 1.1 keeps it a string).
@@ -54,6 +55,10 @@ _INDICATOR = re.compile("[ \n](?:[" + re.escape(_INDICATORS) + r"]|\[(?!\](?:[ \
 # Most manifests hold none of these anywhere: then no token can start with one (a quick scan first).
 _RARE = re.compile(r"[&*!|>%`{}\[\]?,]")
 _MARKER = re.compile(r"\n(?:\.\.\.|---[ ]*[^ \n])")  # a document end, or content after a document start
+# Nesting deep enough that PyYAML's loader (Python recursion) and json (C
+# recursion) might not agree on where to give up: 200 levels of indentation,
+# or sequences nested on one line ("- - a"), which nest without indenting.
+_DEEP = re.compile(r"\n {200}|-[ ]+-(?:[ \n]|$)")
 _NUMBERISH = re.compile(r"[ \n]([-+]?[.0-9][^ \n]*)")  # a word that starts like a number
 _PLAIN_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _MAX_LINE = 1000  # PyYAML refuses an implicit key longer than 1024 characters
@@ -70,7 +75,7 @@ def plain_subset(text: str, numbers: bool = True) -> bool:
     padded = "\n" + text  # so that the first line is checked like the others
     if (_RARE.search(text) or " :" in padded or "\n:" in padded or " @" in padded or "\n@" in padded) and _INDICATOR.search(padded):
         return False
-    if _MARKER.search(padded):
+    if _MARKER.search(padded) or _DEEP.search(padded):
         return False
     if numbers and not plain_numbers(text):
         return False
@@ -172,7 +177,10 @@ def _starts(text: str) -> list[Pos]:
 def _quiet_parse(raw: bytes) -> Any:
     """rapidyaml's tree of ``raw``; its error report (printed by C++ to fd 2) is swallowed: PyYAML reports instead."""
     assert _ryml is not None
-    saved = os.dup(2)
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to keep clean
+        return _ryml.parse_in_arena(raw)
     try:
         null = os.open(os.devnull, os.O_WRONLY)
         try:
@@ -218,7 +226,7 @@ def parse(text: str) -> list[tuple[Any, Pos, str]] | None:
             return None
         try:
             data = decoder.decode(dumped)
-        except (_Disagree, ValueError):
+        except (_Disagree, ValueError, RecursionError):  # RecursionError: nested deeper than json goes; PyYAML says so
             return None
         if data is not None:
             datas.append((data, dumped))

@@ -182,8 +182,9 @@ def _level_rank(profile: Profile | None) -> dict[str, int]:
 
 def _add_combined(out: Compiled, type_: str, key: str, grants: list[Grant], role_rank: dict[str, int], levels: dict[str, int], scope_attrs: tuple[str, ...], drop: tuple[str, ...] = ()) -> None:
     combined = combine(grants, role_rank, levels, scope_attrs)
-    attrs = {k: v for k, v in combined.attrs.items() if k not in drop}
-    out.add(type_, key, **attrs)
+    # what out.add(type_, key, **attrs) keeps (no None: unmanaged), built once rather than three times
+    res = Resource(type_, key, {k: v for k, v in combined.attrs.items() if v is not None and k not in drop})
+    out.resources[res.address] = res
     if combined.origins != (DIRECT,):
         out.origins[f'{type_}["{key}"]'] = combined.origins
 
