@@ -148,7 +148,7 @@ class _Decoder(json.JSONDecoder):
         return int(literal)
 
 try:  # optional: without it every file takes PyYAML's path
-    import ryml as _ryml
+    import ryml as _ryml  # type: ignore[import-untyped]  # no stubs; used through five calls
 except Exception:  # pragma: no cover - depends on the environment (ImportError, or a broken wheel)
     _ryml = None
 
