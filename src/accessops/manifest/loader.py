@@ -240,21 +240,25 @@ def assemble(loaded: list[Loaded[Any]]) -> tuple[DesiredModel, list[Problem]]:
     return model, problems
 
 
-def load(paths: Iterable[str | Path], *, check: bool = True, cache: ParseCache | None | bool = True) -> DesiredModel:
+def load(paths: Iterable[str | Path], *, check: bool = True, cache: ParseCache | None | bool = True, compiled: bool = False) -> DesiredModel:
     """Load, validate and cross-check manifests; raise ManifestError with every problem.
 
     ``cache=True`` uses the default parse cache (see :mod:`parse_cache`),
-    ``False`` parses every file.
+    ``False`` parses every file. ``compiled=True`` (with ``cache=True``)
+    also looks the manifest set up in the compiled-model cache: on a hit
+    ``model.compiled`` holds it and the cross-document checks, which it
+    passed, are skipped; the caller then takes it with
+    :func:`compiled_cache.compile_cached`, which remembers a fresh compile.
     """
-    compiled = None
+    store = None
     if cache is True:
         cache = ParseCache.open_default()
-        if cache is not None:
+        if cache is not None and compiled:
             from accessops.manifest.compiled_cache import CompiledCache
 
-            compiled = CompiledCache(cache.folder.parent / "compiled", cache._key)
+            store = CompiledCache(cache.folder.parent / "compiled", cache._key)
     with paused_gc():
-        return _load(paths, check, cache or None, compiled)
+        return _load(paths, check, cache or None, store)
 
 
 def _load(paths: Iterable[str | Path], check: bool, cache: ParseCache | None, compiled: Any = None) -> DesiredModel:
