@@ -171,6 +171,8 @@ def unsupported(compiled: Compiled, adapter: Adapter) -> list[str]:
         allowed = adapter.supports.get(res.type)
         if allowed is None:
             what = f"{res.type} resources"
+        elif res.attrs.keys() <= allowed:  # the usual case, without building a set per resource
+            continue
         else:
             extra = sorted(set(res.attrs) - allowed)
             if not extra:
