@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import os
+from itertools import starmap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,10 +158,8 @@ def _decode(data: dict[str, Any]) -> Compiled:
     from accessops.model.resource import Resource
 
     out = Compiled()
-    resources = out.resources
-    for type_, key, attrs in data["resources"]:  # as Compiled.add builds them; None attributes were kept on purpose
-        res = Resource(type_, key, attrs)
-        resources[res.address] = res
+    # as Compiled.add builds them (None attributes were kept on purpose): Resource(type, key, attrs)
+    out.resources = {res.address: res for res in starmap(Resource, data["resources"])}
     for type_, prefix in data["scopes"]:
         out.manage(type_, prefix)
     out.origins = {addr: tuple(origins) for addr, origins in data["origins"]}

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import ValidationError
 
 from accessops.errors import ManifestError, Problem
-from accessops.manifest import parse_cache, yamlfast
+from accessops.manifest import parse_cache
 from accessops.manifest.parse_cache import ParseCache
 from accessops.manifest.yamlsrc import LocatedDict, Pos, YamlProblem, decode_text, load_documents, locate
 from accessops.model.names import PATTERN_MESSAGES
@@ -166,8 +166,10 @@ def parse_file(path: Path, display: str, cache: ParseCache | None = None, digest
     documents = cache.get(key) if cache is not None else None
     fresh = documents is None
     as_json: list[tuple[str, Pos]] | None = None  # the native parser's JSON of each document, for the cache
-    if documents is None and yamlfast.available():
-        parsed = yamlfast.parse(text)
+    if documents is None:
+        from accessops.manifest import yamlfast  # only when a file is parsed: a warm run needs no parser
+
+        parsed = yamlfast.parse(text) if yamlfast.available() else None
         if parsed is not None:
             documents = [(data, start) for data, start, _ in parsed]
             as_json = [(dumped, start) for _, start, dumped in parsed]
