@@ -181,3 +181,14 @@ def test_a_plan_from_the_cache_is_the_plan_without_it(work: Path, monkeypatch: p
     assert {p: p.stat().st_mtime_ns for p in _entries(work)} == entries, "the warm plan read the entry, wrote none"
     monkeypatch.setenv("ACCESSOPS_PARSE_CACHE", "off")
     assert cold == warm == plan() and "ed@acme.test" in cold
+
+
+def test_a_changed_settings_file_misses(work: Path) -> None:
+    """accessops.toml is part of the key (nothing compiled reads it today; a future setting might)."""
+    toml = work / "accessops.toml"
+    toml.write_text("[guards]\n")
+    compile_cached(load([work], compiled=True, settings_file=toml))
+    assert load([work], compiled=True, settings_file=toml).compiled is not None
+    toml.write_text("[guards]\nmax_delete_percent = 10\n")
+    assert load([work], compiled=True, settings_file=toml).compiled is None
+    assert load([work], compiled=True).compiled is None  # and no settings file is not the same as that one

@@ -190,7 +190,7 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
     holds the lock).
     """
     with paused_gc():
-        model = load(paths or ["."], compiled=True)
+        model = load(paths or ["."], compiled=True, settings_file=settings.config_file)
         compiled = compile_cached(model)  # the compiled cache's, when the manifest set is unchanged
     state = open_state(settings, open_target_url(settings)) if need_state else None  # a bad state fails before the target is touched
     try:

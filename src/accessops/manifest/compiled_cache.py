@@ -4,9 +4,9 @@ After the parse cache, the cross-document checks and the compile are most
 of a warm plan's manifest work. An entry holds what :func:`compile_model`
 returned (resources, managed scopes, grant origins, grant teams) for one
 manifest set, keyed by the SHA-256 of everything they are a function of:
-accessops' version, every file's name and text digest in load order, and
-every resolved profile's content (a profile file edited beside the
-manifests changes the key). It is JSON, never pickle, authenticated by an
+accessops' version, every file's name and text digest in load order, every
+resolved profile's content (a profile file edited beside the manifests
+changes the key), and ``accessops.toml``. It is JSON, never pickle, authenticated by an
 HMAC with the parse cache's key (outside the repository), so an entry
 planted or edited in ``.accessops/cache/compiled/`` is ignored.
 
@@ -41,9 +41,10 @@ FORMAT = f"accessops-compiled-cache/1/{__version__}".encode()
 class CompiledCache:
     """Compiled models by manifest-set key, in one folder, authenticated by HMAC."""
 
-    def __init__(self, folder: Path, key: bytes) -> None:
+    def __init__(self, folder: Path, key: bytes, settings_file: Path | None = None) -> None:
         self.folder = folder
         self._key = key
+        self.settings_file = settings_file  # accessops.toml: no compile reads it today, but its text is in the key
 
     @classmethod
     def open_default(cls) -> CompiledCache | None:
@@ -54,8 +55,13 @@ class CompiledCache:
         return cls(parse.folder.parent / "compiled", parse._key)
 
     def key_for(self, model: DesiredModel) -> str:
-        """The manifest set's key: version, files and their digests, resolved profiles."""
+        """The manifest set's key: version, accessops.toml, files and their digests, resolved profiles."""
         h = hashlib.sha256(FORMAT)
+        try:
+            settings = self.settings_file.read_bytes() if self.settings_file is not None else b""
+        except OSError:
+            settings = b"unreadable"
+        h.update(b"settings\0" + hashlib.sha256(settings).hexdigest().encode() + b"\0")
         for name, digest in model.digests:
             h.update(f"file\0{name}\0{digest}\0".encode("utf-8", "surrogatepass"))
         dumped: dict[int, str] = {}

@@ -242,7 +242,7 @@ def assemble(loaded: list[Loaded[Any]]) -> tuple[DesiredModel, list[Problem]]:
     return model, problems
 
 
-def load(paths: Iterable[str | Path], *, check: bool = True, cache: ParseCache | None | bool = True, compiled: bool = False) -> DesiredModel:
+def load(paths: Iterable[str | Path], *, check: bool = True, cache: ParseCache | None | bool = True, compiled: bool = False, settings_file: Path | None = None) -> DesiredModel:
     """Load, validate and cross-check manifests; raise ManifestError with every problem.
 
     ``cache=True`` uses the default parse cache (see :mod:`parse_cache`),
@@ -251,6 +251,7 @@ def load(paths: Iterable[str | Path], *, check: bool = True, cache: ParseCache |
     ``model.compiled`` holds it and the cross-document checks, which it
     passed, are skipped; the caller then takes it with
     :func:`compiled_cache.compile_cached`, which remembers a fresh compile.
+    ``settings_file`` (``accessops.toml``) is part of that cache's key.
     """
     store = None
     if cache is True:
@@ -258,7 +259,7 @@ def load(paths: Iterable[str | Path], *, check: bool = True, cache: ParseCache |
         if cache is not None and compiled:
             from accessops.manifest.compiled_cache import CompiledCache
 
-            store = CompiledCache(cache.folder.parent / "compiled", cache._key)
+            store = CompiledCache(cache.folder.parent / "compiled", cache._key, settings_file)
     with paused_gc():
         return _load(paths, check, cache or None, store)
 
