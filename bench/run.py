@@ -27,6 +27,9 @@ Three figures per size:
 * ``peak MB``: ``ru_maxrss`` of the step's subprocess (interpreter included);
 * ``writes/change``: adapter writes divided by planned changes; apply
   must make exactly one per change and the second apply none (asserted).
+  A write is one change made in the tenant, whether alone or in a batch:
+  the notes give the tenant transactions they took (the local adapter
+  commits up to 500 changes at once), which must be fewer than the changes.
 
     python bench/run.py                      # 1k, 10k, 50k
     python bench/run.py --sizes 1000,10000
@@ -133,7 +136,9 @@ def apply_once(org: Path, work: Path) -> dict[str, Any]:
             render_text(plan.to_json(states=False), color=False)
             raise_if_refused(plan)
             planned = time.perf_counter()
+            requests = ctx.adapter.requests
             result = apply_changes(ctx, plan) if plan.pending else None
+            transactions = ctx.adapter.requests - requests  # the local adapter counts a transaction as a request
         finally:
             release_lock(ctx)
         writes = ctx.adapter.writes
@@ -141,7 +146,10 @@ def apply_once(org: Path, work: Path) -> dict[str, Any]:
         ctx.close()
     done = time.perf_counter()
     assert result is None or result.ok, f"apply failed: {result.failed[:1] if result else ''}"
-    return {"changes": len(plan.pending), "writes": writes, "plan_s": planned - start, "write_s": done - planned, "seconds": done - start}
+    return {
+        "changes": len(plan.pending), "writes": writes, "transactions": transactions,
+        "plan_s": planned - start, "write_s": done - planned, "seconds": done - start,
+    }
 
 
 def make_drift(org: Path, work: Path) -> dict[str, Any]:
@@ -189,6 +197,7 @@ def worker(step: str, org: Path, work: Path, reps: int) -> dict[str, Any]:
         out.update(apply_once(org, work))
         if step == "apply":
             assert out["writes"] == out["changes"] > 0, f"{out['writes']} writes for {out['changes']} changes"
+            assert 0 < out["transactions"] < out["changes"], f"{out['transactions']} tenant transactions for {out['changes']} changes (batches expected)"
         else:
             assert out["changes"] == 0 and out["writes"] == 0, f"second apply: {out['changes']} changes, {out['writes']} writes"
     elif step == "drift":
@@ -255,6 +264,8 @@ def table(all_results: dict[int, dict[str, dict[str, Any]]]) -> str:
             notes = ""
             if step.startswith("apply"):
                 notes = f"plan {s['plan_s']:.2f} s + writes {s['write_s']:.2f} s"
+                if s.get("transactions"):
+                    notes += f" in {s['transactions']} tenant transactions"
             elif step.startswith("plan"):
                 notes = f"delta: {s['delta_members']} member(s)"
             lines.append(f"{members:>8} {step:<14} {s['seconds']:>8.2f} {yaml_s:>7} {ratio:>6} {s['peak_mb']:>8.0f} {changes:>8} {writes:>7} {per:>8}  {notes}")

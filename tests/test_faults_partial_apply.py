@@ -200,6 +200,56 @@ def test_failure_at_change_k_leaves_a_consistent_state_and_the_rerun_converges(w
     assert final.pending == [] and final.drift == []
 
 
+class FaultyBatches(LocalAdapter):
+    """The real local adapter, batching three changes per transaction, failing whenever it writes one chosen change.
+
+    ``before``: refused before its statements; ``inside``: after them, inside
+    the transaction. The failure strikes in the batch and again in the
+    one-by-one pass that follows it, as a change that really fails would.
+    """
+
+    batch_limit = 3
+
+    def __init__(self, inner: LocalAdapter, address: str, mode: str) -> None:
+        inner.close()
+        super().__init__(inner.target)
+        self.address, self.mode = address, mode
+
+    def write(self, db: Any, change: Change) -> None:
+        """Write, or fail at the chosen change."""
+        if change.address == self.address and self.mode == "before":
+            raise TargetError(f"injected failure at {change.address}")
+        super().write(db, change)
+        if change.address == self.address:
+            raise TargetError(f"injected crash inside the transaction of {change.address}")
+
+
+@pytest.mark.parametrize("mode", ["before", "inside"])
+@pytest.mark.parametrize("k", range(1, PLANNED + 1))
+def test_failure_at_change_k_inside_a_batch_leaves_a_consistent_state_and_the_rerun_converges(workdir: Workdir, k: int, mode: str) -> None:
+    step1(workdir)
+    planned, last_before = plan_now(workdir.root)
+    address = planned.pending[k - 1].address
+    result, plan = apply_now(workdir.root, lambda real: FaultyBatches(real, address, mode))
+
+    assert [c.address for c in result.done] == [c.address for c in plan.pending[: k - 1]]
+    assert [c.address for c, _ in result.failed] == [address]
+    assert [c.address for c in result.not_done] == [c.address for c in plan.pending[k:]]
+    remaining, last_applied = plan_now(workdir.root)
+    assert shape(remaining.pending) == shape(plan.pending[k - 1 :]) and remaining.drift == []
+    assert {a: r.attrs for a, r in last_applied.items()} == expected_state(last_before, result.done)
+    ctx = context(workdir.root)
+    try:
+        run = ctx.state.runs(limit=1)[0]
+    finally:
+        ctx.close()
+    assert [c.result for c in run.changes] == ["ok"] * (k - 1) + ["failed"] + ["not attempted"] * (PLANNED - k)
+    again, _ = apply_now(workdir.root)
+    assert again.ok and len(again.done) == PLANNED - k + 1
+    final, _ = plan_now(workdir.root)
+    assert final.pending == [] and final.drift == []
+
+
 def test_the_cli_reports_what_was_and_was_not_done_with_exit_1(workdir: Workdir, monkeypatch: pytest.MonkeyPatch) -> None:
     step1(workdir)
     real_open = engine.open_target

@@ -182,6 +182,10 @@ def test_creating_twice_or_under_a_missing_parent_is_an_error(tmp_path: Path) ->
         seed(adapter)
         with pytest.raises(TargetError, match="already exists"):
             adapter.apply(Change(Action.CREATE, "team", "acme/platform", None, {}))
+        for type_, key in (("team_member", "acme/platform/bo@acme.test"), ("member", "acme/bo@acme.test"), ("organization", "acme"),
+                           ("workspace_member", "acme/crm/bo@acme.test"), ("org_permission", "acme/delete_organization")):
+            with pytest.raises(TargetError, match=r"already exists in the local tenant"):  # every table is unique on its key
+                adapter.apply(Change(Action.CREATE, type_, key, None, {}))
         with pytest.raises(TargetError, match="workspace 'nowhere' does not exist"):
             adapter.apply(Change(Action.CREATE, "app_permission", "acme/nowhere/desk", None, {}))
 

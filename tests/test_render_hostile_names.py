@@ -315,10 +315,10 @@ def test_a_servers_error_message_cannot_start_a_line_of_the_apply_output(tmp_pat
     def hostile_open(settings: Any) -> Any:
         target, adapter = real_open(settings)
 
-        def fail(change: Any) -> None:
+        def fail(db: Any, change: Any) -> None:
             raise TargetError("HTTP 500: server says\n::error::pwned\r\n::add-mask::x")
 
-        adapter.apply = fail  # type: ignore[method-assign]
+        adapter.write = fail  # type: ignore[method-assign]  # batched or not, every local write goes through it
         return target, adapter
 
     monkeypatch.setattr(engine, "open_target", hostile_open)

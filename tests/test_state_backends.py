@@ -274,6 +274,109 @@ def test_a_killed_apply_is_force_unlocked_and_the_rerun_converges_without_losing
     assert {c["accessops"]["address"]: c["accessops"]["notes"][0] for c in json.loads(out)["resource_changes"] if c["change"]["actions"] != ["no-op"]}[sixth] == "changed live"
 
 
+def test_a_kill_between_a_batchs_tenant_commit_and_its_records_loses_no_record(backend: Backend, capsys: pytest.CaptureFixture[str]) -> None:
+    """The three members are one tenant transaction; the kill comes while their outcomes wait for their one state transaction."""
+    runner = Runner(backend, "runner-1")
+    os.environ["KILL_AT"] = "4"  # the ok of the second member: the first is not recorded either
+    try:
+        killed = runner.subprocess(KILL_AFTER_TENANT_COMMIT, "apply", "access", "--auto-approve", *runner.args())
+    finally:
+        del os.environ["KILL_AT"]
+    assert killed.returncode == -9, killed.stderr
+    members = ['member["acme/ada@acme.test"]', 'member["acme/bo@acme.test"]', 'member["acme/cy@acme.test"]']
+    assert set(members) <= set(runner.live()) and 'team["acme/platform"]' not in runner.live()  # the batch, whole; nothing after it
+    recover(runner, capsys)
+    assert_consistent(runner)
+    store = runner.state()
+    try:
+        runs = store.runs(runner.target)
+        applied = store.last_applied(runner.target)
+    finally:
+        store.close()
+    assert [r.status for r in runs] == ["ok", "interrupted"]
+    interrupted = {c.address: (c.result, c.error) for c in runs[1].changes}
+    if backend.kind != "git":  # the git backend pushes once per run: a killed run recorded nothing before its intents settle
+        assert interrupted['organization["acme"]'] == ("ok", None)  # its batch was recorded before the next began
+    for address in members:
+        assert interrupted[address] == ("ok", "confirmed from live after its run was interrupted")
+    assert interrupted['team["acme/platform"]'] == ("not attempted", "not seen live after its run was interrupted")
+    assert len(applied) == 15 and set(members) <= set(applied)
+    code, out, _ = Runner(backend, "runner-2").cli(capsys, "plan", "access", "--detailed-exitcode")
+    assert code == 0 and "No changes." in out
+
+
+KILL_INSIDE_A_BATCH = textwrap.dedent(
+    """
+    import os, signal, sys
+    from accessops.adapters.local import LocalAdapter
+    made = LocalAdapter.write
+    seen = [0]
+    def write(self, db, change):
+        made(self, db, change)
+        seen[0] += 1
+        if seen[0] == int(os.environ["KILL_AT"]):  # the batch's statements ran; its transaction never commits
+            os.kill(os.getpid(), signal.SIGKILL)
+    LocalAdapter.write = write
+    from accessops.cli import main
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+
+def test_a_kill_inside_a_batchs_transaction_leaves_none_of_it_and_the_rerun_converges(backend: Backend, capsys: pytest.CaptureFixture[str]) -> None:
+    runner = Runner(backend, "runner-1")
+    os.environ["KILL_AT"] = "4"  # the second of the three members, mid-transaction
+    try:
+        killed = runner.subprocess(KILL_INSIDE_A_BATCH, "apply", "access", "--auto-approve", *runner.args())
+    finally:
+        del os.environ["KILL_AT"]
+    assert killed.returncode == -9, killed.stderr
+    live = runner.live()
+    assert 'custom_role["acme/support"]' in live and not any(a.startswith("member[") for a in live)  # the batch, rolled back whole
+    recover(runner, capsys)
+    assert_consistent(runner)
+    store = runner.state()
+    try:
+        runs = store.runs(runner.target)
+        applied = store.last_applied(runner.target)
+    finally:
+        store.close()
+    assert [r.status for r in runs] == ["ok", "interrupted"]
+    interrupted = {c.address: (c.result, c.error) for c in runs[1].changes}
+    assert interrupted['member["acme/ada@acme.test"]'] == ("not attempted", "not seen live after its run was interrupted")
+    assert len(applied) == 15
+    code, out, _ = Runner(backend, "runner-2").cli(capsys, "plan", "access", "--detailed-exitcode")
+    assert code == 0 and "No changes." in out
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_a_batch_of_records_is_one_transaction(backend: Backend) -> None:
+    """A log line the database refuses (a second outcome for one change) takes the whole batch's records with it."""
+    from accessops.apply.records import Outcome
+
+    from accessops.errors import AccessOpsError
+
+    store = Runner(backend, "runner-1").state()
+    try:
+        changes = [Change(Action.CREATE, "member", f"acme/u{i}@acme.test", None, {"role": "Member"}) for i in range(3)]
+        run = store.begin_run("local:t", "me", changes=changes)
+        with pytest.raises((sqlite3.IntegrityError, AccessOpsError)):
+            store.record_changes(run, [Outcome(0, changes[0], "ok"), Outcome(1, changes[1], "ok"), Outcome(1, changes[2], "ok")], applied_to="local:t")
+        assert store.last_applied("local:t") == {} and len(store.intents("local:t")) == 3 and store.runs("local:t")[0].changes == []
+        store.record_changes(run, [Outcome(i, c, "ok") for i, c in enumerate(changes)], applied_to="local:t")
+        assert len(store.last_applied("local:t")) == 3 and store.intents("local:t") == []
+        assert [c.result for c in store.runs("local:t")[0].changes] == ["ok"] * 3
+        # an update merges over the recorded row, a gone object is forgotten, a failure leaves its row
+        promote = Change(Action.UPDATE, "member", "acme/u0@acme.test", {"role": "Member"}, {"name": "U"})
+        later = [promote, Change(Action.UPDATE, "member", "acme/u1@acme.test", {}, {"role": "Admin"}), Change(Action.DELETE, "member", "acme/u2@acme.test", {}, None)]
+        second = store.begin_run("local:t", "me", changes=later)
+        store.record_changes(second, [Outcome(0, later[0], "ok"), Outcome(1, later[1], "gone", "404"), Outcome(2, later[2], "failed", "500")], applied_to="local:t")
+        applied = store.last_applied("local:t")
+        assert {a: r.attrs for a, r in applied.items()} == {'member["acme/u0@acme.test"]': {"role": "Member", "name": "U"}, 'member["acme/u2@acme.test"]': {"role": "Member"}}
+    finally:
+        store.close()
+
+
 def test_a_failure_while_recording_leaves_a_consistent_state(backend: Backend, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     runner = Runner(backend, "runner-1")
     made = applier._Recorder.ok

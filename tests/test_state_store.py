@@ -206,3 +206,34 @@ def test_a_damaged_intent_names_the_state_file(store: StateStore) -> None:
     store.db.execute("UPDATE intents SET change = '{\"type\": 1}'")
     with pytest.raises(FileError, match="damaged: the intent 0 of run 1 is not a change"):
         store.intents(TARGET)
+
+
+def test_intents_are_stored_compact_and_those_stored_in_the_terraform_form_still_read(store: StateStore) -> None:
+    import json
+
+    flagged = Change(Action.UPDATE, "workspace_member", "acme/crm/ada@acme.test", {"role": "Viewer"}, {"role": "Editor"}, ("why",), ("pending_acceptance",))
+    store.begin_run(TARGET, "ada@host", None, changes=[ADA, flagged])
+    (text,) = store.db.execute("SELECT change FROM intents WHERE seq = 1").fetchone()
+    assert json.loads(text) == {"action": "update", "type": "workspace_member", "key": "acme/crm/ada@acme.test", "before": {"role": "Viewer"},
+                                "after": {"role": "Editor"}, "notes": ["why"], "flags": ["pending_acceptance"]}
+    store.db.execute("UPDATE intents SET change = ? WHERE seq = 0", (json.dumps(ADA.to_json()),))  # what a killed older version left
+    assert [i.change for i in store.intents(TARGET)] == [ADA, flagged]
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        '{"action": "create", "type": "member", "key": "acme", "before": null, "after": {}}',  # a key with too few segments
+        '{"action": "create", "type": "nothing", "key": "acme/x", "before": null, "after": {}}',
+        '{"action": "explode", "type": "member", "key": "acme/x", "before": null, "after": {}}',
+        '{"action": "create", "type": "member", "key": "acme/x", "before": null, "after": ["role"]}',
+        '["not", "a", "change"]',
+    ],
+)
+def test_a_damaged_compact_intent_names_the_state_file(store: StateStore, damaged: str) -> None:
+    from accessops.errors import FileError
+
+    store.begin_run(TARGET, "ada@host", None, changes=[ADA])
+    store.db.execute("UPDATE intents SET change = ?", (damaged,))
+    with pytest.raises(FileError, match="damaged: the intent 0 of run 1 is not a change"):
+        store.intents(TARGET)

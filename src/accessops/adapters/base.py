@@ -85,6 +85,9 @@ class Adapter(ABC):
     #: one per change; the applier then hands it each run of consecutive
     #: changes of one phase and resource type
     batch_writes: ClassVar[bool] = False
+    #: at most this many changes per :meth:`apply_batch` call (None: a whole
+    #: run); the applier records each batch's outcomes before it sends the next
+    batch_limit: ClassVar[int | None] = None
 
     def __init__(self, target: Target) -> None:
         self.target = target

@@ -24,6 +24,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from accessops.adapters.base import ItemGoneError
+from accessops.adapters.local_lookup import Missing, cached_ids, org_id
+from accessops.adapters.local_lookup import custom_role_ids as _custom_role_ids
+from accessops.adapters.local_lookup import member_row as _member_row
+from accessops.adapters.local_lookup import one as _one
 from accessops.errors import TargetError
 
 TABLE_ACTIONS = ("read", "create", "edit", "delete")
@@ -34,48 +38,34 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Missing(Exception):
-    """A parent the key names does not exist (turned into gone or an error by the caller)."""
-
-
-def _one(db: sqlite3.Connection, sql: str, *params: Any) -> int | None:
-    row = db.execute(sql, params).fetchone()
-    return None if row is None else int(row[0])
-
-
-def org_id(db: sqlite3.Connection, org: str) -> int:
-    """The id of organization ``org``; :class:`Missing` when there is none."""
-    found = _one(db, "SELECT id FROM organizations WHERE name = ?", org)
-    if found is None:
-        raise Missing(f'organization["{org}"]')
-    return found
-
-
 def member_id(db: sqlite3.Connection, org: str, email: str, *, invite: bool = False) -> int:
     """The id of a member; with ``invite``, someone unknown is invited as Member."""
-    oid = org_id(db, org)
-    found = _one(db, "SELECT id FROM members WHERE org_id = ? AND email = ?", oid, email)
+    found = _member_row(db, org, email)
     if found is not None:
         return found
     if not invite:
         raise Missing(f'member["{org}/{email}"]')
     cur = db.execute(
         "INSERT INTO members (org_id, email, role, status, invited_at) VALUES (?, ?, 'Member', 'invited', ?)",
-        (oid, email, utc_now()),
+        (org_id(db, org), email, utc_now()),
     )
-    return int(cur.lastrowid or 0)
+    made = int(cur.lastrowid or 0)
+    cache = cached_ids(db, "member")
+    if cache is not None:
+        cache["member", org, email] = made
+    return made
 
 
 def _child_id(db: sqlite3.Connection, table: str, parent_col: str, parent: int, name: str) -> int:
+    cache = cached_ids(db, _OWNER.get(table, table))
+    if cache is not None and (table, parent, name) in cache:
+        return int(cache[table, parent, name])
     found = _one(db, f"SELECT id FROM {table} WHERE {parent_col} = ? AND name = ?", parent, name)
     if found is None:
         raise Missing(f"{table[:-1]} {name!r}")  # "workspaces" -> "workspace 'crm'"
+    if cache is not None:
+        cache[table, parent, name] = found
     return found
-
-
-def _custom_role_ids(db: sqlite3.Connection, org: str) -> dict[str, int]:
-    rows = db.execute("SELECT name, id FROM custom_roles WHERE org_id = ?", (org_id(db, org),))
-    return {name: int(rid) for name, rid in rows}
 
 
 def _as_db(value: Any) -> Any:
@@ -143,7 +133,7 @@ def _membership(table: str, parent_col: str, parent_table: str) -> tuple[Callabl
         return _child_id(db, parent_table, "org_id", org_id(db, p[0]), p[1])
 
     def find(db: sqlite3.Connection, p: list[str]) -> int | None:
-        mid = _one(db, "SELECT id FROM members WHERE org_id = ? AND email = ?", org_id(db, p[0]), p[2])
+        mid = _member_row(db, p[0], p[2])
         if mid is None:
             return None
         return _one(db, f"SELECT rowid FROM {table} WHERE {parent_col} = ? AND member_id = ?", parent(db, p), mid)
@@ -326,6 +316,10 @@ TABLES: dict[str, Table] = {
 }
 
 
+#: SQL table -> the resource type whose changes insert and delete its rows
+_OWNER = {table.name: type_ for type_, table in TABLES.items()}
+
+
 def find(db: sqlite3.Connection, type_: str, key: str) -> int | None:
     """The row of a resource, or None when it (or a parent) does not exist."""
     try:
@@ -335,14 +329,20 @@ def find(db: sqlite3.Connection, type_: str, key: str) -> int | None:
 
 
 def create(db: sqlite3.Connection, type_: str, key: str, attrs: dict[str, Any]) -> None:
-    """Insert a resource with ``attrs``; its parents must exist."""
+    """Insert a resource with ``attrs``; its parents must exist.
+
+    Every table is unique on the key it is found by, so an object that
+    already exists makes the insert fail rather than be looked up first.
+    """
     table, parts = TABLES[type_], key.split("/")
-    if find(db, type_, key) is not None:
-        raise TargetError(f'{type_}["{key}"] already exists in the local tenant')
     try:
         row = table.insert(db, parts)
     except Missing as exc:
         raise TargetError(f'{type_}["{key}"]: {exc} does not exist') from None
+    except sqlite3.IntegrityError:
+        if find(db, type_, key) is not None:
+            raise TargetError(f'{type_}["{key}"] already exists in the local tenant') from None
+        raise
     table.set(db, parts, row, attrs)
 
 

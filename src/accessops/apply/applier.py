@@ -2,8 +2,10 @@
 
 Changes run in plan order. An adapter that declares ``batch_writes`` gets
 each run of consecutive independent changes (same phase, same resource type)
-at once through ``Adapter.apply_batch`` and reports one outcome per change;
-the outcomes are recorded exactly as if the changes had run one by one. With a parallelism above 1, and only for adapters
+at once through ``Adapter.apply_batch``, cut at its ``batch_limit`` (the local
+tenant: 500 changes per transaction), and reports one outcome per change;
+the outcomes are recorded exactly as if the changes had run one by one, each
+batch's in one state transaction once the adapter has returned. With a parallelism above 1, and only for adapters
 that declare ``parallel_writes``, each run of consecutive independent changes
 (same phase, same resource type) is spread over at most that many threads;
 changes that share a parent object (memberships of one team) stay in one
@@ -25,6 +27,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING
 
 from accessops.adapters.base import ItemGoneError
+from accessops.apply.records import Outcome
 from accessops.errors import describe
 from accessops.plan.change import Action, Change, Plan
 from accessops.plan.drift import cascade_effects
@@ -65,40 +68,61 @@ def _message(exc: BaseException) -> str:
 
 
 class _Recorder:
-    """Turns each change's outcome into the result, the state store and the apply log (main thread only)."""
+    """Turns each change's outcome into the result, the state store and the apply log (main thread only).
 
-    def __init__(self, ctx: "Context", target_url: str, run_id: int, result: ApplyResult, on_change: OnChange | None) -> None:
+    With ``batched``, outcomes wait in :attr:`pending` until :meth:`flush`
+    writes them in one state transaction; the applier flushes after each
+    batch the adapter committed, so a record is never written before its
+    change is live, and a kill in between leaves intents the next run settles.
+    """
+
+    def __init__(self, ctx: "Context", target_url: str, run_id: int, result: ApplyResult, on_change: OnChange | None, *, batched: bool = False) -> None:
         self.ctx, self.target_url, self.run_id = ctx, target_url, run_id
         self.result, self.on_change = result, on_change
+        self.batched = batched
+        self.pending: list[tuple[Outcome, str]] = []  # each outcome and what to tell on_change once recorded
 
     def ok(self, i: int, change: Change) -> None:
         # the log line, the last-applied record and the intent's confirmation are one transaction
-        self.ctx.state.record_change(self.run_id, i, change, "ok", None, applied_to=self.target_url)
+        self.result.done.append(change)
+        self._record(Outcome(i, change, "ok"), "ok")
         # a deleted custom role leaves its uses live without it: remember that too
         if change.type == "custom_role" and change.action is Action.DELETE:
+            self.flush()  # the cascade is read from the last applied state, this change included
             for effect in cascade_effects(self.ctx.state.last_applied(self.target_url), change):
                 self.ctx.state.record_applied(self.target_url, effect)
-        self.result.done.append(change)
-        self._tell(i, change, "ok")
 
     def gone(self, i: int, change: Change, exc: BaseException) -> None:
         self.result.gone.append((change, str(exc)))
-        self.ctx.state.record_change(self.run_id, i, change, "gone", str(exc), applied_to=self.target_url)
-        self._tell(i, change, "gone")
+        self._record(Outcome(i, change, "gone", str(exc)), "gone")
 
     def failed(self, i: int, change: Change, exc: BaseException) -> None:
         message = _message(exc)
         self.result.failed.append((change, message))
-        self.ctx.state.record_change(self.run_id, i, change, "failed", message)
-        self._tell(i, change, "failed")
+        self._record(Outcome(i, change, "failed", message), "failed")
 
     def not_attempted(self, i: int, change: Change) -> None:
         self.result.not_done.append(change)
-        self.ctx.state.record_change(self.run_id, i, change, "not attempted", None)
+        self._record(Outcome(i, change, "not attempted"), "")
 
-    def _tell(self, i: int, change: Change, outcome: str) -> None:
+    def _record(self, outcome: Outcome, tell: str) -> None:
+        self.pending.append((outcome, tell))
+        if not self.batched:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending outcomes (log lines, last applied, intent confirmations) in one transaction, then report them."""
+        if not self.pending:
+            return
+        pending = self.pending
+        outcomes = [outcome for outcome, _ in pending]
+        # ok and gone change the last applied state; failed and not attempted leave it
+        self.ctx.state.record_changes(self.run_id, outcomes, applied_to=self.target_url)
+        self.pending = []
         if self.on_change:
-            self.on_change(i, change, outcome)
+            for outcome, tell in pending:
+                if tell:
+                    self.on_change(outcome.seq, outcome.change, tell)
 
 
 def run_meta(plan: Plan) -> dict[str, object]:
@@ -155,10 +179,11 @@ def apply_changes(
     changes = plan.pending
     # the intents (every change, before any is made) are durable before the first write
     run_id = ctx.state.begin_run(target_url, actor(), commit, changes=changes, meta=run_meta(plan))
-    record = _Recorder(ctx, target_url, run_id, result, on_change)
+    batched = ctx.adapter.writes_in_batches()
+    record = _Recorder(ctx, target_url, run_id, result, on_change, batched=batched)
     progress = Progress("applying", len(changes))
     try:
-        if ctx.adapter.writes_in_batches():
+        if batched:
             _batched(ctx, changes, record, progress)
         elif parallelism <= 1:
             _sequential(ctx, changes, record, progress)
@@ -192,18 +217,27 @@ def runs_of(changes: list[Change]) -> list[list[tuple[int, Change]]]:
     return [list(g) for _, g in groupby(enumerate(changes), key=lambda ic: ic[1].sort_key()[:3])]
 
 
+def batches_of(changes: list[Change], limit: int | None) -> list[list[tuple[int, Change]]]:
+    """Each run (:func:`runs_of`) cut into batches of at most ``limit`` changes, in plan order."""
+    out: list[list[tuple[int, Change]]] = []
+    for run in runs_of(changes):
+        step = limit if limit and limit > 0 else len(run)
+        out.extend(run[k : k + step] for k in range(0, len(run), step))
+    return out
+
+
 def _batched(ctx: "Context", changes: list[Change], record: _Recorder, progress: Progress) -> None:
-    """Hand each run to ``Adapter.apply_batch``; record its outcomes per change, in plan order."""
+    """Hand each batch to ``Adapter.apply_batch``; record its outcomes per change, in plan order, in one state transaction."""
     stopped = False
     done = 0
-    for run in runs_of(changes):
+    for batch in batches_of(changes, ctx.adapter.batch_limit):
         if stopped:
-            for i, change in run:
+            for i, change in batch:
                 record.not_attempted(i, change)
             continue
         progress.step(done)
-        outcomes = ctx.adapter.apply_batch([change for _, change in run])
-        for k, (i, change) in enumerate(run):
+        outcomes = ctx.adapter.apply_batch([change for _, change in batch])
+        for k, (i, change) in enumerate(batch):
             outcome = outcomes[k] if k < len(outcomes) else None
             if k >= len(outcomes):
                 stopped = True
@@ -215,7 +249,9 @@ def _batched(ctx: "Context", changes: list[Change], record: _Recorder, progress:
             else:
                 stopped = True
                 record.failed(i, change, outcome)
-        done += len(run)
+        record.flush()  # the batch is live: now its records
+        done += len(batch)
+    record.flush()  # the not-attempted tail, in one transaction
     progress.step(done)
 
 

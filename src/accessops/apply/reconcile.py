@@ -11,7 +11,7 @@ writes the outcome.
 
 from __future__ import annotations
 
-from accessops.apply.records import Intent, applied_after
+from accessops.apply.records import Intent, Outcome, applied_after
 from accessops.apply.store import StateStore
 from accessops.model.resource import ResourceMap
 from accessops.plan.change import Action, Change
@@ -64,7 +64,10 @@ def reconcile(store: StateStore, target: str, live: ResourceMap) -> int:
     if not intents:
         return 0
     _, verdicts = settled(store.last_applied(target), intents, live)
+    by_run: dict[int, list[Outcome]] = {}
     for intent, took in verdicts:
-        store.record_change(intent.run_id, intent.seq, intent.change, "ok" if took else "not attempted", CONFIRMED if took else NOT_SEEN, applied_to=target)
+        by_run.setdefault(intent.run_id, []).append(Outcome(intent.seq, intent.change, "ok" if took else "not attempted", CONFIRMED if took else NOT_SEEN))
+    for run_id, outcomes in by_run.items():  # each interrupted run's outcomes in one transaction
+        store.record_changes(run_id, outcomes, applied_to=target)
     store.flush(f"reconcile {len(verdicts)} unconfirmed change(s) of interrupted run(s)")
     return len(verdicts)

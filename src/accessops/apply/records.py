@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,6 +142,42 @@ class Intent:
     change: Change
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One change's outcome, to be logged (``StateStore.record_changes``): its plan index, result and error."""
+
+    seq: int
+    change: Change
+    result: str
+    error: str | None = None
+
+
+def intent_json(change: Change) -> dict[str, Any]:
+    """A change as the databases store its intent: accessops's own fields only (a tenth of its Terraform form, written for every change)."""
+    data: dict[str, Any] = {"action": change.action.value, "type": change.type, "key": change.key, "before": change.before, "after": change.after}
+    if change.notes:
+        data["notes"] = list(change.notes)
+    if change.flags:
+        data["flags"] = list(change.flags)
+    return data
+
+
+def intent_change(data: Any) -> Change:
+    """Inverse of :func:`intent_json`; also reads the Terraform form intents were stored in before. ValueError when it is neither."""
+    if not isinstance(data, dict):
+        raise ValueError("not a change")
+    if "action" not in data:
+        return Change.from_json(data)
+    type_, key, before, after = data.get("type"), data.get("key"), data.get("before"), data.get("after")
+    if type_ not in RESOURCE_TYPES or not isinstance(key, str) or len(key.split("/")) != len(RESOURCE_TYPES[type_].key_parts):
+        raise ValueError(f"not a change of an accessops resource: {type_!r} {key!r}")
+    if not all(side is None or isinstance(side, dict) for side in (before, after)):
+        raise ValueError("a change's before and after are objects")
+    notes = tuple(str(n) for n in data.get("notes") or [])
+    flags = tuple(str(f) for f in data.get("flags") or [])
+    return Change(Action(data["action"]), type_, key, before, after, notes, flags)
+
+
 def check_result(result: str) -> None:
     """Refuse a result outside the closed set (the SQLite schema checks it too)."""
     if result not in RESULTS:
@@ -160,6 +197,31 @@ def applied_after(change: Change, previous: dict[str, Any] | None) -> Resource |
     if change.action is Action.UPDATE:
         attrs = {**(previous or {}), **attrs}
     return Resource(change.type, change.key, attrs)
+
+
+def applied_by_outcomes(outcomes: Sequence[Outcome], stored: Callable[[str], dict[str, Any] | None]) -> dict[str, Resource | None]:
+    """What a batch of outcomes does to the last-applied state: address -> the resource it leaves, or None (dropped).
+
+    ``ok`` records what the change left, ``gone`` forgets the object, the
+    other results leave it. Each address ends as its last outcome leaves it;
+    an update merges over what an earlier outcome of the batch recorded, else
+    over ``stored(address)``, the backend's row.
+    """
+    final: dict[str, Resource | None] = {}
+    for o in outcomes:
+        change = o.change
+        if o.result == "gone":
+            final[change.address] = None
+        elif o.result == "ok" and change.action is not Action.NOOP:
+            previous = None
+            if change.action is Action.UPDATE:
+                if change.address in final:
+                    earlier = final[change.address]
+                    previous = earlier.attrs if earlier else None
+                else:
+                    previous = stored(change.address)
+            final[change.address] = applied_after(change, previous)
+    return final
 
 
 def resource_json(res: Resource) -> dict[str, Any]:

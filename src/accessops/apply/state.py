@@ -9,6 +9,7 @@ Contract::
     store.acquire(key, holder)                       # LockedError naming holder, lock id, force-unlock
     run = store.begin_run(target, actor, commit, changes=plan.pending)   # run id; intents recorded
     store.record_change(run, seq, change, result, error)    # confirms that change's intent
+    store.record_changes(run, outcomes)              # the same for a batch, in one transaction
     store.record_applied(target, change)            # after a change succeeded
     store.forget_applied(target, change)            # its object vanished (ItemGoneError)
     store.finish_run(run, status)                   # status: ok|failed|interrupted
@@ -18,7 +19,7 @@ Contract::
     store.close()
 
 Every call is its own transaction, so a crash keeps everything recorded
-before it. The apply log is append-only: triggers refuse to delete or
+before it; :meth:`SqliteStore.record_changes` records a whole batch in one. The apply log is append-only: triggers refuse to delete or
 rewrite a logged change, and a run can be updated only until it finishes.
 """
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,78 +36,16 @@ from accessops import dbfile
 from accessops.adapters.base import Target
 from accessops.adapters.local_schema import migrate
 from accessops.adapters.local_write import utc_now
-from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, LoggedChange, applied_after
+from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, LoggedChange, Outcome, applied_after, applied_by_outcomes, intent_change, intent_json
+from accessops.apply.state_schema import MIGRATIONS
 from accessops.apply.store import StateDump, default_sqlite_path
 from accessops.errors import AccessOpsError, FileError, file_error_of
 from accessops.model.resource import Resource, ResourceMap
 from accessops.plan.change import Action, Change
 from accessops.secrets import redact_text
 
-__all__ = ["ApplyRun", "Lock", "LockedError", "LoggedChange", "SqliteStore", "StateStore", "default_state_path", "git_commit"]
+__all__ = ["MIGRATIONS", "ApplyRun", "Lock", "LockedError", "LoggedChange", "SqliteStore", "StateStore", "default_state_path", "git_commit"]
 
-_V1 = """
-CREATE TABLE applied (
-    target TEXT NOT NULL,
-    address TEXT NOT NULL,
-    type TEXT NOT NULL,
-    key TEXT NOT NULL,
-    attrs TEXT NOT NULL,
-    applied_at TEXT NOT NULL,
-    PRIMARY KEY (target, address)
-);
-CREATE TABLE runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    target TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    actor TEXT NOT NULL,
-    git_commit TEXT,
-    planned INTEGER NOT NULL DEFAULT 0,
-    status TEXT NOT NULL DEFAULT 'running'
-);
-CREATE TABLE run_changes (
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    seq INTEGER NOT NULL,
-    address TEXT NOT NULL,
-    action TEXT NOT NULL,
-    result TEXT NOT NULL CHECK (result IN ('ok', 'failed', 'gone', 'skipped', 'not attempted')),
-    error TEXT,
-    at TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-);
-CREATE TRIGGER run_changes_no_update BEFORE UPDATE ON run_changes
-BEGIN SELECT RAISE(ABORT, 'the apply log is append-only'); END;
-CREATE TRIGGER run_changes_no_delete BEFORE DELETE ON run_changes
-BEGIN SELECT RAISE(ABORT, 'the apply log is append-only'); END;
-CREATE TRIGGER runs_no_delete BEFORE DELETE ON runs
-BEGIN SELECT RAISE(ABORT, 'the apply log is append-only'); END;
-CREATE TRIGGER runs_finished_once BEFORE UPDATE ON runs WHEN OLD.finished_at IS NOT NULL
-BEGIN SELECT RAISE(ABORT, 'the apply log is append-only: this run has finished'); END;
-CREATE TABLE locks (
-    target TEXT PRIMARY KEY,
-    holder TEXT NOT NULL,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    since TEXT NOT NULL
-);
-"""
-
-
-_V2 = """
-ALTER TABLE locks ADD COLUMN id TEXT NOT NULL DEFAULT '';
-ALTER TABLE runs ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';
-CREATE TABLE intents (
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    seq INTEGER NOT NULL,
-    target TEXT NOT NULL,
-    change TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-);
-CREATE INDEX intents_target ON intents(target);
-"""
-
-#: SQL scripts; ``MIGRATIONS[i]`` takes the state schema from version i to i + 1.
-MIGRATIONS: list[str] = [_V1, _V2]
 #: Seconds a write waits for another writer of the file before it fails.
 BUSY_TIMEOUT = 10.0
 
@@ -246,7 +186,7 @@ class SqliteStore:
             run_id = int(cur.lastrowid or 0)
             self.db.executemany(
                 "INSERT INTO intents VALUES (?, ?, ?, ?)",
-                [(run_id, seq, name, json.dumps(change.to_json(), sort_keys=True)) for seq, change in enumerate(changes or [])],
+                [(run_id, seq, name, json.dumps(intent_json(change))) for seq, change in enumerate(changes or [])],
             )
         return run_id
 
@@ -258,16 +198,21 @@ class SqliteStore:
         With ``applied_to``, the last-applied record changes in that same
         transaction: what an ``ok`` change left, or a ``gone`` one forgotten.
         """
+        self.record_changes(run_id, [Outcome(seq, change, result, error)], applied_to=applied_to)
+
+    def record_changes(self, run_id: int, outcomes: Sequence[Outcome], *, applied_to: Target | str | None = None) -> None:
+        """:meth:`record_change` for every outcome, in order, in one transaction: a batch is recorded whole or not at all."""
+        if not outcomes:
+            return
+        now = utc_now()
         with self._transaction():
-            if applied_to is not None and result == "ok":
-                self.record_applied(applied_to, change)
-            elif applied_to is not None and result == "gone":
-                self.forget_applied(applied_to, change)
-            self.db.execute(
+            if applied_to is not None:
+                self._record_applied_all(_target_name(applied_to), outcomes, now)
+            self.db.executemany(
                 "INSERT INTO run_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, seq, change.address, change.action.value, result, None if error is None else redact_text(error), utc_now()),
+                [(run_id, o.seq, o.change.address, o.change.action.value, o.result, None if o.error is None else redact_text(o.error), now) for o in outcomes],
             )
-            self.db.execute("DELETE FROM intents WHERE run_id = ? AND seq = ?", (run_id, seq))
+            self.db.executemany("DELETE FROM intents WHERE run_id = ? AND seq = ?", [(run_id, o.seq) for o in outcomes])
 
     def mark_interrupted(self, target: Target | str) -> None:
         """Under the lock: a run of ``target`` still ``running`` died; mark it ``interrupted``."""
@@ -306,7 +251,7 @@ class SqliteStore:
         out = []
         for run_id, seq, text in rows:
             try:
-                out.append(Intent(_target_name(target), run_id, seq, Change.from_json(json.loads(text))))
+                out.append(Intent(_target_name(target), run_id, seq, intent_change(json.loads(text))))
             except (AttributeError, KeyError, TypeError, ValueError):
                 raise FileError(getattr(self.db, "db_file", "state"), f"damaged: the intent {seq} of run {run_id} is not a change; restore the file") from None
         return out
@@ -327,6 +272,20 @@ class SqliteStore:
             self.forget_applied(name, change)
             return
         self._write("INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?, ?, ?)", (name, change.address, res.type, res.key, json.dumps(res.attrs, sort_keys=True), utc_now()))
+
+    def _record_applied_all(self, name: str, outcomes: Sequence[Outcome], now: str) -> None:
+        """:meth:`record_applied` (``ok``) and :meth:`forget_applied` (``gone``) for each outcome, in order, as two statements."""
+
+        def stored(address: str) -> dict[str, Any] | None:
+            row = self.db.execute("SELECT attrs FROM applied WHERE target = ? AND address = ?", (name, address)).fetchone()
+            return _stored_attrs(self.db, address, row[0]) if row else None
+
+        final = applied_by_outcomes(outcomes, stored)
+        self.db.executemany("DELETE FROM applied WHERE target = ? AND address = ?", [(name, addr) for addr, res in final.items() if res is None])
+        self.db.executemany(
+            "INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?, ?, ?)",
+            [(name, addr, res.type, res.key, json.dumps(res.attrs, sort_keys=True), now) for addr, res in final.items() if res is not None],
+        )
 
     def forget_applied(self, target: Target | str, change: Change) -> None:
         """Drop a resource from the last applied state."""
@@ -382,7 +341,7 @@ class SqliteStore:
                     self.db.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (run.finished_at, new))
             self.db.executemany(
                 "INSERT OR REPLACE INTO intents VALUES (?, ?, ?, ?)",
-                [(ids[i.run_id], i.seq, i.target, json.dumps(i.change.to_json(), sort_keys=True)) for i in dump.intents if i.run_id in ids],
+                [(ids[i.run_id], i.seq, i.target, json.dumps(intent_json(i.change))) for i in dump.intents if i.run_id in ids],
             )
 
 

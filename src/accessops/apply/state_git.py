@@ -25,7 +25,7 @@ import hashlib
 import json
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,7 +33,7 @@ from urllib.parse import quote
 from accessops.adapters.local_write import utc_now
 from accessops.apply.git_lock import GitLocks
 from accessops.apply.git_tree import Git, GitError, Tree, pretty
-from accessops.apply.records import ApplyRun, Intent, Lock, LoggedChange, applied_after, check_result, resource_json
+from accessops.apply.records import ApplyRun, Intent, Lock, LoggedChange, Outcome, applied_after, check_result, resource_json
 from accessops.apply.store import StateDump, StateURL
 from accessops.errors import AccessOpsError, ConfigError
 from accessops.model.resource import Resource, ResourceMap
@@ -211,6 +211,11 @@ class GitStore(GitLocks):
             return
         target = self.intent_targets.get((run_id, seq))
         self.ops.append(lambda tree, ids: self._settle(tree, ids, run_id, logged, target))
+
+    def record_changes(self, run_id: int, outcomes: Sequence[Outcome], *, applied_to: str | None = None) -> None:
+        """:meth:`record_change` for each outcome; all buffered until the run's one commit."""
+        for o in outcomes:
+            self.record_change(run_id, o.seq, o.change, o.result, o.error, applied_to=applied_to)
 
     def _settle(self, tree: Tree, ids: dict[int, int], run_id: int, logged: LoggedChange, target: str | None) -> None:
         real = ids.get(run_id, run_id)

@@ -2,7 +2,12 @@
 
 Tables (prefixed ``accessops_``) are created on first use and migrated by
 ``accessops_schema.version``, under a transaction-level advisory lock so two
-first runs never race. Every recorded change is its own transaction. The
+first runs never race. A change's record (its log line, its last-applied
+row, its intent's confirmation) is one transaction; a batch the target
+committed together (:meth:`PostgresStore.record_changes`) is recorded in one
+transaction too, after that commit, so each record stays atomic and never
+precedes its change, and a crash between the two leaves intents the next
+run settles from live, as for a single change. The
 target's lock is a session advisory lock keyed by the target id, so a
 killed apply's lock ends with its connection; the ``accessops_locks`` row
 beside it names the holder for the "locked by" message and carries the id
@@ -14,10 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from accessops.adapters.local_write import utc_now
-from accessops.apply.records import ApplyRun, Intent, Lock, LoggedChange, applied_after, check_result
+from accessops.apply.records import ApplyRun, Intent, Lock, LoggedChange, Outcome, applied_after, applied_by_outcomes, check_result, intent_change, intent_json
 from accessops.apply.store import StateDump, redact_url
 from accessops.errors import AccessOpsError, ConfigError
 from accessops.model.resource import Resource, ResourceMap
@@ -172,23 +178,33 @@ class PostgresStore:
             with self.db.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO accessops_intents VALUES (%s, %s, %s, %s)",
-                    [(run_id, seq, target, json.dumps(c.to_json())) for seq, c in enumerate(changes or [])],
+                    [(run_id, seq, target, json.dumps(intent_json(c))) for seq, c in enumerate(changes or [])],
                 )
         return int(run_id)
 
     def record_change(self, run_id: int, seq: int, change: Change, result: str, error: str | None = None, *, applied_to: str | None = None) -> None:
         """Log one outcome and confirm its intent (and, with ``applied_to``, update last applied), in one transaction."""
-        check_result(result)
+        self.record_changes(run_id, [Outcome(seq, change, result, error)], applied_to=applied_to)
+
+    def record_changes(self, run_id: int, outcomes: Sequence[Outcome], *, applied_to: str | None = None) -> None:
+        """:meth:`record_change` for every outcome, in order, in one transaction (a batch the target committed together)."""
+        if not outcomes:
+            return
+        for o in outcomes:
+            check_result(o.result)
+        now = utc_now()
         with self._tx():
-            if applied_to is not None and result == "ok":
-                self.record_applied(applied_to, change)
-            elif applied_to is not None and result == "gone":
-                self.forget_applied(applied_to, change)
-            self._exec(
-                "INSERT INTO accessops_run_changes VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (run_id, seq, change.address, change.action.value, result, None if error is None else redact_text(error), utc_now()),
-            )
-            self._exec("DELETE FROM accessops_intents WHERE run_id = %s AND seq = %s", (run_id, seq))
+            try:
+                with self.db.cursor() as cur:
+                    if applied_to is not None:
+                        self._record_applied_all(cur, applied_to, outcomes, now)
+                    cur.executemany(
+                        "INSERT INTO accessops_run_changes VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        [(run_id, o.seq, o.change.address, o.change.action.value, o.result, None if o.error is None else redact_text(o.error), now) for o in outcomes],
+                    )
+                    cur.executemany("DELETE FROM accessops_intents WHERE run_id = %s AND seq = %s", [(run_id, o.seq) for o in outcomes])
+            except self._psycopg.Error as exc:
+                raise AccessOpsError(f"state {self.url}: {_first_line(exc)}") from None
 
     def finish_run(self, run_id: int, status: str) -> None:
         """Close a run (only once)."""
@@ -221,7 +237,13 @@ class PostgresStore:
     def intents(self, target: str) -> list[Intent]:
         """Announced changes whose outcome is not logged."""
         rows = self._exec("SELECT run_id, seq, change FROM accessops_intents WHERE target = %s ORDER BY run_id, seq", (target,)).fetchall()
-        return [Intent(target, int(r), int(s), Change.from_json(c)) for r, s, c in rows]
+        out = []
+        for run_id, seq, data in rows:
+            try:
+                out.append(Intent(target, int(run_id), int(seq), intent_change(data)))
+            except (AttributeError, KeyError, TypeError, ValueError):
+                raise AccessOpsError(f"state {self.url}: damaged: the intent {seq} of run {run_id} is not a change") from None
+        return out
 
     # --- last applied -------------------------------------------------------------------
 
@@ -230,18 +252,38 @@ class PostgresStore:
         if change.action is Action.NOOP:
             return
         with self._tx():
-            prev = None
-            if change.action is Action.UPDATE:
-                row = self._exec("SELECT attrs FROM accessops_applied WHERE target = %s AND address = %s FOR UPDATE", (target, change.address)).fetchone()
-                prev = row[0] if row else None
-            res = applied_after(change, prev)
-            if res is None:
-                self._exec("DELETE FROM accessops_applied WHERE target = %s AND address = %s", (target, change.address))
-                return
-            self._exec(
-                "INSERT INTO accessops_applied VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (target, address) DO UPDATE SET attrs = EXCLUDED.attrs, applied_at = EXCLUDED.applied_at",
-                (target, change.address, res.type, res.key, json.dumps(res.attrs), utc_now()),
-            )
+            self._record_applied(target, change)
+
+    def _record_applied(self, target: str, change: Change) -> None:
+        """:meth:`record_applied` inside the caller's transaction."""
+        if change.action is Action.NOOP:
+            return
+        prev = None
+        if change.action is Action.UPDATE:
+            row = self._exec("SELECT attrs FROM accessops_applied WHERE target = %s AND address = %s FOR UPDATE", (target, change.address)).fetchone()
+            prev = row[0] if row else None
+        res = applied_after(change, prev)
+        if res is None:
+            self._exec("DELETE FROM accessops_applied WHERE target = %s AND address = %s", (target, change.address))
+            return
+        self._exec(
+            "INSERT INTO accessops_applied VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (target, address) DO UPDATE SET attrs = EXCLUDED.attrs, applied_at = EXCLUDED.applied_at",
+            (target, change.address, res.type, res.key, json.dumps(res.attrs), utc_now()),
+        )
+
+    def _record_applied_all(self, cur: Any, target: str, outcomes: Sequence[Outcome], now: str) -> None:
+        """Last applied for a batch of outcomes (see :func:`applied_by_outcomes`), as two ``executemany``."""
+
+        def stored(address: str) -> dict[str, Any] | None:
+            row = self._exec("SELECT attrs FROM accessops_applied WHERE target = %s AND address = %s FOR UPDATE", (target, address)).fetchone()
+            return dict(row[0]) if row else None
+
+        final = applied_by_outcomes(outcomes, stored)
+        cur.executemany("DELETE FROM accessops_applied WHERE target = %s AND address = %s", [(target, a) for a, res in final.items() if res is None])
+        cur.executemany(
+            "INSERT INTO accessops_applied VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (target, address) DO UPDATE SET attrs = EXCLUDED.attrs, applied_at = EXCLUDED.applied_at",
+            [(target, a, res.type, res.key, json.dumps(res.attrs), now) for a, res in final.items() if res is not None],
+        )
 
     def forget_applied(self, target: str, change: Change) -> None:
         """Drop a resource from last applied."""
@@ -287,7 +329,7 @@ class PostgresStore:
                 )
             cur.executemany(
                 "INSERT INTO accessops_intents VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                [(ids[i.run_id], i.seq, i.target, json.dumps(i.change.to_json())) for i in dump.intents if i.run_id in ids],
+                [(ids[i.run_id], i.seq, i.target, json.dumps(intent_json(i.change))) for i in dump.intents if i.run_id in ids],
             )
 
 

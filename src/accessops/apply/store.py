@@ -19,14 +19,14 @@ import hashlib
 import posixpath
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from accessops.adapters.base import Target
-from accessops.apply.records import ApplyRun, Intent, Lock, LockedError
+from accessops.apply.records import ApplyRun, Intent, Lock, LockedError, Outcome
 from accessops.errors import ConfigError
 from accessops.model.resource import ResourceMap
 from accessops.plan.change import Change
@@ -68,6 +68,9 @@ class StateStore(Protocol):
     def record_change(self, run_id: int, seq: int, change: Change, result: str, error: str | None = None, *, applied_to: str | None = None) -> None:
         """Log one change's outcome, confirming its intent; with ``applied_to``, update that target's
         last applied in the same transaction (``ok``: what it left; ``gone``: forgotten)."""
+
+    def record_changes(self, run_id: int, outcomes: Sequence[Outcome], *, applied_to: str | None = None) -> None:
+        """:meth:`record_change` for each outcome, all in one transaction: every record of a batch, or none."""
 
     def record_applied(self, target: str, change: Change) -> None:
         """Remember what a successful change left live."""
