@@ -11,19 +11,30 @@ figure), then times, each as a fresh process and best of ``--runs``:
   (the folder is removed before each run);
 * **plan warm**: the same with the cache the previous run filled.
 
-``ratio`` is plan seconds / yaml seconds. **sqlite floor** copies every row
+The yaml figure and each cold plan alternate run by run (and, with
+``--baseline SRC``, the cold and warm plans of that other source tree, say
+the commit before a change, with its own cache folder), so that a busy box
+weighs on each figure alike.
+
+``ratio`` is plan seconds / yaml seconds. Before timing, accessops' modules
+are byte-compiled (``compileall``), as ``pip install`` does and as PyYAML's
+already are: with ``PYTHONDONTWRITEBYTECODE`` set (as on the team's boxes)
+every plan would otherwise compile its own modules again (about 0.3 s) that
+no installed copy pays (``--no-compile`` keeps that cost in). **sqlite floor** copies every row
 the apply wrote into a new database with the same schema, in one transaction
 with ``executemany`` (what SQLite itself needs to store the same data);
 ``apply ratio`` is apply seconds / that floor. ``peak MB`` is the plan
 process's ``ru_maxrss`` (GNU time's ``%M``), interpreter included.
 
     python bench/floors.py                          # 1k, 10k, 50k
+    python bench/floors.py --baseline ../old/src    # and another tree's plan, run by run
     python bench/floors.py --sizes 100000 --runs 1  # the 100k memory figure
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import sqlite3
@@ -80,8 +91,8 @@ def sqlite_floor(tenant: Path, work: Path) -> tuple[float, int]:
     return seconds, count
 
 
-def measure(members: int, runs: int, root: Path) -> dict[str, float]:
-    """Every figure for one size."""
+def measure(members: int, runs: int, root: Path, baseline: Path | None = None) -> dict[str, float]:
+    """Every figure for one size (with ``baseline``, that tree's plan too, interleaved run by run)."""
     work = root / f"m{members}"
     manifests = work / "manifests"
     subprocess.run([sys.executable, str(HERE / "gen_org.py"), "--members", str(members), "--out", str(manifests)], check=True, stdout=subprocess.DEVNULL)
@@ -91,24 +102,36 @@ def measure(members: int, runs: int, root: Path) -> dict[str, float]:
     cli = [sys.executable, "-m", "accessops"]
     apply_s, _ = timed([*cli, "apply", str(manifests), "--target", target, "--auto-approve"], env, work)
     floor_s, rows = sqlite_floor(work / "tenant.db", work)
-    yaml_s = min(timed([sys.executable, "-c", PARSE, str(manifests)], env, work)[0] for _ in range(runs))
     plan = [*cli, "plan", str(manifests), "--target", target]
+    # the baseline tree plans the same tenant (a plan writes nothing) with its own cache folder
+    base_cache = work / "cache-baseline"
+    base_env = dict(env, ACCESSOPS_CACHE_DIR=str(base_cache), PYTHONPATH=str(baseline)) if baseline else env
+    yaml: list[float] = []
     cold: list[float] = []
+    base_cold: list[float] = []
     peak = 0
     for _ in range(runs):
+        yaml.append(timed([sys.executable, "-c", PARSE, str(manifests)], env, work)[0])
         shutil.rmtree(cache, ignore_errors=True)
         s, kb = timed(plan, env, work)
         cold.append(s)
         peak = max(peak, kb)
-    warm = []
+        if baseline:
+            shutil.rmtree(base_cache, ignore_errors=True)
+            base_cold.append(timed(plan, base_env, work)[0])
+    warm: list[float] = []
+    base_warm: list[float] = []
     for _ in range(runs):
         s, kb = timed(plan, env, work)
         warm.append(s)
         peak = max(peak, kb)
+        if baseline:
+            base_warm.append(timed(plan, base_env, work)[0])
     size = sum(p.stat().st_size for p in manifests.rglob("*.yaml"))
     return {
-        "members": members, "mb_yaml": size / 1e6, "yaml": yaml_s, "cold": min(cold), "warm": min(warm),
+        "members": members, "mb_yaml": size / 1e6, "yaml": min(yaml), "cold": min(cold), "warm": min(warm),
         "peak_mb": peak / 1024, "apply": apply_s, "floor": floor_s, "rows": rows,
+        "base_cold": min(base_cold, default=0.0), "base_warm": min(base_warm, default=0.0),
     }
 
 
@@ -117,18 +140,32 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--runs", type=int, default=3, help="best of N per timing (default 3)")
     parser.add_argument("--keep", help="keep the generated files here")
+    parser.add_argument("--no-compile", action="store_true", help="do not byte-compile accessops first (each run compiles its modules)")
+    parser.add_argument("--baseline", metavar="SRC", help="also time the plan of another accessops source tree (its src folder), interleaved")
     args = parser.parse_args()
+    baseline = Path(args.baseline).resolve() if args.baseline else None
+    if not args.no_compile:
+        import accessops
+
+        compileall.compile_dir(str(Path(accessops.__file__).parent), quiet=1)
+        if baseline:
+            compileall.compile_dir(str(baseline / "accessops"), quiet=1)
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="accessops-floors-"))
     root.mkdir(parents=True, exist_ok=True)
     print(f"accessops floors (python {sys.version.split()[0]}, {os.cpu_count()} CPU, best of {args.runs}; whole processes)")
-    print(f"{'members':>8} {'MB yaml':>8} {'yaml s':>7} {'cold s':>7} {'ratio':>6} {'warm s':>7} {'ratio':>6} {'peak MB':>8} {'apply s':>8} {'floor s':>8} {'rows':>8} {'ratio':>6}")
+    extra = f" {'base cold':>9} {'ratio':>6} {'base warm':>9} {'ratio':>6}" if baseline else ""
+    print(f"{'members':>8} {'MB yaml':>8} {'yaml s':>7} {'cold s':>7} {'ratio':>6} {'warm s':>7} {'ratio':>6} {'peak MB':>8} {'apply s':>8} {'floor s':>8} {'rows':>8} {'ratio':>6}{extra}")
     try:
         for members in (int(s) for s in args.sizes.split(",")):
-            r = measure(members, args.runs, root)
+            r = measure(members, args.runs, root, baseline)
+            base = (
+                f" {r['base_cold']:>9.2f} {r['base_cold'] / r['yaml']:>6.2f} {r['base_warm']:>9.2f} {r['base_warm'] / r['yaml']:>6.2f}"
+                if baseline else ""
+            )
             print(
                 f"{r['members']:>8} {r['mb_yaml']:>8.1f} {r['yaml']:>7.2f} {r['cold']:>7.2f} {r['cold'] / r['yaml']:>6.2f} "
                 f"{r['warm']:>7.2f} {r['warm'] / r['yaml']:>6.2f} {r['peak_mb']:>8.0f} {r['apply']:>8.2f} {r['floor']:>8.3f} "
-                f"{r['rows']:>8} {r['apply'] / r['floor']:>6.1f}",
+                f"{r['rows']:>8} {r['apply'] / r['floor']:>6.1f}{base}",
                 flush=True,
             )
     finally:

@@ -66,8 +66,8 @@ def test_documents_are_released_after_compile(org: Path, tmp_path: Path, monkeyp
     refs: dict[str, weakref.ref[Any]] = {}
     real_load = engine.load
 
-    def spying_load(paths: Any) -> Any:
-        model = real_load(paths)
+    def spying_load(paths: Any, **options: Any) -> Any:
+        model = real_load(paths, **options)
         item = model.organizations["gen"]
         refs["document"] = weakref.ref(item.doc)
         refs["member"] = weakref.ref((item.doc.spec.members or [])[0])
@@ -95,6 +95,25 @@ def test_documents_are_released_after_compile(org: Path, tmp_path: Path, monkeyp
         assert policy.problem(("spec",), "x", "y").line > 1  # a policy failure still points at its line
     finally:
         ctx.close()
+
+
+def test_a_compiled_cache_hit_is_the_same_model_with_equal_sets_shared(org: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ACCESSOPS_CACHE_DIR", str(tmp_path / "cache"))
+    argv = ["plan", str(org), "--target", f"local:{tmp_path / 'tenant.db'}"]
+    args = build_parser(argv).parse_args(argv)
+    found = []
+    for _ in range(2):  # a miss that writes the entry, then a hit decoded after the documents are released
+        ctx = engine.open_context([str(org)], engine.settings_for(args))
+        ctx.close()
+        assert ctx.compiled is not None
+        found.append(ctx.compiled)
+    assert list((tmp_path / "cache" / "compiled").glob("*.json")), "no compiled entry was written"
+    fresh, cached = found
+    assert list(cached.resources.items()) == list(fresh.resources.items())
+    assert cached.scopes == fresh.scopes and cached.origins == fresh.origins and cached.grant_teams == fresh.grant_teams
+    sets = [r.attrs for r in cached.resources.values() if r.type == "team_member"]
+    assert len(sets) > 50 and len({id(a) for a in sets}) == 1
 
 
 def test_equal_attribute_sets_are_one_object(org: Path) -> None:

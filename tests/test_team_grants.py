@@ -198,3 +198,30 @@ def test_removing_a_team_grant_counts_against_the_removal_budget(repo: Path, cap
     assert main(["plan", "policies"]) == 3
     err = capsys.readouterr().err
     assert "cannot remove 12 of" in err and "grants" in err
+
+
+# --- one grant: combine's shortcut gives what the general merge gives -------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as _st  # noqa: E402
+
+from accessops.model import grants as _grants  # noqa: E402
+
+_LEVELS = {"None": 0, "View only": 1, "Full": 2}
+_scope = _st.none() | _st.dictionaries(_st.sampled_from(["Billing", "Projects", "Data"]), _st.sampled_from(list(_LEVELS) + ["odd"]), max_size=3)
+
+
+@given(
+    _st.sampled_from([_grants.DIRECT, _grants.DEFAULT_ROLE, "team support"]),
+    _st.none() | _st.sampled_from(["Admin", "Editor", "Viewer", "unranked"]),
+    _st.none() | _st.lists(_st.sampled_from(["b", "a", "c"]), max_size=4).map(tuple),
+    _scope,
+    _scope,
+)
+def test_one_grant_combines_as_the_general_merge(origin: str, role: str | None, custom: tuple[str, ...] | None, sections: dict[str, str] | None, features: dict[str, str] | None) -> None:
+    grant = _grants.Grant(origin, role, custom, {"sections": sections, "features": features})
+    rank = {"Admin": 0, "Editor": 1, "Viewer": 2}
+    fast = _grants.combine([grant], rank, _LEVELS, ("sections", "features", "settings"))
+    general = _grants._merged([grant], rank, _LEVELS, ("sections", "features", "settings"))
+    assert fast == general and list(fast.attrs) == list(general.attrs)
+    assert [list(v) for v in fast.attrs.values() if isinstance(v, dict)] == [list(v) for v in general.attrs.values() if isinstance(v, dict)]

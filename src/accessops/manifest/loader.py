@@ -87,6 +87,9 @@ class DesiredModel:
     profiles: dict[str, Profile] = field(default_factory=dict)  # org name -> profile
     workspace_profiles: dict[str, Profile] = field(default_factory=dict)  # "org/ws" -> profile
     files: list[str] = field(default_factory=list)
+    digests: list[tuple[str, str]] = field(default_factory=list)  # (file, SHA-256 of its text), in load order
+    compiled: Any = None  # model.compile.Compiled, when the compiled cache had this manifest set
+    compiled_slot: Any = None  # (CompiledCache, key) where compile_cached remembers a fresh compile
 
     @property
     def org_names(self) -> list[str]:
@@ -140,11 +143,12 @@ def _pydantic_problems(err: ValidationError, file: str, data: Any, start: Pos, k
     return problems
 
 
-def parse_file(path: Path, display: str, cache: ParseCache | None = None) -> tuple[list[Loaded[Any]], list[Problem]]:
+def parse_file(path: Path, display: str, cache: ParseCache | None = None, digests: list[tuple[str, str]] | None = None) -> tuple[list[Loaded[Any]], list[Problem]]:
     """Validate every document of one file against the manifest models.
 
     With a ``cache``, a file whose text was parsed before is not parsed
     again, and a file that parsed and validated cleanly is remembered.
+    ``digests`` gets the file's (display name, text digest).
     """
     problems: list[Problem] = []
     loaded: list[Loaded[Any]] = []
@@ -156,9 +160,20 @@ def parse_file(path: Path, display: str, cache: ParseCache | None = None) -> tup
         text = decode_text(raw)
     except YamlProblem as exc:
         return [], [Problem(display, exc.pos.line, exc.pos.column, exc.path, exc.code, exc.message)]
-    key = parse_cache.digest(text) if cache is not None else ""
+    key = parse_cache.digest(text) if cache is not None or digests is not None else ""
+    if digests is not None:
+        digests.append((display, key))
     documents = cache.get(key) if cache is not None else None
-    source = _Source(text) if documents is not None else None
+    fresh = documents is None
+    as_json: list[tuple[str, Pos]] | None = None  # the native parser's JSON of each document, for the cache
+    if documents is None:
+        from accessops.manifest import yamlfast  # only when a file is parsed: a warm run needs no parser
+
+        parsed = yamlfast.parse(text) if yamlfast.available() else None
+        if parsed is not None:
+            documents = [(data, start) for data, start, _ in parsed]
+            as_json = [(dumped, start) for _, start, dumped in parsed]
+    source = _Source(text) if documents is not None else None  # no positions: parse again to point at a line
     if documents is None:
         try:
             documents = load_documents(text)
@@ -187,8 +202,11 @@ def parse_file(path: Path, display: str, cache: ParseCache | None = None) -> tup
             problems.extend(_pydantic_problems(err, display, data, start, kind))
             continue
         loaded.append(Loaded(doc, display, data, start, source))
-    if cache is not None and source is None and not problems:
-        cache.put(key, documents)
+    if cache is not None and fresh and not problems:
+        if as_json is not None:
+            cache.put_json(key, as_json)  # already JSON: no second walk or dump
+        else:
+            cache.put(key, documents)
     return loaded, problems
 
 
@@ -224,19 +242,29 @@ def assemble(loaded: list[Loaded[Any]]) -> tuple[DesiredModel, list[Problem]]:
     return model, problems
 
 
-def load(paths: Iterable[str | Path], *, check: bool = True, cache: ParseCache | None | bool = True) -> DesiredModel:
+def load(paths: Iterable[str | Path], *, check: bool = True, cache: ParseCache | None | bool = True, compiled: bool = False, settings_file: Path | None = None) -> DesiredModel:
     """Load, validate and cross-check manifests; raise ManifestError with every problem.
 
     ``cache=True`` uses the default parse cache (see :mod:`parse_cache`),
-    ``False`` parses every file.
+    ``False`` parses every file. ``compiled=True`` (with ``cache=True``)
+    also looks the manifest set up in the compiled-model cache: on a hit
+    ``model.compiled`` holds it and the cross-document checks, which it
+    passed, are skipped; the caller then takes it with
+    :func:`compiled_cache.compile_cached`, which remembers a fresh compile.
+    ``settings_file`` (``accessops.toml``) is part of that cache's key.
     """
+    store = None
     if cache is True:
         cache = ParseCache.open_default()
+        if cache is not None and compiled:
+            from accessops.manifest.compiled_cache import CompiledCache
+
+            store = CompiledCache(cache.folder.parent / "compiled", cache._key, settings_file)
     with paused_gc():
-        return _load(paths, check, cache or None)
+        return _load(paths, check, cache or None, store)
 
 
-def _load(paths: Iterable[str | Path], check: bool, cache: ParseCache | None) -> DesiredModel:
+def _load(paths: Iterable[str | Path], check: bool, cache: ParseCache | None, compiled: Any = None) -> DesiredModel:
     paths = list(paths)
     files = manifest_files(paths)
     if not files:
@@ -244,17 +272,25 @@ def _load(paths: Iterable[str | Path], check: bool, cache: ParseCache | None) ->
         raise ManifestError([Problem(where, 0, 0, "", "file.none", "no manifests found (*.yaml or *.yml)")])
     loaded: list[Loaded[Any]] = []
     problems: list[Problem] = []
+    digests: list[tuple[str, str]] = []
     for path in files:
-        docs, probs = parse_file(path, _display(path), cache)
+        docs, probs = parse_file(path, _display(path), cache, digests if compiled is not None else None)
         loaded.extend(docs)
         problems.extend(probs)
     model, more = assemble(loaded)
     problems.extend(more)
     model.files = [_display(p) for p in files]
+    model.digests = digests
     if check:
-        from accessops.manifest.validate import check_model
+        from accessops.manifest.validate import check_model, resolve_profiles
 
-        problems.extend(check_model(model))
+        if compiled is not None and not problems and not resolve_profiles(model):
+            # an unchanged manifest set passed every check when its compiled form was cached
+            key = compiled.key_for(model)
+            model.compiled = compiled.get(key)
+            model.compiled_slot = (compiled, key)
+        if model.compiled is None:
+            problems.extend(check_model(model))
     if problems:
         raise ManifestError(problems)
     return model

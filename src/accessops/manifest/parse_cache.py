@@ -145,6 +145,13 @@ class ParseCache:
             payload = json.dumps([[data, pos.line, pos.column] for data, pos in documents], separators=(",", ":")).encode()
         except (ValueError, TypeError, RecursionError):
             return
+        self._write(key, payload)
+
+    def put_json(self, key: str, documents: list[tuple[str, Pos]]) -> None:
+        """Remember documents given as JSON text (what the native parser wrote and json read back); never fails."""
+        self._write(key, b"[" + b",".join(f"[{text},{pos.line},{pos.column}]".encode("utf-8") for text, pos in documents) + b"]")
+
+    def _write(self, key: str, payload: bytes) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             ignore = self.folder.parent / ".gitignore"

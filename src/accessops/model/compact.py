@@ -119,3 +119,11 @@ class Shared:
             attrs = self.attrs(type_, attrs)
         # type names are literals (one object each already)
         out[addr] = Resource(type_, key, attrs)
+
+    def put_shared(self, out: ResourceMap, type_: str, key: str, attrs: dict[str, Any]) -> None:
+        """:meth:`put` for attributes that are one dict per distinct set already (a decoded table)."""
+        addr = f'{type_}["{key}"]'
+        pool = _POOL
+        if pool is not None:
+            addr, key = pool.setdefault(addr, (addr, key))
+        out[addr] = Resource(type_, key, attrs)

@@ -14,7 +14,7 @@ from accessops.manifest.loader import DesiredModel
 from accessops.model.compact import Shared
 from accessops.model.grants import DEFAULT_ROLE, DIRECT, Grant, combine, reached, team_origin
 from accessops.model.profile import Profile
-from accessops.model.resource import Resource, ResourceMap, Scope
+from accessops.model.resource import ResourceMap, Scope
 
 LEVELS = {"None": 0, "View only": 1, "Full": 2}  # when no profile is resolved
 
@@ -185,8 +185,9 @@ def _level_rank(profile: Profile | None) -> dict[str, int]:
 
 def _add_combined(out: Compiled, type_: str, key: str, grants: list[Grant], role_rank: dict[str, int], levels: dict[str, int], scope_attrs: tuple[str, ...], drop: tuple[str, ...] = ()) -> None:
     combined = combine(grants, role_rank, levels, scope_attrs)
-    attrs = {k: v for k, v in combined.attrs.items() if k not in drop}
-    out.add(type_, key, **attrs)
+    # what out.add(type_, key, **attrs) keeps (no None: unmanaged), built once rather than three times,
+    # and shared with the equal sets already built (model/compact.py)
+    out._shared.put(out.resources, type_, key, {k: v for k, v in combined.attrs.items() if v is not None and k not in drop})
     if combined.origins != (DIRECT,):
         out.origins[f'{type_}["{key}"]'] = combined.origins
 
@@ -213,8 +214,9 @@ def _workspace_members(out: Compiled, model: DesiredModel, key: str, sets: dict[
         default,
         _org_members(out, model, ws.organization) if default is not None else [],
     )
+    levels = _level_rank(profile)
     for email, grants in people.items():
-        _add_combined(out, "workspace_member", f"{key}/{email}", grants, role_rank, _level_rank(profile), ("sections",))
+        _add_combined(out, "workspace_member", f"{key}/{email}", grants, role_rank, levels, ("sections",))
 
 
 def _space_members(out: Compiled, model: DesiredModel, key: str, sets: dict[str, Any]) -> None:
@@ -237,5 +239,6 @@ def _space_members(out: Compiled, model: DesiredModel, key: str, sets: dict[str,
     teams = [(t.team, grant(team_origin(t.team), t.role, t.features, t.settings, t.permission_set)) for t in sp.teams or []]
     out.grant_teams.update(f"{sp.organization}/{t}" for t, _ in teams)
     people = reached(direct, teams, _team_members(out, model, sp.organization) if teams else {}, None, [])
+    levels = _level_rank(profile)
     for email, grants in people.items():
-        _add_combined(out, "space_member", f"{key}/{email}", grants, role_rank, _level_rank(profile), ("features", "settings"), drop=("custom_roles",))
+        _add_combined(out, "space_member", f"{key}/{email}", grants, role_rank, levels, ("features", "settings"), drop=("custom_roles",))

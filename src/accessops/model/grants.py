@@ -58,6 +58,13 @@ def _highest_role(roles: Iterable[str], rank: Mapping[str, int]) -> str | None:
 
 def combine(grants: Sequence[Grant], role_rank: Mapping[str, int], level_rank: Mapping[str, int], scope_attrs: Sequence[str]) -> Combined:
     """The combined attributes of ``grants`` (None where no grant manages an attribute)."""
+    if len(grants) == 1:  # most people: one grant, nothing to rank or merge (the same result, without the work)
+        return _single(grants[0], scope_attrs)
+    return _merged(grants, role_rank, level_rank, scope_attrs)
+
+
+def _merged(grants: Sequence[Grant], role_rank: Mapping[str, int], level_rank: Mapping[str, int], scope_attrs: Sequence[str]) -> Combined:
+    """:func:`combine` in general: ranks roles, unions custom roles, takes each scope's highest level."""
     roles = [g.role for g in grants if g.role is not None]
     customs = [g.custom_roles for g in grants if g.custom_roles is not None]
     attrs: dict[str, Any] = {
@@ -78,6 +85,18 @@ def combine(grants: Sequence[Grant], role_rank: Mapping[str, int], level_rank: M
         attrs[attr] = dict(sorted(merged.items()))
     origins = tuple(dict.fromkeys(g.origin for g in grants))
     return Combined(attrs, origins)
+
+
+def _single(grant: Grant, scope_attrs: Sequence[str]) -> Combined:
+    """:func:`combine` of one grant."""
+    attrs: dict[str, Any] = {
+        "role": grant.role,
+        "custom_roles": sorted(set(grant.custom_roles)) if grant.custom_roles is not None else None,
+    }
+    for attr in scope_attrs:
+        layer = grant.scopes.get(attr)
+        attrs[attr] = None if layer is None else dict(sorted(layer.items()))
+    return Combined(attrs, (grant.origin,))
 
 
 def reached(

@@ -53,7 +53,9 @@ def changed_outside(
         if last is None:
             continue
         suspended = now is not None and now.type == "member" and now.attrs.get("status") in SUSPENDED_STATUSES
-        if not suspended and now is not None and (last.attrs == now.attrs or _same(last.attrs, now.attrs, last.type)):
+        # equal, or every attribute applied is still there as applied (a C-level test; live adds only
+        # live-only attributes such as status), or equal on what is managed
+        if not suspended and now is not None and (last.attrs == now.attrs or last.attrs.items() <= now.attrs.items() or _same(last.attrs, now.attrs, last.type)):
             continue
         # show only what accessops manages, not live-only status or times
         seen = {k: v for k, v in now.attrs.items() if k in last.attrs} if now else None

@@ -23,9 +23,10 @@ def check_not_empty(live: ResourceMap, last_applied: ResourceMap, target: str, o
     """
     if orgs is not None:
         wanted = set(orgs)
-        # the usual case first: some object of a wanted organization is live (found at once, no copy)
-        if any(addr in live and res.key.partition("/")[0] in wanted for addr, res in last_applied.items()):
-            return
+        for addr in live:  # the usual answer, found at once: some object applied to these organizations is live
+            applied = last_applied.get(addr)
+            if applied is not None and applied.org in wanted:
+                return
         last_applied = {a: r for a, r in last_applied.items() if r.org in wanted}
     if not last_applied or not live.keys().isdisjoint(last_applied.keys()):
         return
