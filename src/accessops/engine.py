@@ -20,7 +20,7 @@ from accessops.apply.planfile import is_plan_file, manifest_digest, read_plan_fi
 from accessops.adapters.base import Adapter, Target
 from accessops.adapters.registry import open_adapter
 from accessops.errors import ConfigError
-from accessops.manifest.compiled_cache import compile_cached
+from accessops.manifest.compiled_cache import compile_cached, remember_compiled
 from accessops.manifest.loader import DesiredModel, load
 from accessops.model.compact import pooled_strings
 from accessops.model.compile import Compiled, compile_model
@@ -195,8 +195,9 @@ def open_context(paths: list[str], settings: Settings, *, need_state: bool = Tru
 def _open_context(paths: list[str], settings: Settings, need_state: bool, read_live: bool) -> Context:
     with paused_gc():
         model = release_sources(load(paths or ["."], compiled=True, settings_file=settings.config_file))  # validated: the raw mappings can go
-        compiled = compile_cached(model)  # the compiled cache's, when the manifest set is unchanged
+        compiled = compile_cached(model, remember=False)  # the compiled cache's, when the manifest set is unchanged
         model = release_documents(model)  # a plan reads only names, profiles and policies from here on
+        remember_compiled(model, compiled)  # a fresh compile is written once the documents are gone
     state = open_state(settings, open_target_url(settings)) if need_state else None  # a bad state fails before the target is touched
     try:
         target, adapter = open_target(settings)

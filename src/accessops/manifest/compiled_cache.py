@@ -227,16 +227,28 @@ def _decode(data: dict[str, Any]) -> Compiled:
     return out
 
 
-def compile_cached(model: DesiredModel) -> Compiled:
-    """The model's compiled form: the cached one the loader found, else compiled now (and remembered)."""
+def compile_cached(model: DesiredModel, *, remember: bool = True) -> Compiled:
+    """The model's compiled form: the cached one the loader found, else compiled now (and remembered).
+
+    ``remember=False`` leaves the write to :func:`remember_compiled`, for a
+    caller that first releases the documents (the encoding is large).
+    """
     from accessops.model.compile import compile_model
 
     entry, model.compiled = model.compiled, None  # the caller owns (and may change) it now
     found = entry.decode() if isinstance(entry, _Entry) else entry
     if found is not None:
+        model.compiled_slot = None  # a hit: nothing to remember
         return found
     compiled = compile_model(model)
-    if model.compiled_slot is not None:
-        cache, key = model.compiled_slot
-        cache.put(key, compiled)
+    if remember:
+        remember_compiled(model, compiled)
     return compiled
+
+
+def remember_compiled(model: DesiredModel, compiled: Compiled) -> None:
+    """Write a fresh compile of ``model`` to the cache (once: the slot is used up)."""
+    slot, model.compiled_slot = model.compiled_slot, None
+    if slot is not None:
+        cache, key = slot
+        cache.put(key, compiled)
