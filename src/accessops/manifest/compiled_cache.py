@@ -21,9 +21,7 @@ compile are skipped. Off with the parse cache (``ACCESSOPS_PARSE_CACHE=off``).
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-import os
 import marshal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +41,7 @@ class CompiledCache:
 
     def __init__(self, folder: Path, key: bytes, settings_file: Path | None = None) -> None:
         self.folder = folder
-        self._key = key
+        self.entries = parse_cache.SignedEntries(folder, key, FORMAT)
         self.settings_file = settings_file  # accessops.toml: no compile reads it today, but its text is in the key
 
     @classmethod
@@ -73,17 +71,10 @@ class CompiledCache:
                 h.update(f"{label}\0{name}\0{text}\0".encode("utf-8", "surrogatepass"))
         return h.hexdigest()
 
-    def _mac(self, key: str, payload: bytes) -> bytes:
-        return hmac.new(self._key, FORMAT + key.encode() + b"\0" + payload, hashlib.sha256).hexdigest().encode()
-
     def get(self, key: str) -> Compiled | None:
         """The compiled model cached for ``key``, or None (missing, damaged or not ours)."""
-        try:
-            raw = (self.folder / f"{key}.json").read_bytes()
-        except OSError:
-            return None
-        mac, _, payload = raw.partition(b"\n")
-        if not hmac.compare_digest(mac, self._mac(key, payload)):
+        payload = self.entries.read(key)
+        if payload is None:
             return None
         # decoded by compile_cached, once the documents' raw mappings are released (issue 14 item 5)
         return _Entry(payload)  # type: ignore[return-value]
@@ -98,16 +89,7 @@ class CompiledCache:
             payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False, check_circular=False).encode("utf-8")
         except (ValueError, TypeError, RecursionError):
             return
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            ignore = self.folder.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# accessops caches: never commit\n*\n")
-            tmp = self.folder / f".{key}.{os.getpid()}.tmp"
-            tmp.write_bytes(self._mac(key, payload) + b"\n" + payload)
-            os.replace(tmp, self.folder / f"{key}.json")
-        except OSError:
-            return  # a read-only checkout or a full disk only costs speed
+        self.entries.write(key, payload)
 
 
 _SCALARS = frozenset({str, int, bool, type(None)})  # exactly these types come back from JSON as they went in

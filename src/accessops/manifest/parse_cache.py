@@ -94,12 +94,53 @@ def _secret() -> bytes | None:
         return None
 
 
+class SignedEntries:
+    """``<key>.json`` files in one folder: an HMAC line, then the payload it signs.
+
+    The HMAC covers the cache's format tag (its release), the entry's key and
+    the payload, made with a secret kept outside the repository; an entry
+    that fails it was not written by us for this key and is ignored.
+    """
+
+    def __init__(self, folder: Path, secret: bytes, tag: bytes) -> None:
+        self.folder = folder
+        self._secret = secret
+        self._tag = tag
+
+    def mac(self, key: str, payload: bytes) -> bytes:
+        """The signature line of ``payload`` stored under ``key``."""
+        return hmac.new(self._secret, self._tag + key.encode() + b"\0" + payload, hashlib.sha256).hexdigest().encode()
+
+    def read(self, key: str) -> bytes | None:
+        """The payload under ``key`` if it is there and ours, else None."""
+        try:
+            raw = (self.folder / f"{key}.json").read_bytes()
+        except OSError:
+            return None
+        mac, _, payload = raw.partition(b"\n")
+        return payload if hmac.compare_digest(mac, self.mac(key, payload)) else None
+
+    def write(self, key: str, payload: bytes) -> None:
+        """Store ``payload`` under ``key`` atomically; a read-only checkout or a full disk only costs speed."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            ignore = self.folder.parent / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# accessops caches: never commit\n*\n")
+            tmp = self.folder / f".{key}.{os.getpid()}.tmp"
+            tmp.write_bytes(self.mac(key, payload) + b"\n" + payload)
+            os.replace(tmp, self.folder / f"{key}.json")
+        except OSError:
+            return
+
+
 class ParseCache:
     """Parsed documents by content hash, in one folder, authenticated by HMAC."""
 
     def __init__(self, folder: Path, key: bytes) -> None:
         self.folder = folder
         self._key = key
+        self.entries = SignedEntries(folder, key, FORMAT)
         self.hits = 0
         self.misses = 0
 
@@ -115,17 +156,12 @@ class ParseCache:
         return cls(root / "parse", key)
 
     def _mac(self, key: str, payload: bytes) -> bytes:
-        return hmac.new(self._key, FORMAT + key.encode() + b"\0" + payload, hashlib.sha256).hexdigest().encode()
+        return self.entries.mac(key, payload)
 
     def get(self, key: str) -> list[tuple[Any, Pos]] | None:
         """The documents cached for ``key``, or None (missing, damaged or not ours)."""
-        try:
-            raw = (self.folder / f"{key}.json").read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
-        mac, _, payload = raw.partition(b"\n")
-        if not hmac.compare_digest(mac, self._mac(key, payload)):
+        payload = self.entries.read(key)
+        if payload is None:
             self.misses += 1
             return None
         try:
@@ -152,13 +188,4 @@ class ParseCache:
         self._write(key, b"[" + b",".join(f"[{text},{pos.line},{pos.column}]".encode("utf-8") for text, pos in documents) + b"]")
 
     def _write(self, key: str, payload: bytes) -> None:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            ignore = self.folder.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# accessops parse cache: never commit\n*\n")
-            tmp = self.folder / f".{key}.{os.getpid()}.tmp"
-            tmp.write_bytes(self._mac(key, payload) + b"\n" + payload)
-            os.replace(tmp, self.folder / f"{key}.json")
-        except OSError:
-            return  # a read-only checkout or a full disk only costs speed
+        self.entries.write(key, payload)
