@@ -130,6 +130,21 @@ def test_damaged_documents_agree(docs: list[object], compact_seq: bool, data: st
 @pytest.mark.parametrize(
     "text",
     [
+        "true':\n  - #c\n  - 'R&D'  - a\n",  # found by the test above: rapidyaml read on after the quote
+        "k: 'a'x\n",
+        "- \"a\" b\n",
+    ],
+)
+def test_text_after_a_closing_quote_takes_pyyaml_s_path(text: str) -> None:
+    """PyYAML refuses these; the fast path must step aside, not read values out of them."""
+    assert yamlfast.load_documents(text) is None
+    with pytest.raises(yamlsrc.YamlProblem):
+        list(yamlsrc.load_documents(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "a: yes\n", "a: 'yes'\n", "a: ~\n", "a: 010\n", "a: -.5\n", "a: 12:30\n", "a: 2024-01-02\n", "1: x\n", "a: x\na: y\n",
         "a: &x 1\nb: *x\n", "<<: {a: 1}\n", "a: \"line\n  wrapped\"\n", "a: b\n\n  c\n", "a:\n- b\n- c\n", "a:\n  - b\n",
         "---\na: 1\n---\n---\nb: 2\n", "# only a comment\n", "", "a: b # c\n", "a: \"x\"\n", "a: 'it''s'\n", "a: []\nb: {}\n",

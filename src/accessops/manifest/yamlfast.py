@@ -62,6 +62,12 @@ _DEEP = re.compile(r"\n {200}|-[ ]+-(?:[ \n]|$)")
 _NUMBERISH = re.compile(r"[ \n]([-+]?[.0-9][^ \n]*)")  # a word that starts like a number
 _PLAIN_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _MAX_LINE = 1000  # PyYAML refuses an implicit key longer than 1024 characters
+# What may follow a closing quote on its line: nothing, `: ` (a key) or ` #` (a comment).
+# rapidyaml reads on after a quoted scalar ("- 'a'  - b" as two items) where
+# PyYAML refuses; any quote after a non-space that is followed by anything
+# else sends the file back (an apostrophe inside a word does too: that only
+# costs speed).
+_AFTER_QUOTE = re.compile(r"""(?<=[^ \n])['"](?:[ ]*[^ \n:#]|[ ]*:[^ \n]|#)""")
 
 
 def plain_subset(text: str, numbers: bool = True) -> bool:
@@ -76,6 +82,8 @@ def plain_subset(text: str, numbers: bool = True) -> bool:
     if (_RARE.search(text) or " :" in padded or "\n:" in padded or " @" in padded or "\n@" in padded) and _INDICATOR.search(padded):
         return False
     if _MARKER.search(padded) or _DEEP.search(padded):
+        return False
+    if ("'" in text or '"' in text) and _AFTER_QUOTE.search(text):
         return False
     if numbers and not plain_numbers(text):
         return False
