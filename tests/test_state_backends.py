@@ -227,6 +227,25 @@ KILL_AFTER_TENANT_COMMIT = textwrap.dedent(
 )
 
 
+def killed_apply(runner: Runner, script: str, *, at: int) -> None:
+    """Run ``apply`` under ``script``, which SIGKILLs the process at its ``at``-th hook call."""
+    os.environ["KILL_AT"] = str(at)
+    try:
+        killed = runner.subprocess(script, "apply", "access", "--auto-approve", *runner.args())
+    finally:
+        del os.environ["KILL_AT"]
+    assert killed.returncode == -9, killed.stderr
+
+
+def recorded(runner: Runner) -> tuple[list[Any], dict[str, Any]]:
+    """The apply log's runs and the last-applied resources of the runner's target."""
+    store = runner.state()
+    try:
+        return store.runs(runner.target), store.last_applied(runner.target)
+    finally:
+        store.close()
+
+
 def recover(runner: Runner, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """Apply again; when a dead apply's lock is in the way, break it with the id the error gives."""
     code, out, err = runner.cli(capsys, "apply", "access", "--auto-approve")
@@ -244,24 +263,14 @@ def recover(runner: Runner, capsys: pytest.CaptureFixture[str]) -> tuple[int, st
 
 def test_a_killed_apply_is_force_unlocked_and_the_rerun_converges_without_losing_a_record(backend: Backend, capsys: pytest.CaptureFixture[str]) -> None:
     runner = Runner(backend, "runner-1")
-    os.environ["KILL_AT"] = "6"
-    try:
-        killed = runner.subprocess(KILL_AFTER_TENANT_COMMIT, "apply", "access", "--auto-approve", *runner.args())
-    finally:
-        del os.environ["KILL_AT"]
-    assert killed.returncode == -9, killed.stderr
+    killed_apply(runner, KILL_AFTER_TENANT_COMMIT, at=6)
     sixth = 'team["acme/platform"]'
     assert sixth in runner.live()  # the tenant has the sixth change ...
 
     _, broke = recover(runner, capsys)
     assert bool(broke) == backend.lock_survives_kill
     assert_consistent(runner)
-    store = runner.state()
-    try:
-        runs = store.runs(runner.target)
-        applied = store.last_applied(runner.target)
-    finally:
-        store.close()
+    runs, applied = recorded(runner)
     assert [r.status for r in runs] == ["ok", "interrupted"]
     interrupted = {c.address: (c.result, c.error) for c in runs[1].changes}
     assert interrupted[sixth] == ("ok", "confirmed from live after its run was interrupted")  # ... and so does the state
@@ -277,22 +286,12 @@ def test_a_killed_apply_is_force_unlocked_and_the_rerun_converges_without_losing
 def test_a_kill_between_a_batchs_tenant_commit_and_its_records_loses_no_record(backend: Backend, capsys: pytest.CaptureFixture[str]) -> None:
     """The three members are one tenant transaction; the kill comes while their outcomes wait for their one state transaction."""
     runner = Runner(backend, "runner-1")
-    os.environ["KILL_AT"] = "4"  # the ok of the second member: the first is not recorded either
-    try:
-        killed = runner.subprocess(KILL_AFTER_TENANT_COMMIT, "apply", "access", "--auto-approve", *runner.args())
-    finally:
-        del os.environ["KILL_AT"]
-    assert killed.returncode == -9, killed.stderr
+    killed_apply(runner, KILL_AFTER_TENANT_COMMIT, at=4)  # the ok of the second member: the first is not recorded either
     members = ['member["acme/ada@acme.test"]', 'member["acme/bo@acme.test"]', 'member["acme/cy@acme.test"]']
     assert set(members) <= set(runner.live()) and 'team["acme/platform"]' not in runner.live()  # the batch, whole; nothing after it
     recover(runner, capsys)
     assert_consistent(runner)
-    store = runner.state()
-    try:
-        runs = store.runs(runner.target)
-        applied = store.last_applied(runner.target)
-    finally:
-        store.close()
+    runs, applied = recorded(runner)
     assert [r.status for r in runs] == ["ok", "interrupted"]
     interrupted = {c.address: (c.result, c.error) for c in runs[1].changes}
     if backend.kind != "git":  # the git backend pushes once per run: a killed run recorded nothing before its intents settle
@@ -325,22 +324,12 @@ KILL_INSIDE_A_BATCH = textwrap.dedent(
 
 def test_a_kill_inside_a_batchs_transaction_leaves_none_of_it_and_the_rerun_converges(backend: Backend, capsys: pytest.CaptureFixture[str]) -> None:
     runner = Runner(backend, "runner-1")
-    os.environ["KILL_AT"] = "4"  # the second of the three members, mid-transaction
-    try:
-        killed = runner.subprocess(KILL_INSIDE_A_BATCH, "apply", "access", "--auto-approve", *runner.args())
-    finally:
-        del os.environ["KILL_AT"]
-    assert killed.returncode == -9, killed.stderr
+    killed_apply(runner, KILL_INSIDE_A_BATCH, at=4)  # the second of the three members, mid-transaction
     live = runner.live()
     assert 'custom_role["acme/support"]' in live and not any(a.startswith("member[") for a in live)  # the batch, rolled back whole
     recover(runner, capsys)
     assert_consistent(runner)
-    store = runner.state()
-    try:
-        runs = store.runs(runner.target)
-        applied = store.last_applied(runner.target)
-    finally:
-        store.close()
+    runs, applied = recorded(runner)
     assert [r.status for r in runs] == ["ok", "interrupted"]
     interrupted = {c.address: (c.result, c.error) for c in runs[1].changes}
     assert interrupted['member["acme/ada@acme.test"]'] == ("not attempted", "not seen live after its run was interrupted")
