@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -97,47 +98,47 @@ def test_a_crash_inside_a_batch_leaves_the_tenant_as_it_was(tmp_path: Path) -> N
         assert snapshot(reopened) == before
 
 
-def test_the_applier_commits_the_tenant_and_the_state_once_per_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Context]:
+    """A local tenant that batches 40 changes at a time, with a SQLite state store."""
     monkeypatch.setattr(LocalAdapter, "batch_limit", 40)
     adapter = LocalAdapter(Target.parse(f"local:{tmp_path}/tenant.db"))
-    ctx = Context(Settings(), adapter.target, adapter)
-    ctx.state = StateStore(tmp_path / "state.db")
+    context = Context(Settings(), adapter.target, adapter)
+    context.state = StateStore(tmp_path / "state.db")
     try:
-        changes = [Change(Action.CREATE, "organization", "acme", None, {"profile": "union"}), *(member(i) for i in range(100))]
-        tenant, state = traced(adapter.db), traced(ctx.state.db)
-        told: list[tuple[int, str]] = []
-        result = apply_changes(ctx, Plan(changes=changes), on_change=lambda i, c, outcome: told.append((i, outcome)))
-        assert result.ok and len(result.done) == 101
-        batches = 1 + 3  # the organization, then the members in 40 + 40 + 20
-        assert tenant.count("COMMIT") == batches and adapter.requests == batches and adapter.writes == 101
-        assert state.count("COMMIT") == 1 + batches  # the run with its intents, then each batch's records
-        assert told == [(i, "ok") for i in range(101)]  # every change reported, in plan order
-        run = ctx.state.runs(limit=1)[0]
-        assert [c.result for c in run.changes] == ["ok"] * 101 and run.status == "ok"
-        assert len(ctx.state.last_applied(ctx.target.url)) == 101 and ctx.state.intents(ctx.target.url) == []
+        yield context
     finally:
-        ctx.state.close()
+        context.state.close()
         adapter.close()
 
 
-def test_the_applier_reports_a_failure_inside_a_batch_as_that_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(LocalAdapter, "batch_limit", 40)
-    adapter = LocalAdapter(Target.parse(f"local:{tmp_path}/tenant.db"))
-    ctx = Context(Settings(), adapter.target, adapter)
-    ctx.state = StateStore(tmp_path / "state.db")
-    try:
-        duplicate = Change(Action.CREATE, "member", "acme/u0010@acme.test", None, {"role": "Member"})
-        changes = [Change(Action.CREATE, "organization", "acme", None, {}), *(member(i) for i in range(50)), duplicate, *(member(i) for i in range(50, 60))]
-        result = apply_changes(ctx, Plan(changes=changes))
-        assert [c.address for c, _ in result.failed] == [duplicate.address] and "already exists" in result.failed[0][1]
-        assert len(result.done) == 51 and len(result.not_done) == 10
-        run = ctx.state.runs(limit=1)[0]
-        assert [c.result for c in run.changes] == ["ok"] * 51 + ["failed"] + ["not attempted"] * 10
-        assert len(ctx.state.last_applied(ctx.target.url)) == 51
-        assert len(adapter.read(["acme"])) == 51  # the tenant holds exactly what was recorded
-    finally:
-        ctx.state.close()
-        adapter.close()
+def test_the_applier_commits_the_tenant_and_the_state_once_per_batch(ctx: Context) -> None:
+    adapter = ctx.adapter
+    changes = [Change(Action.CREATE, "organization", "acme", None, {"profile": "union"}), *(member(i) for i in range(100))]
+    tenant, state = traced(adapter.db), traced(ctx.state.db)
+    told: list[tuple[int, str]] = []
+    result = apply_changes(ctx, Plan(changes=changes), on_change=lambda i, c, outcome: told.append((i, outcome)))
+    assert result.ok and len(result.done) == 101
+    batches = 1 + 3  # the organization, then the members in 40 + 40 + 20
+    assert tenant.count("COMMIT") == batches and adapter.requests == batches and adapter.writes == 101
+    assert state.count("COMMIT") == 1 + batches  # the run with its intents, then each batch's records
+    assert told == [(i, "ok") for i in range(101)]  # every change reported, in plan order
+    run = ctx.state.runs(limit=1)[0]
+    assert [c.result for c in run.changes] == ["ok"] * 101 and run.status == "ok"
+    assert len(ctx.state.last_applied(ctx.target.url)) == 101 and ctx.state.intents(ctx.target.url) == []
+
+
+def test_the_applier_reports_a_failure_inside_a_batch_as_that_change(ctx: Context) -> None:
+    adapter = ctx.adapter
+    duplicate = Change(Action.CREATE, "member", "acme/u0010@acme.test", None, {"role": "Member"})
+    changes = [Change(Action.CREATE, "organization", "acme", None, {}), *(member(i) for i in range(50)), duplicate, *(member(i) for i in range(50, 60))]
+    result = apply_changes(ctx, Plan(changes=changes))
+    assert [c.address for c, _ in result.failed] == [duplicate.address] and "already exists" in result.failed[0][1]
+    assert len(result.done) == 51 and len(result.not_done) == 10
+    run = ctx.state.runs(limit=1)[0]
+    assert [c.result for c in run.changes] == ["ok"] * 51 + ["failed"] + ["not attempted"] * 10
+    assert len(ctx.state.last_applied(ctx.target.url)) == 51
+    assert len(adapter.read(["acme"])) == 51  # the tenant holds exactly what was recorded
 
 
 def test_a_batch_of_records_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
