@@ -45,12 +45,15 @@ class CompiledCache:
         self.settings_file = settings_file  # accessops.toml: no compile reads it today, but its text is in the key
 
     @classmethod
+    def beside(cls, parse: parse_cache.ParseCache, settings_file: Path | None = None) -> CompiledCache:
+        """The compiled cache next to ``parse`` (a sibling ``compiled`` folder), signed with its key."""
+        return cls(parse.folder.parent / "compiled", parse._key, settings_file)
+
+    @classmethod
     def open_default(cls) -> CompiledCache | None:
         """The cache under ``.accessops/cache/compiled`` (or ``ACCESSOPS_CACHE_DIR``); None when off."""
         parse = parse_cache.ParseCache.open_default()
-        if parse is None:
-            return None
-        return cls(parse.folder.parent / "compiled", parse._key)
+        return None if parse is None else cls.beside(parse)
 
     def key_for(self, model: DesiredModel) -> str:
         """The manifest set's key: version, accessops.toml, files and their digests, resolved profiles."""

@@ -259,7 +259,7 @@ def load(paths: Iterable[str | Path], *, check: bool = True, cache: ParseCache |
         if cache is not None and compiled:
             from accessops.manifest.compiled_cache import CompiledCache
 
-            store = CompiledCache(cache.folder.parent / "compiled", cache._key, settings_file)
+            store = CompiledCache.beside(cache, settings_file)
     with paused_gc():
         return _load(paths, check, cache or None, store)
 
@@ -282,15 +282,17 @@ def _load(paths: Iterable[str | Path], check: bool, cache: ParseCache | None, co
     model.files = [_display(p) for p in files]
     model.digests = digests
     if check:
-        from accessops.manifest.validate import check_model, resolve_profiles
+        from accessops.manifest.validate import check_resolved, resolve_profiles
 
-        if compiled is not None and not problems and not resolve_profiles(model):
+        unresolved = resolve_profiles(model)
+        if compiled is not None and not problems and not unresolved:
             # an unchanged manifest set passed every check when its compiled form was cached
             key = compiled.key_for(model)
             model.compiled = compiled.get(key)
             model.compiled_slot = (compiled, key)
         if model.compiled is None:
-            problems.extend(check_model(model))
+            problems.extend(unresolved)
+            problems.extend(check_resolved(model))
     if problems:
         raise ManifestError(problems)
     return model

@@ -52,7 +52,11 @@ def check_model(model: DesiredModel) -> list[Problem]:
     Documents whose organization or profile cannot be resolved are reported
     once by :func:`resolve_profiles` and not checked further.
     """
-    problems = resolve_profiles(model)
+    return resolve_profiles(model) + check_resolved(model)
+
+
+def check_resolved(model: DesiredModel) -> list[Problem]:
+    """:func:`check_model` for a model whose profiles :func:`resolve_profiles` has already loaded."""
     ctx = build_context(model)
     for name, org in model.organizations.items():
         if name in model.profiles:
@@ -72,4 +76,4 @@ def check_model(model: DesiredModel) -> list[Problem]:
         if policy.doc.spec.organization in model.profiles:
             check_policy(ctx, policy, model.profiles[policy.doc.spec.organization])
     # an unbound permission set is checked once per use; report each problem once
-    return problems + list(dict.fromkeys(ctx.problems))
+    return list(dict.fromkeys(ctx.problems))
