@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import marshal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,15 +151,16 @@ def _encode(compiled: Compiled) -> dict[str, Any] | None:
     share a handful); per type, the keys and the number of each one's set
     in columns (no list per resource); ``runs`` keeps the resources' order.
     """
+    from accessops.model.compact import attrs_key
+
     table: list[dict[str, Any]] = []
     numbers: dict[bytes, int] = {}
     columns: dict[str, tuple[list[str], list[int]]] = {}
     runs: list[list[Any]] = []
     for res in compiled.resources.values():
         attrs = res.attrs
-        try:
-            mark = marshal.dumps(attrs, 0)  # equal exactly for equal sets (types included)
-        except ValueError:
+        mark = attrs_key(attrs)  # equal exactly for equal sets (types included)
+        if mark is None:
             return None
         number = numbers.get(mark)
         if number is None:
